@@ -1,0 +1,24 @@
+"""Optional dependencies: import them on demand with a message naming the extra."""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed."""
+
+
+def require(module: str, extra: str, purpose: str = "") -> ModuleType:
+    """Import ``module`` or raise naming the extra that provides it.
+
+    >>> np = require("numpy", "core")
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        what = f" for {purpose}" if purpose else ""
+        raise MissingExtraError(
+            f"{module} is needed{what} but is not installed; "
+            f"install it with: pip install 'nerve[{extra}]'"
+        ) from exc
