@@ -1,0 +1,78 @@
+"""Gradient clipping, applied between ``backward()`` and ``step()`` (PyTorch's semantics)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .optimizer import check_number
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(params: Any, owner: str) -> list[np.ndarray]:
+    """The distinct gradient arrays of ``params`` (one parameter or an iterable), skipping None."""
+    if hasattr(params, "grad"):
+        params = [params]
+    elif not isinstance(params, Iterable):
+        raise TypeError(f"{owner}: params must be a parameter or an iterable of parameters, "
+                        f"got {type(params).__name__}")
+    grads, seen = [], set()
+    for k, p in enumerate(params):
+        if not hasattr(p, "grad"):
+            raise TypeError(f"{owner}: parameter {k} has no .grad attribute "
+                            f"({type(p).__name__})")
+        g = p.grad
+        if g is None or id(g) in seen:
+            continue
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{owner}: parameter {k} has a .grad of type {type(g).__name__}, "
+                            "expected a NumPy array")
+        seen.add(id(g))
+        grads.append(g)
+    return grads
+
+
+def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> float:
+    """Rescale all gradients together so that their joint norm is at most ``max_norm``.
+
+    ``total = (sum_i ||g_i||_p ** p) ** (1/p)`` over every gradient (``p = inf``:
+    the largest ``|g|``); if ``total > max_norm``, each ``g_i`` is multiplied in
+    place by ``max_norm / (total + 1e-6)``. Returns ``total`` (before clipping).
+    """
+    owner = "clip_grad_norm_"
+    max_norm = check_number(owner, "max_norm", max_norm)
+    norm_type = check_number(owner, "norm_type", norm_type, 0.0, math.inf)
+    if norm_type == 0.0:
+        raise ValueError(f"{owner}: norm_type must be > 0 (or inf), got 0")
+    grads = _grads(params, owner)
+    if not grads:
+        return 0.0
+    if math.isinf(norm_type):
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        norms = [float(np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type))
+                 for g in grads]
+        total = math.fsum(n ** norm_type for n in norms) ** (1.0 / norm_type)
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise ValueError(
+                f"{owner}: the total gradient norm is {total}; the gradients contain "
+                "nan or inf (set error_if_nonfinite=False to clip anyway)"
+            )
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= coef
+    return total
+
+
+def clip_grad_value_(params: Any, clip_value: float) -> None:
+    """Clip every gradient element into ``[-clip_value, clip_value]``, in place."""
+    owner = "clip_grad_value_"
+    clip_value = check_number(owner, "clip_value", clip_value)
+    for g in _grads(params, owner):
+        np.clip(g, -clip_value, clip_value, out=g)

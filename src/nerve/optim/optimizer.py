@@ -1,0 +1,352 @@
+"""The optimizer base class: parameter groups, the step loop and its state.
+
+An optimizer holds *parameters*: any objects with a ``.data`` NumPy array of
+floats (updated in place, never rebound) and a ``.grad`` that is an array of the
+same shape or ``None`` (skipped). ``nerve.Tensor`` and ``nn.Parameter`` are such
+objects; so is any two-attribute class, which is how the tests drive it.
+
+Subclasses only say which hyperparameters they take, how to check them, and
+which pure update function ``f(param, grad, state, **hyper)`` performs the
+math; :class:`Optimizer` does everything else.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Optimizer", "ParamsT"]
+
+#: What an optimizer accepts as ``params``: parameters or PyTorch-style groups.
+ParamsT = Iterable[Any] | Iterable[dict[str, Any]]
+
+# Group keys that are not hyperparameters but may appear in a group.
+_EXTRA_GROUP_KEYS = ("initial_lr",)
+
+
+# ----------------------------------------------------------------------------
+# Checks shared by the update functions and the classes
+# ----------------------------------------------------------------------------
+def check_number(owner: str, name: str, value: Any, low: float = 0.0,
+                 high: float = math.inf, high_open: bool = False) -> float:
+    """Return ``value`` as a Python float, raising if it is not in ``[low, high]``.
+
+    ``high_open=True`` makes the interval ``[low, high)``. The message names the
+    owner, the argument, the value and the valid range.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.ndarray)):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0:
+            raise TypeError(f"{owner}: {name} must be a scalar, got an array of shape {value.shape}")
+        value = value.item()
+    value = float(value)
+    above = value >= high if high_open else value > high
+    if not value >= low or above or math.isnan(value):
+        closing = ")" if high_open else "]"
+        raise ValueError(
+            f"{owner}: {name} must be in [{low:g}, {high:g}{closing}, got {value!r}"
+        )
+    return value
+
+
+def check_flag(owner: str, name: str, value: Any) -> bool:
+    """Return ``value`` as a bool, raising TypeError if it is not True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def prepare_grad(param: np.ndarray, grad: Any) -> np.ndarray:
+    """Check that ``grad`` matches ``param`` and return it in ``param``'s dtype (no copy if so)."""
+    grad = np.asarray(grad)
+    if grad.shape != param.shape:
+        raise ValueError(
+            f"gradient of shape {grad.shape} does not match its parameter of shape {param.shape}"
+        )
+    if grad.dtype != param.dtype:
+        grad = grad.astype(param.dtype)
+    return grad
+
+
+def _check_param(p: Any, where: str) -> None:
+    if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
+        raise TypeError(
+            f"{where} is a (name, parameter) pair; pass model.parameters(), "
+            "not model.named_parameters()"
+        )
+    data = getattr(p, "data", None)
+    if not hasattr(p, "grad") or not isinstance(data, np.ndarray):
+        raise TypeError(
+            f"{where} must have a .data NumPy array and a .grad attribute "
+            f"(like nerve.Tensor), got {type(p).__name__}"
+        )
+    if not np.issubdtype(data.dtype, np.floating):
+        raise TypeError(f"{where} must hold floating-point data, got dtype {data.dtype}")
+
+
+# ----------------------------------------------------------------------------
+# The base class
+# ----------------------------------------------------------------------------
+class Optimizer:
+    """Base class: ``zero_grad()``, ``step()``, ``state_dict()``, ``load_state_dict()``.
+
+    Attributes
+    ----------
+    param_groups : list of dict
+        Each group has ``"params"`` (a list of parameters) and one value per
+        hyperparameter (``"lr"``, ...). Schedulers change ``group["lr"]``.
+    state : dict[int, dict]
+        Per-parameter buffers (momentum, running averages, step counts), keyed
+        by the parameter's position across all groups, in order.
+    """
+
+    #: The pure update function ``f(param, grad, state, **hyperparameters)``.
+    update_fn: Callable[..., None]
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[int, dict[str, Any]] = {}
+        if isinstance(params, Mapping) or hasattr(params, "data"):
+            raise TypeError(
+                f"{self._name}: params must be an iterable of parameters or of dicts "
+                f"(parameter groups), got {type(params).__name__}"
+            )
+        try:
+            items = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{self._name}: params must be an iterable of parameters or of dicts, "
+                f"got {type(params).__name__}"
+            ) from None
+        if not items:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        groups = items if isinstance(items[0], Mapping) else [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    # -- groups ---------------------------------------------------------------
+    def add_param_group(self, group: Mapping[str, Any]) -> None:
+        """Add a group ``{"params": [...], **options}``; missing options take the defaults."""
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise TypeError(
+                f"{self._name}: a parameter group must be a dict with a 'params' key, "
+                f"got {type(group).__name__}"
+            )
+        gi = len(self.param_groups)
+        params = group["params"]
+        params = [params] if hasattr(params, "data") else list(params)
+        if not params:
+            raise ValueError(f"{self._name}: parameter group {gi} is empty")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for k, p in enumerate(params):
+            _check_param(p, f"{self._name}: parameter {k} of group {gi}")
+            if id(p) in seen:
+                raise ValueError(
+                    f"{self._name}: parameter {k} of group {gi} appears more than once "
+                    "(in this group or an earlier one)"
+                )
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params", *_EXTRA_GROUP_KEYS}
+        if unknown:
+            raise ValueError(
+                f"{self._name}: unknown option(s) {sorted(unknown)} in parameter group {gi}; "
+                f"valid options: {sorted(self.defaults)}"
+            )
+        new = {key: group.get(key, default) for key, default in self.defaults.items()}
+        new = self._check_hyperparameters(new)
+        for key in _EXTRA_GROUP_KEYS:
+            if key in group:
+                new[key] = group[key]
+        new["params"] = params
+        self.param_groups.append(new)
+
+    def _check_hyperparameters(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Validate one group's options and return them normalised (subclasses override)."""
+        return options
+
+    def _hyperparameters(self, group: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments that ``update_fn`` takes, read from a group."""
+        return {key: group[key] for key in self.defaults}
+
+    def _indexed_params(self) -> Iterable[tuple[int, Any, dict[str, Any]]]:
+        index = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                yield index, p, group
+                index += 1
+
+    # -- the training-loop API ------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set ``p.grad = None`` or, if not ``set_to_none``, fill with 0."""
+        for _, p, _ in self._indexed_params():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place; return ``closure()`` if given."""
+        loss = closure() if closure is not None else None
+        for index, p, group in self._indexed_params():
+            if p.grad is None:
+                continue
+            try:
+                grad = prepare_grad(p.data, p.grad)
+            except ValueError as exc:
+                raise ValueError(f"{self._name}: parameter {index}: {exc}") from None
+            state = self.state.setdefault(index, {})
+            self.update_fn(p.data, grad, state, **self._hyperparameters(group))
+        return loss
+
+    # -- checkpoints -----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A flat dict of NumPy arrays, numbers and strings (savable with ``np.savez``).
+
+        Keys: ``"optimizer"`` (class name), ``"param_groups.<g>.params"`` (the
+        parameter positions), ``"param_groups.<g>.<option>"`` and
+        ``"state.<i>.<buffer>"``. Arrays are copies.
+        """
+        sd: dict[str, Any] = {"optimizer": self._name}
+        start = 0
+        for gi, group in enumerate(self.param_groups):
+            count = len(group["params"])
+            sd[f"param_groups.{gi}.params"] = np.arange(start, start + count, dtype=np.int64)
+            start += count
+            for key, value in group.items():
+                if key == "params":
+                    continue
+                sd[f"param_groups.{gi}.{key}"] = (
+                    np.array(value, dtype=np.float64) if isinstance(value, tuple) else value
+                )
+        for index in sorted(self.state):
+            for key, value in self.state[index].items():
+                sd[f"state.{index}.{key}"] = (
+                    value.copy() if isinstance(value, np.ndarray) else value
+                )
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and buffers saved by :meth:`state_dict` (also after ``np.load``).
+
+        The parameters themselves are not part of it: the optimizer must have been
+        built over parameters of the same number, grouping and shapes. Nothing
+        changes if the dict does not fit.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{self._name}.load_state_dict expects a dict, got {type(state_dict).__name__}"
+            )
+        sd = dict(state_dict)
+        saved_for = sd.pop("optimizer", None)
+        if saved_for is not None and str(np.asarray(saved_for)) != self._name:
+            raise ValueError(
+                f"this state dict was saved from a {np.asarray(saved_for)} optimizer, "
+                f"cannot load it into {self._name}"
+            )
+        groups = self._load_groups(sd)
+        state = self._load_state(sd)
+        if sd:
+            raise ValueError(
+                f"{self._name}.load_state_dict: unexpected key(s) {sorted(sd)[:5]}"
+            )
+        for group, options in zip(self.param_groups, groups):
+            group.update(options)
+        self.state = state
+
+    def _load_groups(self, sd: dict[str, Any]) -> list[dict[str, Any]]:
+        saved = sorted({int(k.split(".")[1]) for k in sd
+                        if k.startswith("param_groups.") and k.count(".") >= 2
+                        and k.split(".")[1].isdigit()})
+        if saved != list(range(len(self.param_groups))):
+            raise ValueError(
+                f"{self._name}.load_state_dict: the state dict has {len(saved)} parameter "
+                f"group(s), this optimizer has {len(self.param_groups)}"
+            )
+        out = []
+        start = 0
+        for gi, group in enumerate(self.param_groups):
+            count = len(group["params"])
+            prefix = f"param_groups.{gi}."
+            indices = np.asarray(sd.pop(prefix + "params", None))
+            expected = np.arange(start, start + count)
+            if indices.shape != expected.shape or not np.array_equal(indices, expected):
+                raise ValueError(
+                    f"{self._name}.load_state_dict: group {gi} has {count} parameter(s) "
+                    f"at positions {start}..{start + count - 1}, the state dict lists "
+                    f"{indices.tolist() if indices.ndim else 'none'}"
+                )
+            start += count
+            options = {}
+            for key in [k for k in sd if k.startswith(prefix)]:
+                name = key[len(prefix):]
+                if name not in self.defaults and name not in _EXTRA_GROUP_KEYS:
+                    raise ValueError(
+                        f"{self._name}.load_state_dict: unknown option {name!r} in group {gi}; "
+                        f"valid options: {sorted(self.defaults)}"
+                    )
+                options[name] = _to_python(sd.pop(key), self.defaults.get(name, 0.0))
+            merged = {key: options.get(key, group[key]) for key in self.defaults}
+            checked = self._check_hyperparameters(merged)
+            for key in _EXTRA_GROUP_KEYS:
+                if key in options:
+                    checked[key] = options[key]
+            out.append(checked)
+        return out
+
+    def _load_state(self, sd: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        params = [p for _, p, _ in self._indexed_params()]
+        state: dict[int, dict[str, Any]] = {}
+        for key in [k for k in sd if k.startswith("state.")]:
+            parts = key.split(".")
+            if len(parts) != 3 or not parts[1].isdigit():
+                raise ValueError(f"{self._name}.load_state_dict: malformed key {key!r}")
+            index, name = int(parts[1]), parts[2]
+            if index >= len(params):
+                raise ValueError(
+                    f"{self._name}.load_state_dict: state for parameter {index}, "
+                    f"but this optimizer has only {len(params)} parameter(s)"
+                )
+            value = sd.pop(key)
+            data = params[index].data
+            if name == "step":
+                value = int(np.asarray(value))
+            else:
+                value = np.asarray(value)
+                if value.shape != data.shape:
+                    raise ValueError(
+                        f"{self._name}.load_state_dict: buffer {name!r} of parameter {index} "
+                        f"has shape {value.shape}, the parameter has shape {data.shape}"
+                    )
+                value = value.astype(data.dtype, copy=True)
+            state.setdefault(index, {})[name] = value
+        return state
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for gi, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {gi}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _to_python(value: Any, like: Any) -> Any:
+    """Turn a loaded value (maybe a 0-d array) back into the type of the default ``like``."""
+    arr = np.asarray(value)
+    if isinstance(like, tuple):
+        return tuple(float(v) for v in arr.ravel())
+    if isinstance(like, (bool, np.bool_)):
+        return bool(arr)
+    if arr.ndim != 0:
+        raise ValueError(f"expected a number, got an array of shape {arr.shape}")
+    return arr.item()

@@ -1,0 +1,81 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum, as in PyTorch.
+
+With ``g = grad + weight_decay * w`` (L2 regularisation folded into the grad)::
+
+    plain:     w <- w - lr * g
+    momentum:  v <- momentum * v + (1 - dampening) * g     (v = g on the first step)
+               w <- w - lr * v
+    Nesterov:  w <- w - lr * (g + momentum * v)
+
+PyTorch's Nesterov form is the lecture's "look-ahead" update rewritten in terms
+of the current weights, so it needs only the gradient at ``w``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, check_flag, check_number, prepare_grad
+
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: float,
+               momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
+               dampening: float = 0.0) -> None:
+    """One SGD step on ``param`` (updated in place); the velocity lives in ``state``.
+
+    ``param`` and ``grad`` have the same shape; ``state`` is a dict that this
+    function fills (``"momentum_buffer"``) and reuses on later calls. Works in
+    ``param``'s dtype.
+    """
+    grad = prepare_grad(param, grad)
+    lr, momentum = float(lr), float(momentum)
+    weight_decay, dampening = float(weight_decay), float(dampening)
+    if weight_decay != 0.0:
+        grad = grad + weight_decay * param
+    if momentum != 0.0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = np.array(grad, dtype=param.dtype, copy=True)
+            state["momentum_buffer"] = buf
+        else:
+            buf *= momentum
+            buf += (1.0 - dampening) * grad
+        grad = grad + momentum * buf if nesterov else buf
+    param -= lr * grad
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``w <- w - lr * dL/dw``, optionally with momentum.
+
+    >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)  # doctest: +SKIP
+    >>> loss.backward(); opt.step(); opt.zero_grad()                       # doctest: +SKIP
+    """
+
+    update_fn = staticmethod(sgd_update)
+
+    def __init__(self, params: ParamsT, lr: float, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 dampening: float = 0.0) -> None:
+        defaults = dict(lr=lr, momentum=momentum, nesterov=nesterov,
+                        weight_decay=weight_decay, dampening=dampening)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, options: dict[str, Any]) -> dict[str, Any]:
+        name = self._name
+        out = dict(options)
+        out["lr"] = check_number(name, "lr", options["lr"])
+        out["momentum"] = check_number(name, "momentum", options["momentum"], 0.0, 1.0,
+                                       high_open=True)
+        out["weight_decay"] = check_number(name, "weight_decay", options["weight_decay"])
+        out["dampening"] = check_number(name, "dampening", options["dampening"], 0.0, 1.0)
+        out["nesterov"] = check_flag(name, "nesterov", options["nesterov"])
+        if out["nesterov"] and (out["momentum"] == 0.0 or out["dampening"] != 0.0):
+            raise ValueError(
+                f"{name}: nesterov=True needs momentum > 0 and dampening = 0, "
+                f"got momentum={out['momentum']} and dampening={out['dampening']}"
+            )
+        return out
+
