@@ -1,0 +1,25 @@
+"""nerve: neural networks from first principles on NumPy.
+
+>>> import nerve as nv
+>>> x = nv.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x + x).sum().backward()
+>>> x.grad                      # d(x² + x)/dx = 2x + 1
+array([3., 5., 7.], dtype=float32)
+"""
+from __future__ import annotations
+
+from . import ops  # noqa: F401
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .functional import (
+    abs, clip, concatenate, elu, exp, leaky_relu, linear, log, log_softmax, matmul, max,
+    maximum, mean, min, minimum, ones, randn, relu, reshape, sigmoid, softmax, sqrt, stack,
+    step, sum, tanh, transpose, where, zeros,
+)
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .graph import draw_graph
+from .random import get_rng, manual_seed
+from .tensor import (
+    Tensor, bool_, float32, float64, get_default_dtype, int64, set_default_dtype, tensor,
+)
+
+__version__ = "0.1.0"

@@ -1,0 +1,185 @@
+"""The ``nv.`` functions: each op as a function of tensors (or arrays, made constants)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .ops import activation as A
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import shape as S
+from .tensor import Tensor, as_array
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(a, b) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors, a constant taking the other's dtype."""
+    if isinstance(a, Tensor):
+        return a, a._operand(b)
+    if isinstance(b, Tensor):
+        return b._operand(a), b
+    return Tensor(a), Tensor(b)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - the API's name
+    return _t(x).sum(axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return _t(x).mean(axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return _t(x).max(axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return _t(x).min(axis, keepdims)
+
+
+def exp(x):
+    return _t(x).exp()
+
+
+def log(x):
+    return _t(x).log()
+
+
+def sqrt(x):
+    return _t(x).sqrt()
+
+
+def abs(x):  # noqa: A001
+    return _t(x).abs()
+
+
+def clip(x, min=None, max=None):  # noqa: A002
+    return _t(x).clip(min, max)
+
+
+def reshape(x, *shape):
+    return _t(x).reshape(*shape)
+
+
+def transpose(x, *axes):
+    return _t(x).transpose(*axes)
+
+
+def relu(x):
+    """max(0, x);  derivative 1 for x > 0, else 0."""
+    return _t(x).relu()
+
+
+def sigmoid(x):
+    """1 / (1 + e⁻ˣ);  derivative σ(1 − σ)."""
+    return _t(x).sigmoid()
+
+
+def tanh(x):
+    """tanh x;  derivative 1 − tanh²."""
+    return _t(x).tanh()
+
+
+def leaky_relu(x, alpha: float = 0.01):
+    """x for x > 0 else αx;  derivative 1 or α."""
+    return _t(x).leaky_relu(alpha)
+
+
+def elu(x, alpha: float = 1.0):
+    """x for x > 0 else α(eˣ − 1);  derivative 1 or α·eˣ."""
+    return _t(x).elu(alpha)
+
+
+def softmax(x, axis: int = -1):
+    """e^xᵢ / Σⱼ e^xⱼ along ``axis`` (shifted by the max for stability)."""
+    return _t(x).softmax(axis)
+
+
+def log_softmax(x, axis: int = -1):
+    """xᵢ − log Σⱼ e^xⱼ along ``axis``, computed with log-sum-exp."""
+    return _t(x).log_softmax(axis)
+
+
+def step(x):
+    """1 for x > 0 else 0;  derivative 0 (the perceptron's threshold)."""
+    return _t(x).step()
+
+
+def matmul(a, b):
+    a, b = _pair(a, b)
+    return a @ b
+
+
+def linear(x, weight, bias=None):
+    """x @ weightᵀ + bias as one fused op (x: (N, in), weight: (out, in), bias: (out,))."""
+    x, weight = _pair(x, weight)
+    if bias is None:
+        return L.Linear.apply(x, weight)
+    return L.Linear.apply(x, weight, weight._operand(bias))
+
+
+def maximum(a, b):
+    """Elementwise max; at ties the gradient is split evenly."""
+    return E.Maximum.apply(*_pair(a, b))
+
+
+def minimum(a, b):
+    """Elementwise min; at ties the gradient is split evenly."""
+    return E.Minimum.apply(*_pair(a, b))
+
+
+def where(condition, a, b):
+    """a where condition holds, else b (no gradient through the condition)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    return E.Where.apply(*_pair(a, b), cond=cond)
+
+
+def _many(tensors: Sequence) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise ValueError("expected a non-empty sequence of tensors")
+    ts = [_t(t) for t in tensors]
+    first = next((t for t in ts if t.dtype.kind == "f"), ts[0])
+    return [first._operand(t) if t is not first else t for t in ts]
+
+
+def concatenate(tensors: Sequence, axis: int = 0):
+    """Join tensors along an existing axis; each gets its slice of the gradient."""
+    return S.Concatenate.apply(*_many(tensors), axis=axis)
+
+
+def stack(tensors: Sequence, axis: int = 0):
+    """Stack tensors along a new axis; each gets its index of the gradient."""
+    return S.Stack.apply(*_many(tensors), axis=axis)
+
+
+def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(np.zeros(shape, dtype=dtype or _default()), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(np.ones(shape, dtype=dtype or _default()), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:
+    """Standard normal samples from nerve's generator."""
+    from .random import get_rng
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    arr = get_rng(seed).standard_normal(shape, dtype=np.dtype(dtype or _default()).type)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def _default():
+    from .tensor import get_default_dtype
+    return get_default_dtype()
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in
+           ("annotations", "Sequence", "np", "A", "E", "L", "S", "Tensor", "as_array")]

@@ -1,0 +1,122 @@
+"""Activation functions, each with the derivative the lectures give."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class ReLU(Function):
+    """y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch)."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.maximum(x, 0, dtype=x.dtype)
+
+    def backward(self, g):
+        return (g * self.mask,)
+
+
+class LeakyReLU(Function):
+    """y = x for x > 0, else αx;  dy/dx = 1 for x > 0, else α."""
+
+    def __init__(self, alpha=0.01):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.where(self.mask, x, x * np.asarray(self.alpha, dtype=x.dtype))
+
+    def backward(self, g):
+        return (np.where(self.mask, g, g * np.asarray(self.alpha, dtype=g.dtype)),)
+
+
+class ELU(Function):
+    """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 for x > 0, else y + α."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.mask = x > 0
+        alpha = np.asarray(self.alpha, dtype=x.dtype)
+        self.neg = alpha * np.expm1(np.minimum(x, 0))  # minimum keeps exp from overflowing
+        return np.where(self.mask, x, self.neg)
+
+    def backward(self, g):
+        alpha = np.asarray(self.alpha, dtype=g.dtype)
+        return (np.where(self.mask, g, g * (self.neg + alpha)),)
+
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = y(1 − y).
+
+    Computed as ½·tanh(x/2) + ½, which equals σ and never overflows.
+    """
+
+    def forward(self, x):
+        half = np.asarray(0.5, dtype=x.dtype)
+        y = np.tanh(x * half)
+        y *= half
+        y += half
+        self.y = y
+        return y
+
+    def backward(self, g):
+        y = self.y
+        return (g * y * (1 - y),)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 − y²."""
+
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, g):
+        y = self.y
+        return (g * (1 - y * y),)
+
+
+class Softmax(Function):
+    """yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x);  dL/dx = y ⊙ (g − Σ g ⊙ y)."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        self.y = e
+        return e
+
+    def backward(self, g):
+        y = self.y
+        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x − max x − log Σ e^(x − max x);  dL/dx = g − softmax(x) · Σ g."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.y = y
+        return y
+
+    def backward(self, g):
+        return (g - np.exp(self.y) * g.sum(axis=self.axis, keepdims=True),)
+
+
+class Step(Function):
+    """y = 1 if x > 0 else 0 (the perceptron's hard threshold);  dy/dx = 0 everywhere."""
+
+    def forward(self, x):
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, g):
+        return (np.zeros_like(g),)

@@ -1,0 +1,288 @@
+"""Elementwise arithmetic and math ops (NumPy broadcasting in both directions)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ._util import unbroadcast
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class AddScalar(Function):
+    """y = x + c for a constant number c;  dy/dx = 1."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, g):
+        return (g,)
+
+
+class MulScalar(Function):
+    """y = c · x for a constant number c;  dy/dx = c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, g):
+        return (g * self.c,)
+
+
+class DivScalar(Function):
+    """y = x / c for a constant number c;  dy/dx = 1/c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x / self.c
+
+    def backward(self, g):
+        return (g / self.c,)
+
+
+class RSubScalar(Function):
+    """y = c − x for a constant number c;  dy/dx = −1."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return self.c - x
+
+    def backward(self, g):
+        return (-g,)
+
+
+class RDivScalar(Function):
+    """y = c / x for a constant number c;  dy/dx = −c/x² = −y/x."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        self.x = x
+        self.y = self.c / x
+        return self.y
+
+    def backward(self, g):
+        return (-g * self.y / self.x,)
+
+
+class Sub(Function):
+    """y = a − b;  dy/da = 1, dy/db = −1."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(-g, sb)
+
+
+class Mul(Function):
+    """y = a · b;  dy/da = b, dy/db = a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        pa, pb = self.parents
+        return (unbroadcast(g * b, a.shape) if pa.requires_grad else None,
+                unbroadcast(g * a, b.shape) if pb.requires_grad else None)
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b, dy/db = −a/b²."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = g / b
+        return unbroadcast(ga, a.shape), unbroadcast(-ga * a / b, b.shape)
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b·a^(b−1), dy/db = y·ln a (a > 0)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, g):
+        a, b, y = self.a, self.b, self.y
+        ga = g * b * a ** (b - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = g * y * np.log(np.where(a > 0, a, 1))
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+class PowScalar(Function):
+    """y = x ** p for a constant p;  dy/dx = p·x^(p−1)."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        self.x = x
+        return x ** self.p
+
+    def backward(self, g):
+        p = self.p
+        return (g * (p * self.x ** (p - 1)),)
+
+
+class Neg(Function):
+    """y = −x;  dy/dx = −1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Exp(Function):
+    """y = eˣ;  dy/dx = y."""
+
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, g):
+        return (g * self.y,)
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, g):
+        return (g / self.x,)
+
+
+class Sqrt(Function):
+    """y = √x;  dy/dx = 1 / (2y)."""
+
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, g):
+        return (g / (2 * self.y),)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x), 0 at x = 0."""
+
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, g):
+        return (g * np.sign(self.x),)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        self.x = x
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, g):
+        x, inside = self.x, True
+        if self.lo is not None:
+            inside = x >= self.lo
+        if self.hi is not None:
+            inside = inside & (x <= self.hi)
+        return (g * inside,)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the gradient goes to the larger, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        share = (a > b) + 0.5 * (a == b)
+        ga = g * share.astype(g.dtype, copy=False)
+        return unbroadcast(ga, a.shape), unbroadcast(g - ga, b.shape)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  the gradient goes to the smaller, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        share = (a < b) + 0.5 * (a == b)
+        ga = g * share.astype(g.dtype, copy=False)
+        return unbroadcast(ga, a.shape), unbroadcast(g - ga, b.shape)
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = cond, dy/db = not cond (cond has no gradient)."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return np.where(self.cond, a, b)
+
+    def backward(self, g):
+        zero = np.zeros((), dtype=g.dtype)
+        sa, sb = self.shapes
+        return (unbroadcast(np.where(self.cond, g, zero), sa),
+                unbroadcast(np.where(self.cond, zero, g), sb))
+
+
+class Cast(Function):
+    """y = x converted to another float dtype;  dy/dx = 1 (cast back)."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, g):
+        return (g.astype(self.src),)

@@ -1,0 +1,65 @@
+"""Matrix products: matmul and the fused affine map of a Linear layer."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ._util import unbroadcast
+
+
+class MatMul(Function):
+    """Y = A @ B;  dL/dA = G @ Bᵀ, dL/dB = Aᵀ @ G (1-D and batched operands as in NumPy)."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs tensors with at least one dimension, "
+                             f"got shapes {a.shape} and {b.shape}; use * for scalars")
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                             f"{a.shape[-1]} (last dim of the first) != {inner_b} "
+                             f"({'first' if b.ndim == 1 else 'second-to-last'} dim of the second)")
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:
+            return g @ b.T, a.T @ g
+        a2 = a if a.ndim > 1 else a[None, :]
+        b2 = b if b.ndim > 1 else b[:, None]
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = g2 @ np.swapaxes(b2, -1, -2)
+        gb = np.swapaxes(a2, -1, -2) @ g2
+        if a.ndim == 1:
+            ga = ga.squeeze(-2)
+        if b.ndim == 1:
+            gb = gb.squeeze(-1)
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+class Linear(Function):
+    """Y = X @ Wᵀ + b for X (N, in), W (out, in), b (out,);
+    dX = G @ W, dW = Gᵀ @ X, db = Σₙ G (three matrix products, one fused node)."""
+
+    def forward(self, x, w, b=None):
+        if x.ndim != 2 or x.shape[1] != w.shape[1]:
+            raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
+                             f"{w.shape}; expected (N, {w.shape[1]})")
+        self.x, self.w = x, w
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        x, w = self.x, self.w
+        gx = g @ w if self.parents[0].requires_grad else None
+        gw = g.T @ x
+        if len(self.parents) == 3:
+            return gx, gw, g.sum(axis=0)
+        return gx, gw

@@ -1,0 +1,93 @@
+"""Reductions over axes: sum, mean, max, min."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    return tuple(out)
+
+
+def _expand(g, axes, keepdims, shape):
+    """Give a reduced gradient back its size-1 axes so it broadcasts over ``shape``."""
+    if not keepdims and axes:
+        g = np.expand_dims(g, axes)
+    return g
+
+
+class Sum(Function):
+    """y = Σ x over axes;  dy/dx = 1 (the upstream gradient is copied back)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.axes = _normalize_axis(self.axis, x.ndim)
+        return np.sum(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        g = _expand(g, self.axes, self.keepdims, self.shape)
+        return (np.broadcast_to(g, self.shape),)
+
+
+class Mean(Function):
+    """y = (1/n) Σ x over axes;  dy/dx = 1/n."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.n = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        return np.mean(x, axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
+
+    def backward(self, g):
+        g = _expand(g, self.axes, self.keepdims, self.shape)
+        return (np.broadcast_to(g / np.asarray(self.n, dtype=g.dtype), self.shape),)
+
+
+class _Extreme(Function):
+    """Shared max/min: the gradient flows to the extreme entries, split evenly on ties."""
+
+    reduce = staticmethod(np.max)
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError(f"{type(self).__name__.lower()} of an empty tensor is undefined")
+        self.x = x
+        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.y = self.reduce(x, axis=self.axes, keepdims=True)
+        return self.y if self.keepdims else np.squeeze(self.y, axis=self.axes)
+
+    def backward(self, g):
+        g = _expand(g, self.axes, self.keepdims, self.x.shape)
+        mask = self.x == self.y
+        count = mask.sum(axis=self.axes, keepdims=True).astype(g.dtype)
+        return (mask * (g / count),)
+
+
+class Max(_Extreme):
+    """y = max x over axes;  dy/dx = 1/k at the k tied maxima, 0 elsewhere."""
+
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    """y = min x over axes;  dy/dx = 1/k at the k tied minima, 0 elsewhere."""
+
+    reduce = staticmethod(np.min)

@@ -1,0 +1,96 @@
+"""Shape ops: reshape, transpose, indexing, concatenate, stack."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  dy/dx reshapes the gradient back."""
+
+    def __init__(self, shape):
+        self.new_shape = shape
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.reshape(self.new_shape)
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted;  the gradient is permuted back."""
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
+        if sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"axes {tuple(axes)} are not a permutation of a {x.ndim}-d tensor's")
+        self.axes = tuple(axes)
+        return np.transpose(x, self.axes)
+
+    def backward(self, g):
+        return (np.transpose(g, np.argsort(self.axes)),)
+
+
+def _is_advanced(index) -> bool:
+    """Whether an index uses arrays or lists (so positions may repeat)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (list, np.ndarray)) and not np.ndim(p) == 0 or
+               isinstance(p, np.ndarray) and p.dtype == bool for p in parts)
+
+
+class GetItem(Function):
+    """y = x[index];  dy/dx scatters the gradient back, adding where positions repeat."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.shape, self.dtype = x.shape, x.dtype
+        try:
+            return x[self.index]
+        except IndexError as exc:
+            raise IndexError(f"index {self.index!r} is invalid for a tensor of shape {x.shape}: "
+                             f"{exc}") from None
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        if _is_advanced(self.index):
+            np.add.at(out, self.index, g)
+        else:
+            out[self.index] = g
+        return (out,)
+
+
+class Concatenate(Function):
+    """y = [x₁, x₂, ...] joined along an axis;  each xᵢ gets its slice of the gradient."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, g):
+        cuts = np.cumsum(self.sizes)[:-1]
+        return tuple(np.split(g, cuts, axis=self.axis))
+
+
+class Stack(Function):
+    """y = [x₁, x₂, ...] stacked along a new axis;  each xᵢ gets its index of the gradient."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, g):
+        n = g.shape[self.axis]
+        return tuple(np.take(g, i, axis=self.axis) for i in range(n))

@@ -1,0 +1,442 @@
+"""The Tensor: a NumPy array that remembers how it was computed.
+
+``t.data`` is the array, ``t.grad`` its gradient after ``backward()``. Every
+operator below records one op of :mod:`nerve.ops` in the graph when any input
+requires a gradient (and grad mode is on); otherwise it is plain NumPy.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .ops import activation as A
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduce as R
+from .ops import shape as S
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+bool_ = np.dtype(np.bool_)
+FLOAT_DTYPES = (float32, float64)
+_default_dtype = float32
+_SCALARS = (int, float)  # exact types: bool and NumPy scalars take the general path
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the float dtype new tensors get when none is given (float32 or float64)."""
+    global _default_dtype
+    _default_dtype = _check_float_dtype(dtype)
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype new tensors get when none is given."""
+    return _default_dtype
+
+
+def _check_float_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unsupported dtype {dtype!r}; nerve computes in float32 or "
+                        "float64 (nv.float32, nv.float64)") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"unsupported dtype {dt}; nerve computes in float32 or float64 "
+                        "(nv.float32, nv.float64)")
+    return dt
+
+
+def as_array(data: Any, dtype=None) -> np.ndarray:
+    """Convert user data to an array nerve accepts.
+
+    Floats become ``dtype`` (default float32); integer and boolean data keep
+    their kind (labels, indices, masks) unless a dtype is asked for.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = _check_float_dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(dtype)
+    if isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}; "
+                            "expected numbers, nested lists of numbers or a NumPy array") from None
+    kind = arr.dtype.kind
+    if kind in "fiub":
+        if dtype is not None:
+            return arr if arr.dtype == dtype else arr.astype(dtype)
+        if kind == "f" and arr.dtype != _default_dtype:
+            return arr.astype(_default_dtype)
+        if kind in "iu" and arr.dtype != int64:
+            return arr.astype(int64)
+        return arr
+    if kind == "c":
+        raise TypeError("complex data is not supported; nerve computes in float32 or float64")
+    raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} "
+                    f"({type(data).__name__}); expected numbers (float, int or bool), "
+                    "e.g. a list of floats or a numeric NumPy array")
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad
+    array([2., 4.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain", "_seq", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False):
+        arr = as_array(data, dtype)
+        if requires_grad and dtype is None and arr.dtype.kind in "iub":
+            arr = arr.astype(_default_dtype)  # tensor(3, requires_grad=True) means 3.0
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"only float tensors can require gradients, got dtype {arr.dtype}; "
+                            "pass dtype=nv.float32 or nv.float64")
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self._retain = False
+        self._seq = autograd.next_seq()
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this tensor ('' for a leaf)."""
+        ctx = self._ctx
+        return "" if ctx is None else getattr(ctx, "op", None) or type(ctx).__name__
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != _default_dtype:
+            extra += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True" if self._ctx is None else f", op={self.op}"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on .data")
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def astype(self, dtype) -> "Tensor":
+        """This tensor in another float dtype (differentiable)."""
+        dt = _check_float_dtype(dtype)
+        return self if dt == self.data.dtype else E.Cast.apply(self, dtype=dt)
+
+    to = astype
+
+    def float(self) -> "Tensor":
+        return self.astype(float32)
+
+    def double(self) -> "Tensor":
+        return self.astype(float64)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only float tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self) -> "Tensor":
+        """Keep this intermediate tensor's gradient after backward (leaves always keep it)."""
+        self._retain = True
+        return self
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate from this tensor: fills ``.grad`` of every leaf that requires one.
+
+        A scalar needs no ``grad`` (dL/dL = 1); any other tensor needs the
+        upstream gradient dL/dself of its own shape.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input "
+                               "of the computation had requires_grad=True (or it ran under "
+                               "no_grad())")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a scalar, but this "
+                                   f"tensor has shape {self.shape}; pass grad= of that shape "
+                                   "or reduce it first (e.g. .sum())")
+            g = np.ones(self.shape, dtype=self.dtype)
+        else:
+            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if g.shape != self.shape:
+                raise ValueError(f"backward(grad): grad has shape {g.shape} but the tensor has "
+                                 f"shape {self.shape}; they must match")
+        autograd.backward(self, g, retain_graph=retain_graph)
+
+    @staticmethod
+    def _wrap(arr: np.ndarray) -> "Tensor":
+        t = Tensor.__new__(Tensor)
+        t.data = arr
+        t.grad = None
+        t.requires_grad = False
+        t._ctx = None
+        t._retain = False
+        t._seq = autograd.next_seq()
+        return t
+
+    def _operand(self, other) -> "Tensor":
+        """Turn a Python number or array into a constant tensor of this tensor's dtype."""
+        if isinstance(other, Tensor):
+            if other.data.dtype != self.data.dtype and other.data.dtype.kind == "f" \
+                    and self.data.dtype.kind == "f":
+                raise TypeError(f"operands have dtypes {self.dtype} and {other.dtype}; "
+                                "nerve does not upcast silently: convert one with "
+                                ".float() or .double()")
+            return other
+        if isinstance(other, numbers.Number) and not isinstance(other, bool):
+            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype
+                                           if self.data.dtype.kind == "f" else None))
+        arr = as_array(other, self.data.dtype if self.data.dtype.kind == "f" else None)
+        return Tensor._wrap(arr)
+
+    # -------------------------------------------------------------- arithmetic
+    # A Python number is a constant: the *Scalar ops skip its gradient altogether.
+    def __add__(self, other):
+        if type(other) in _SCALARS:
+            return E.AddScalar.apply(self, c=other)
+        return E.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        if type(other) in _SCALARS:
+            return E.AddScalar.apply(self, c=other)
+        return E.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        if type(other) in _SCALARS:
+            return E.AddScalar.apply(self, c=-other)
+        return E.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        if type(other) in _SCALARS:
+            return E.RSubScalar.apply(self, c=other)
+        return E.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        if type(other) in _SCALARS:
+            return E.MulScalar.apply(self, c=other)
+        return E.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        if type(other) in _SCALARS:
+            return E.MulScalar.apply(self, c=other)
+        return E.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        if type(other) in _SCALARS:
+            return E.DivScalar.apply(self, c=other)
+        return E.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        if type(other) in _SCALARS:
+            return E.RDivScalar.apply(self, c=other)
+        return E.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other):
+        if isinstance(other, numbers.Number) and not isinstance(other, bool):
+            return E.PowScalar.apply(self, p=other)
+        return E.Pow.apply(self, self._operand(other))
+
+    def __rpow__(self, other):
+        return E.Pow.apply(self._operand(other), self)
+
+    def __matmul__(self, other):
+        return L.MatMul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return L.MatMul.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    # ------------------------------------------------- comparisons (no gradient)
+    def _compare(self, other, ufunc) -> "Tensor":
+        o = other.data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._wrap(ufunc(self.data, o))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"cannot compare a tensor of shape {self.shape} with "
+                             f"{np.shape(o)}: {exc}") from None
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    # ---------------------------------------------------------------- indexing
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return S.GetItem.apply(self, index=index)
+
+    # -------------------------------------------------------------- reductions
+    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """Σ over ``axis`` (all axes when None)."""
+        return R.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """Average over ``axis`` (all axes when None)."""
+        return R.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """Largest entry over ``axis``; ties share the gradient evenly."""
+        return R.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
+        """Smallest entry over ``axis``; ties share the gradient evenly."""
+        return R.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    # ------------------------------------------------------------------- math
+    def exp(self) -> "Tensor":
+        return E.Exp.apply(self)
+
+    def log(self) -> "Tensor":
+        return E.Log.apply(self)
+
+    def sqrt(self) -> "Tensor":
+        return E.Sqrt.apply(self)
+
+    def abs(self) -> "Tensor":
+        return E.Abs.apply(self)
+
+    def clip(self, min=None, max=None) -> "Tensor":  # noqa: A002 - NumPy's names
+        if min is None and max is None:
+            raise ValueError("clip needs at least one of min and max")
+        return E.Clip.apply(self, lo=min, hi=max)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return S.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes) -> "Tensor":
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return S.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self) -> "Tensor":
+        return S.Transpose.apply(self)
+
+    def flatten(self, start_dim: int = 0) -> "Tensor":
+        return self.reshape(self.shape[:start_dim] + (-1,))
+
+    # ------------------------------------------------------------ activations
+    def relu(self) -> "Tensor":
+        return A.ReLU.apply(self)
+
+    def sigmoid(self) -> "Tensor":
+        return A.Sigmoid.apply(self)
+
+    def tanh(self) -> "Tensor":
+        return A.Tanh.apply(self)
+
+    def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
+        return A.LeakyReLU.apply(self, alpha=alpha)
+
+    def elu(self, alpha: float = 1.0) -> "Tensor":
+        return A.ELU.apply(self, alpha=alpha)
+
+    def softmax(self, axis: int = -1) -> "Tensor":
+        return A.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> "Tensor":
+        return A.LogSoftmax.apply(self, axis=axis)
+
+    def step(self) -> "Tensor":
+        return A.Step.apply(self)
+
+
+autograd._Tensor = Tensor
+
+
+def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor from numbers, nested lists or a NumPy array (float32 unless told).
+
+    >>> tensor([[1, 2], [3, 4]], dtype=float64, requires_grad=True).shape
+    (2, 2)
+    """
+    if isinstance(data, Tensor) and dtype is None:
+        data = data.data.copy()
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
