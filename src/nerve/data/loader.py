@@ -1,0 +1,89 @@
+"""Minibatches over in-memory arrays: one shuffled pass per epoch."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from nerve.random import get_rng
+
+from ._checks import check_bool, check_int
+
+__all__ = ["DataLoader"]
+
+
+class DataLoader:
+    """Iterate over ``(X_batch, y_batch)`` minibatches of NumPy arrays.
+
+    Each ``for`` loop over the loader is one epoch: a pass over all N examples
+    without replacement, in ``len(loader) = ceil(N / batch_size)`` batches (the
+    last one smaller), or ``floor(N / batch_size)`` full batches with
+    ``drop_last=True``.  With ``shuffle=True`` every epoch draws a fresh
+    permutation: from a generator seeded once with ``seed`` (so epoch k's order
+    is the same for two loaders built with the same seed), or, with
+    ``seed=None``, from the library-wide generator that :func:`nerve.manual_seed`
+    reseeds.  Without a ``y`` the loader yields the X batches alone.
+
+    X has shape (N, ...) and y shape (N, ...); batches keep their dtypes.
+
+    >>> X, y = np.zeros((10, 2), np.float32), np.arange(10)
+    >>> loader = DataLoader(X, y, batch_size=4, seed=0)
+    >>> len(loader), [len(yb) for _, yb in loader]
+    (3, [4, 4, 2])
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32,
+                 shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
+        X = np.asarray(X)
+        if X.ndim == 0:
+            raise ValueError("X must have a first (sample) axis, got a 0-d array")
+        if y is not None:
+            y = np.asarray(y)
+            if y.ndim == 0:
+                raise ValueError("y must have a first (sample) axis, got a 0-d array")
+            if len(y) != len(X):
+                raise ValueError(f"X and y must hold the same number of samples: "
+                                 f"X has {len(X)}, y has {len(y)}")
+        if len(X) == 0:
+            raise ValueError("DataLoader needs at least one sample, X is empty")
+        self.X = X
+        self.y = y
+        self.batch_size = check_int("batch_size", batch_size)
+        self.shuffle = check_bool("shuffle", shuffle)
+        self.drop_last = check_bool("drop_last", drop_last)
+        # An int seed gets its own generator now, so successive epochs continue its
+        # stream; seed=None looks the library-wide generator up at every epoch.
+        self._rng = None if seed is None else get_rng(seed)
+
+    @property
+    def num_samples(self) -> int:
+        """N, the number of examples in one epoch (before ``drop_last``)."""
+        return len(self.X)
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.num_samples // self.batch_size
+        return math.ceil(self.num_samples / self.batch_size)
+
+    def _order(self) -> np.ndarray | None:
+        if not self.shuffle:
+            return None
+        rng = self._rng if self._rng is not None else get_rng(None)
+        return rng.permutation(self.num_samples)
+
+    def __iter__(self) -> Iterator:
+        order = self._order()
+        for b in range(len(self)):
+            start = b * self.batch_size
+            stop = min(start + self.batch_size, self.num_samples)
+            index = slice(start, stop) if order is None else order[start:stop]
+            X_batch = self.X[index]
+            if self.y is None:
+                yield X_batch
+            else:
+                yield X_batch, self.y[index]
+
+    def __repr__(self) -> str:
+        return (f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
