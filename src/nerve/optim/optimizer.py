@@ -249,7 +249,7 @@ class Optimizer:
         saved_for = sd.pop("optimizer", None)
         if saved_for is not None and str(np.asarray(saved_for)) != self._name:
             raise ValueError(
-                f"this state dict was saved from a {np.asarray(saved_for)} optimizer, "
+                f"this state dict belongs to {np.asarray(saved_for)}, "
                 f"cannot load it into {self._name}"
             )
         groups = self._load_groups(sd)
