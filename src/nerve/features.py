@@ -1,0 +1,407 @@
+"""Hand-designed image features: the classics that came before learned ones.
+
+Every function takes a batch of images and returns one feature row per image,
+computed for the whole batch at once (no Python loop over images or pixels):
+
+- :func:`color_histogram` -- where the colours lie on the hue circle;
+- :func:`hog` -- histograms of oriented gradients (Dalal and Triggs), matching
+  ``skimage.feature.hog`` where the parameters match;
+- :func:`extract` -- several of them side by side, ``(N, D1 + D2 + ...)``.
+
+>>> import numpy as np
+>>> from nerve import features
+>>> images = np.zeros((4, 32, 32, 3), dtype=np.uint8)
+>>> features.extract(images, ["hog", "color_histogram"]).shape
+(4, 334)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["color_histogram", "hog", "hog_output_size", "extract", "FEATURES", "BLOCK_NORMS"]
+
+BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
+_EPS = 1e-5  # the block normalisation's guard against division by zero
+_HYS_CLIP = 0.2  # L2-Hys clips normalised values at 0.2, then renormalises
+
+
+# --------------------------------------------------------------------------- validation
+def _float_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from exc
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _as_image_batch(images: Any, name: str) -> np.ndarray:
+    """Check that ``images`` is a real-valued array and return it as an ndarray."""
+    if not isinstance(images, np.ndarray):
+        try:
+            images = np.asarray(images)
+        except Exception as exc:  # ragged lists and other non-arrays
+            raise TypeError(f"{name}: images must be an array, got {type(images).__name__}") from exc
+    if images.dtype == bool or not (
+        np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"{name}: images must have an integer or floating dtype (uint8 or float), "
+            f"got {images.dtype}"
+        )
+    if images.size and np.issubdtype(images.dtype, np.floating):
+        if not np.isfinite(images).all():
+            raise ValueError(f"{name}: images contain NaN or infinite values")
+    return images
+
+
+def _pair(value: Any, what: str) -> tuple[int, int]:
+    """An int k means (k, k); otherwise a pair of positive ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    ok = (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    )
+    if not ok or min(value) < 1:
+        raise ValueError(f"{what} must be a positive int or a pair of positive ints, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+# --------------------------------------------------------------------------- colour
+def _hue(rgb: np.ndarray) -> np.ndarray:
+    """Hue in [0, 1) of RGB pixels ``(..., 3)`` (the H of HSV, as a fraction of the circle).
+
+    With M = max(r, g, b), m = min(r, g, b), d = M - m:
+    h = ((g - b)/d mod 6)/6 if M = r, ((b - r)/d + 2)/6 if M = g, ((r - g)/d + 4)/6 if M = b,
+    and h = 0 for grey pixels (d = 0), the usual convention (matplotlib, scikit-image).
+    """
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    hi = rgb.max(axis=-1)
+    d = hi - rgb.min(axis=-1)
+    grey = d == 0
+    d = np.where(grey, 1, d)
+    sector = np.where(
+        hi == r, ((g - b) / d) % 6, np.where(hi == g, (b - r) / d + 2, (r - g) / d + 4)
+    )
+    return np.where(grey, 0, sector / 6)
+
+
+def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float32) -> np.ndarray:
+    """Histogram of hue, normalised by the number of pixels.
+
+    Each pixel's RGB is converted to HSV and its hue h in [0, 1) falls in bin
+    floor(h * bins); the counts are divided by H*W, so every row sums to 1
+    whatever the image size. Pure red (hue 0) lands in bin 0; grey pixels, whose
+    hue is undefined, are counted in bin 0 too (hue 0 by convention).
+
+    Args:
+        images: (N, H, W, 3) RGB images, either uint8 (or another integer type)
+            in [0, 255] or float in [0, 1] or [0, 255]. Hue only depends on
+            the ratios of the channels, so both float scalings give the same
+            result; values outside [0, 255] are rejected.
+        bins: number of equal-width hue bins, >= 1.
+        dtype: float32 (default) or float64.
+
+    Returns:
+        (N, bins) array of fractions of pixels per hue bin.
+    """
+    dt = _float_dtype(dtype)
+    images = _as_image_batch(images, "color_histogram")
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(
+            f"color_histogram expects RGB images of shape (N, H, W, 3), got {images.shape}"
+            + ("; add a batch axis with images[None]" if images.ndim == 3 else "")
+        )
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive int, got {bins!r}")
+    n, h, w, _ = images.shape
+    if h == 0 or w == 0:
+        raise ValueError(f"color_histogram needs images with at least one pixel, got {images.shape}")
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise ValueError(
+            "color_histogram expects pixel values in [0, 1] or [0, 255], got values in "
+            f"[{images.min()}, {images.max()}]"
+        )
+    hue = _hue(images.astype(dt, copy=False))
+    idx = (hue * bins).astype(np.int64) % bins  # % wraps a rounded-up 1.0 back to 0
+    idx += (np.arange(n, dtype=np.int64) * bins)[:, None, None]
+    counts = np.bincount(idx.ravel(), minlength=n * bins).reshape(n, bins)
+    return (counts / (h * w)).astype(dt)
+
+
+# --------------------------------------------------------------------------- HOG
+def _centred_gradients(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """g_row[y, x] = I[y+1, x] - I[y-1, x] and g_col[y, x] = I[y, x+1] - I[y, x-1].
+
+    Not divided by 2 (the [-1, 0, 1] filter); zero on the first and last row
+    (g_row) and column (g_col). Rows and columns are the last two axes of ``img``.
+    """
+    g_row = np.empty_like(img)
+    g_col = np.empty_like(img)
+    np.subtract(img[..., 2:, :], img[..., :-2, :], out=g_row[..., 1:-1, :])
+    np.subtract(img[..., 2:], img[..., :-2], out=g_col[..., 1:-1])
+    g_row[..., 0, :] = g_row[..., -1, :] = 0
+    g_col[..., 0] = g_col[..., -1] = 0
+    return g_row, g_col
+
+
+def _dominant_channel(
+    g_row: np.ndarray, g_col: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel, the gradient of the channel with the largest magnitude.
+
+    ``g_row``, ``g_col``: (C, N, H, W). Returns g_row, g_col and |g|, each (N, H, W).
+    Channels are ranked by g_row^2 + g_col^2; where two channels come within
+    rounding of a tie, they are ranked again by hypot(g_col, g_row) with the
+    first channel winning exact ties, which is scikit-image's rule.
+    """
+    squared = g_row * g_row + g_col * g_col
+    best = squared.argmax(axis=0)
+    top = np.take_along_axis(squared, best[None], axis=0)[0]
+    near_tie = (squared >= top * (1 - 1e-12)).sum(axis=0) > 1
+    if near_tie.any():
+        hypot = np.hypot(g_col[:, near_tie], g_row[:, near_tie])
+        best[near_tie] = hypot.argmax(axis=0)
+    g_row, g_col, squared = (
+        np.take_along_axis(a, best[None], axis=0)[0] for a in (g_row, g_col, squared)
+    )
+    return g_row, g_col, np.sqrt(squared)
+
+
+def _orientation_bins(g_row: np.ndarray, g_col: np.ndarray, orientations: int) -> np.ndarray:
+    """Bin index of the unsigned orientation o = atan2(g_row, g_col) in degrees mod 180.
+
+    Bin i holds e_i <= o < e_(i+1) with e_i = i * (180 / orientations) (hard
+    assignment). An o that rounds up to the last edge gets ``orientations``, an
+    overflow bin that the caller drops, as scikit-image drops such pixels. The
+    angle is computed with the same float64 operations as scikit-image, so
+    both put a pixel lying on an edge (0, 45, 90 degrees...) in the same bin.
+    """
+    o = np.arctan2(g_row, g_col)
+    np.rad2deg(o, out=o)
+    # o % 180 for o in [-180, 180], without np.mod's slow general path
+    np.add(o, 180.0, out=o, where=o < 0)
+    np.subtract(o, 180.0, out=o, where=o >= 180)
+    width = 180.0 / orientations
+    bins = (o * (1.0 / width)).astype(np.intp)
+    np.minimum(bins, orientations, out=bins)
+    # the product above can round across an edge; compare with the edges themselves
+    edges = np.append(width * np.arange(orientations + 1), np.inf)
+    bins -= o < edges[bins]
+    bins += o >= edges[bins + 1]
+    return bins
+
+
+def _cell_histograms(
+    bins: np.ndarray, magnitude: np.ndarray, orientations: int,
+    cell: tuple[int, int], n_cells: tuple[int, int],
+) -> np.ndarray:
+    """Orientation histograms of every cell, (N, cells_r, cells_c, orientations).
+
+    Each pixel adds its gradient magnitude to its orientation bin in its cell;
+    each cell's histogram is then divided by its number of pixels (the mean
+    vote per pixel, as scikit-image computes it). No interpolation between
+    bins or cells.
+    """
+    n = bins.shape[0]
+    (cr, cc), (ncr, ncc) = cell, n_cells
+    width = orientations + 1  # + the overflow bin
+    cell_of_pixel = (np.arange(ncr * cr) // cr)[:, None] * ncc + (np.arange(ncc * cc) // cc)
+    index = cell_of_pixel * width + (ncr * ncc * width) * np.arange(n)[:, None, None]
+    index += bins
+    hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=n * ncr * ncc * width)
+    return hist.reshape(n, ncr, ncc, width)[..., :orientations] / (cr * cc)
+
+
+def _normalise_blocks(blocks: np.ndarray, method: str) -> np.ndarray:
+    """Normalise each block (the last three axes) of ``blocks``, v -> v / norm.
+
+    L1: v / (|v|_1 + eps); L1-sqrt: sqrt(v / (|v|_1 + eps));
+    L2: v / sqrt(|v|_2^2 + eps^2); L2-Hys: L2, clip at 0.2, then L2 again.
+    """
+    axes = (-3, -2, -1)
+    if method in ("L1", "L1-sqrt"):
+        out = blocks / (np.abs(blocks).sum(axis=axes, keepdims=True) + _EPS)
+        return np.sqrt(out) if method == "L1-sqrt" else out
+    out = blocks / np.sqrt((blocks**2).sum(axis=axes, keepdims=True) + _EPS**2)
+    if method == "L2-Hys":
+        out = np.minimum(out, _HYS_CLIP)
+        out /= np.sqrt((out**2).sum(axis=axes, keepdims=True) + _EPS**2)
+    return out
+
+
+def hog_output_size(
+    image_shape: tuple[int, int], orientations: int = 9,
+    pixels_per_cell: tuple[int, int] = (8, 8), cells_per_block: tuple[int, int] = (2, 2),
+) -> int:
+    """Length of the HOG vector of an (H, W) image.
+
+    n_blocks_r * n_blocks_c * block_r * block_c * orientations with
+    n_blocks = H // cell - block + 1 (and likewise for W).
+    """
+    (cr, cc), (br, bc) = _pair(pixels_per_cell, "pixels_per_cell"), _pair(
+        cells_per_block, "cells_per_block")
+    nbr = image_shape[0] // cr - br + 1
+    nbc = image_shape[1] // cc - bc + 1
+    return max(nbr, 0) * max(nbc, 0) * br * bc * orientations
+
+
+def hog(
+    images: np.ndarray,
+    orientations: int = 9,
+    pixels_per_cell: tuple[int, int] = (8, 8),
+    cells_per_block: tuple[int, int] = (2, 2),
+    block_norm: str = "L2-Hys",
+    *,
+    transform_sqrt: bool = False,
+    dtype: Any = np.float32,
+) -> np.ndarray:
+    """Histograms of oriented gradients, one flattened descriptor per image.
+
+    1. (optional, ``transform_sqrt``) I -> sqrt(I), a gamma compression;
+    2. centred differences g_row = I[y+1] - I[y-1], g_col = I[x+1] - I[x-1] (zero
+       on the image border); for C > 1 channels each pixel keeps the channel
+       with the largest magnitude |g| = hypot(g_row, g_col);
+    3. each cell of ``pixels_per_cell`` pixels averages |g| into ``orientations``
+       bins of the unsigned orientation atan2(g_row, g_col) mod 180 degrees
+       (hard binning: each pixel votes for one bin of one cell);
+    4. every ``cells_per_block`` window of cells (stride one cell, so blocks
+       overlap) is normalised with ``block_norm`` (see ``BLOCK_NORMS``);
+    5. the blocks are flattened in (block_r, block_c, cell_r, cell_c, bin) order.
+
+    This is the algorithm of ``skimage.feature.hog`` (the same border handling,
+    hard binning, per-pixel mean in each cell, eps = 1e-5 and output order) and
+    agrees with it to rounding error (scikit-image sums each cell in float32,
+    this function in float64); the defaults here follow Dalal and Triggs
+    (2x2-cell blocks) where scikit-image uses 3x3. Pixels beyond the last
+    whole cell are ignored. Computed in float64 internally.
+
+    Args:
+        images: (N, H, W) grayscale or (N, H, W, C) channels-last images, any
+            real dtype and range (non-negative if ``transform_sqrt``).
+        orientations: number of orientation bins over [0, 180) degrees.
+        pixels_per_cell: (rows, cols) of a cell, or one int for a square cell.
+        cells_per_block: (rows, cols) of a block in cells, or one int.
+        block_norm: "L1", "L1-sqrt", "L2" or "L2-Hys".
+        transform_sqrt: take the square root of the image first.
+        dtype: float32 (default) or float64 for the result.
+
+    Returns:
+        (N, D) descriptors, D = hog_output_size((H, W), orientations, ...).
+    """
+    dt = _float_dtype(dtype)
+    images = _as_image_batch(images, "hog")
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            "hog expects a batch of images of shape (N, H, W) or (N, H, W, C), got "
+            f"{images.shape}" + ("; add a batch axis with images[None]" if images.ndim == 2 else "")
+        )
+    if isinstance(orientations, bool) or not isinstance(orientations, (int, np.integer)) \
+            or orientations < 1:
+        raise ValueError(f"orientations must be a positive int, got {orientations!r}")
+    if block_norm not in BLOCK_NORMS:
+        raise ValueError(f"unknown block_norm {block_norm!r}; expected one of {BLOCK_NORMS}")
+    cell = _pair(pixels_per_cell, "pixels_per_cell")
+    block = _pair(cells_per_block, "cells_per_block")
+    n, height, width = images.shape[:3]
+    if images.ndim == 4 and images.shape[3] == 0:
+        raise ValueError(f"hog: images have no channels, shape {images.shape}")
+    n_cells = (height // cell[0], width // cell[1])
+    n_blocks = (n_cells[0] - block[0] + 1, n_cells[1] - block[1] + 1)
+    if min(n_blocks) < 1:
+        raise ValueError(
+            f"hog: images of {height}x{width} pixels are too small for {block[0]}x{block[1]}-cell "
+            f"blocks of {cell[0]}x{cell[1]}-pixel cells; they need at least "
+            f"{block[0] * cell[0]}x{block[1] * cell[1]} pixels"
+        )
+    if images.ndim == 4:  # channels first, so that each channel plane is contiguous
+        img = np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=np.float64)
+    else:
+        img = images.astype(np.float64)
+    if transform_sqrt:
+        if img.size and img.min() < 0:
+            raise ValueError("hog: transform_sqrt=True needs non-negative pixel values")
+        np.sqrt(img, out=img)
+
+    g_row, g_col = _centred_gradients(img)
+    # only the pixels inside whole cells vote (the gradient still saw their neighbours)
+    crop = (..., slice(0, n_cells[0] * cell[0]), slice(0, n_cells[1] * cell[1]))
+    g_row, g_col = g_row[crop], g_col[crop]
+    if images.ndim == 4:
+        g_row, g_col, magnitude = _dominant_channel(g_row, g_col)
+    else:
+        magnitude = np.sqrt(g_row * g_row + g_col * g_col)
+
+    bins = _orientation_bins(g_row, g_col, orientations)
+    hist = _cell_histograms(bins, magnitude, orientations, cell, n_cells)
+    # (N, blocks_r, blocks_c, bins, cell_r, cell_c) -> (N, blocks_r, blocks_c, cell_r, cell_c, bins)
+    blocks = sliding_window_view(hist, block, axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
+    return _normalise_blocks(blocks, block_norm).reshape(n, -1).astype(dt, copy=False)
+
+
+# --------------------------------------------------------------------------- extract
+FeatureFn = Callable[[np.ndarray], np.ndarray]
+FeatureSpec = Union[str, FeatureFn, tuple]
+
+FEATURES: dict[str, FeatureFn] = {"hog": hog, "color_histogram": color_histogram}
+
+
+def _resolve(spec: FeatureSpec) -> tuple[str, FeatureFn, dict]:
+    kwargs: dict = {}
+    if isinstance(spec, tuple):
+        if len(spec) != 2 or not isinstance(spec[1], dict):
+            raise TypeError(f"a feature given as a tuple must be (name_or_fn, kwargs), got {spec!r}")
+        spec, kwargs = spec
+    if isinstance(spec, str):
+        if spec not in FEATURES:
+            raise ValueError(f"unknown feature {spec!r}; expected one of {sorted(FEATURES)}")
+        return spec, FEATURES[spec], kwargs
+    if callable(spec):
+        return getattr(spec, "__name__", repr(spec)), spec, kwargs
+    raise TypeError(
+        f"a feature must be a name ({sorted(FEATURES)}), a callable or a (name, kwargs) pair, "
+        f"got {type(spec).__name__}"
+    )
+
+
+def extract(
+    images: np.ndarray, features: Sequence[FeatureSpec], *, dtype: Any = np.float32
+) -> np.ndarray:
+    """Compute several features of every image and concatenate them along axis 1.
+
+    Args:
+        images: (N, ...) batch handed to each feature function as it is.
+        features: names from ``FEATURES`` ("hog", "color_histogram"), callables
+            mapping (N, ...) images to (N, D_k) features, or ``(name_or_fn,
+            kwargs)`` pairs such as ``("color_histogram", {"bins": 25})``.
+        dtype: float32 (default) or float64 for the result.
+
+    Returns:
+        (N, D_1 + D_2 + ...) array, the features in the order given.
+    """
+    dt = _float_dtype(dtype)
+    if isinstance(features, (str, tuple)) or callable(features):
+        features = [features]
+    if len(features) == 0:
+        raise ValueError("extract needs at least one feature, e.g. ['hog', 'color_histogram']")
+    n = len(images)
+    columns = []
+    for spec in features:
+        name, fn, kwargs = _resolve(spec)
+        out = np.asarray(fn(images, **kwargs))
+        if out.ndim == 1:
+            out = out[:, None]
+        if out.ndim != 2 or out.shape[0] != n:
+            raise ValueError(
+                f"feature {name!r} returned shape {out.shape}; expected ({n}, D), "
+                "one row per image"
+            )
+        columns.append(out.astype(dt, copy=False))
+    return np.concatenate(columns, axis=1)
