@@ -42,6 +42,8 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     ``total = (sum_i ||g_i||_p ** p) ** (1/p)`` over every gradient (``p = inf``:
     the largest ``|g|``); if ``total > max_norm``, each ``g_i`` is multiplied in
     place by ``max_norm / (total + 1e-6)``. Returns ``total`` (before clipping).
+    A nan or inf total raises if ``error_if_nonfinite``, else leaves the gradients as
+    they are (PyTorch would turn them all into nan).
     """
     owner = "clip_grad_norm_"
     max_norm = check_number(owner, "max_norm", max_norm)
@@ -61,8 +63,9 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
         if error_if_nonfinite:
             raise ValueError(
                 f"{owner}: the total gradient norm is {total}; the gradients contain "
-                "nan or inf (set error_if_nonfinite=False to clip anyway)"
+                "nan or inf (try a smaller learning rate or check the loss)"
             )
+        return total  # nothing sensible to rescale by; the gradients are left as they are
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
