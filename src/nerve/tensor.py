@@ -50,6 +50,17 @@ def _check_float_dtype(dtype) -> np.dtype:
     return dt
 
 
+def _check_dtype(dtype) -> np.dtype:
+    """float32/float64 for values, or an integer/bool dtype for labels and masks."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind not in "iub":
+        return _check_float_dtype(dtype)
+    return dt
+
+
 def as_array(data: Any, dtype=None) -> np.ndarray:
     """Convert user data to an array nerve accepts.
 
@@ -59,7 +70,7 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        dtype = _check_float_dtype(dtype) if np.dtype(dtype).kind == "f" else np.dtype(dtype)
+        dtype = _check_dtype(dtype)
     if isinstance(data, np.ndarray):
         arr = data
     else:

@@ -26,6 +26,8 @@ class MatMul(Function):
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:
             return g @ b.T, a.T @ g
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
+            return g * b, g * a
         a2 = a if a.ndim > 1 else a[None, :]
         b2 = b if b.ndim > 1 else b[:, None]
         g2 = g
