@@ -91,6 +91,7 @@ def test_read_idx_other_types_big_endian(tmp_path):
     (lambda d: b"\x01" + d[1:], "not an IDX file"),
     (lambda d: d[:2], "too short"),
     (lambda d: b"PK\x03\x04" + d[4:], "not an IDX file"),
+    (lambda d: d[:4] + struct.pack(">3I", 2**31, 2**31, 2**31) + d[16:], "truncated"),
 ])
 def test_damaged_idx_names_the_file(tmp_path, damage, match):
     write_mnist(tmp_path, "train", n=2, gz=False)

@@ -93,6 +93,21 @@ def test_bad_arguments(kwargs, error, match):
         DataLoader(X, **kwargs)
 
 
+def test_accepts_tensor_like_inputs():
+    class TensorLike:  # anything with .numpy(), as nerve and torch tensors have
+        def __init__(self, array):
+            self.array = array
+
+        def numpy(self):
+            return self.array
+
+    X, y = make(6)
+    batches = list(DataLoader(TensorLike(X), TensorLike(y), batch_size=6, shuffle=False))
+    np.testing.assert_array_equal(batches[0][0], X)
+    with pytest.raises(TypeError, match="X must hold numbers"):
+        DataLoader(np.array([object(), object()]))
+
+
 def test_empty_dataset_rejected():
     with pytest.raises(ValueError, match="empty"):
         DataLoader(np.zeros((0, 3)))

@@ -54,6 +54,17 @@ def test_split_bad_arguments(kwargs, error, match):
         train_test_split(np.arange(10), np.arange(10), **kwargs)
 
 
+def test_stratified_split_with_string_labels():
+    y = np.array(["cat"] * 8 + ["dog"] * 4)
+    _, _, y_tr, y_te = train_test_split(np.arange(12), y, test_size=0.25, seed=0, stratify=True)
+    assert sorted(y_te.tolist()) == ["cat", "cat", "dog"]
+
+
+def test_standardize_rejects_non_numeric():
+    with pytest.raises(TypeError, match="dtype"):
+        standardize(np.array([["a", "b"]]))
+
+
 def test_split_length_mismatch():
     with pytest.raises(ValueError, match="X has 10, y has 8"):
         train_test_split(np.zeros((10, 2)), np.zeros(8))

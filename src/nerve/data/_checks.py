@@ -30,3 +30,19 @@ def check_bool(name: str, value: object) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def as_array(name: str, value: object, numeric: bool = True) -> np.ndarray:
+    """``value`` as a NumPy array with a sample axis; tensors are unwrapped via ``.numpy()``.
+
+    Raises TypeError for non-numeric data when ``numeric`` (labels may be strings)
+    and ValueError for a 0-d array.
+    """
+    if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
+        value = value.numpy()
+    array = np.asarray(value)
+    if numeric and not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a first (sample) axis, got a 0-d array")
+    return array

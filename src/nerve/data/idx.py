@@ -9,6 +9,7 @@ that is detected from their first bytes, not their name.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -66,7 +67,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> tuple[int, np.ndarray]:
                          f"header bytes, file has {len(data)}")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[type_code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # exact, no overflow
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "has trailing bytes"
         raise ValueError(f"{name}: IDX file {problem}: header says shape {shape} of {dtype.name}, "

@@ -8,7 +8,7 @@ import numpy as np
 
 from nerve.random import get_rng
 
-from ._checks import check_bool, check_int
+from ._checks import as_array, check_bool, check_int
 
 __all__ = ["DataLoader"]
 
@@ -35,13 +35,9 @@ class DataLoader:
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32,
                  shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
-        X = np.asarray(X)
-        if X.ndim == 0:
-            raise ValueError("X must have a first (sample) axis, got a 0-d array")
+        X = as_array("X", X)
         if y is not None:
-            y = np.asarray(y)
-            if y.ndim == 0:
-                raise ValueError("y must have a first (sample) axis, got a 0-d array")
+            y = as_array("y", y, numeric=False)
             if len(y) != len(X):
                 raise ValueError(f"X and y must hold the same number of samples: "
                                  f"X has {len(X)}, y has {len(y)}")

@@ -8,7 +8,7 @@ import numpy as np
 
 from nerve.random import get_rng
 
-from ._checks import check_bool
+from ._checks import as_array, check_bool
 
 __all__ = ["train_test_split", "standardize"]
 
@@ -61,15 +61,13 @@ def train_test_split(X: np.ndarray, y: np.ndarray | None = None, test_size: floa
     >>> X_tr.shape, X_te.shape
     ((8, 2), (2, 2))
     """
-    X = np.asarray(X)
-    if X.ndim == 0:
-        raise ValueError("X must have a first (sample) axis, got a 0-d array")
+    X = as_array("X", X, numeric=False)
     n = len(X)
     if y is not None:
-        y = np.asarray(y)
-        if y.ndim == 0 or len(y) != n:
+        y = as_array("y", y, numeric=False)
+        if len(y) != n:
             raise ValueError(f"X and y must hold the same number of samples: X has {n}, "
-                             f"y has {len(y) if y.ndim else 'a 0-d array'}")
+                             f"y has {len(y)}")
     check_bool("stratify", stratify)
     if n < 2:
         raise ValueError(f"train_test_split needs at least 2 samples, got {n}")
@@ -106,11 +104,9 @@ def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray |
     >>> X_train_s.tolist(), sigma.tolist()
     ([[-1.0, 0.0], [1.0, 0.0]], [1.0, 1.0])
     """
-    X = np.asarray(X)
-    if X.ndim == 0 or len(X) == 0:
+    X = as_array("X", X)
+    if len(X) == 0:
         raise ValueError(f"X must have shape (N, ...) with N >= 1, got shape {X.shape}")
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"X must be numeric, got dtype {X.dtype}")
     dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.dtype(np.float32)
     if (mean is None) != (std is None):
         raise ValueError("pass both mean and std (from an earlier standardize call) or neither")
