@@ -77,3 +77,12 @@ def test_mnist1d_bad_arguments():
         mnist1d(105)
     with pytest.raises(ValueError, match="train_split"):
         mnist1d(100, train_split=1.0)
+
+
+def test_mnist1d_missing_package_names_the_extra(monkeypatch):
+    import sys
+
+    for name in ("mnist1d", "mnist1d.data", "mnist1d.utils"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
+    with pytest.raises(ImportError, match=r"nerve\[mnist1d\]"):
+        mnist1d(100, seed=0)

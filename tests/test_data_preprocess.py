@@ -72,7 +72,8 @@ def test_split_length_mismatch():
 
 def test_standardize_and_reuse_train_statistics():
     rng = np.random.default_rng(0)
-    X_train = (rng.standard_normal((200, 3)) * [1.0, 5.0, 0.1] + [10.0, -3.0, 0.0]).astype(np.float32)
+    X_train = rng.standard_normal((200, 3)) * [1.0, 5.0, 0.1] + [10.0, -3.0, 0.0]
+    X_train = X_train.astype(np.float32)
     X_train[:, 2] = 4.0  # a constant feature
     Xs, mean, std = standardize(X_train)
     assert Xs.dtype == np.float32 and mean.dtype == np.float32 and mean.shape == (3,)

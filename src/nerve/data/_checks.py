@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -46,3 +48,11 @@ def as_array(name: str, value: object, numeric: bool = True) -> np.ndarray:
     if array.ndim == 0:
         raise ValueError(f"{name} must have a first (sample) axis, got a 0-d array")
     return array
+
+
+def as_root(root: object) -> Path:
+    """A dataset folder given as str or os.PathLike, with ``~`` expanded."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or os.PathLike), "
+                        f"got {type(root).__name__}")
+    return Path(root).expanduser()

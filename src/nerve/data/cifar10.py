@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_bool
+from ._checks import as_root, check_bool
 from ._download import download as _download
 from ._download import file_md5
 
@@ -94,9 +94,7 @@ def load_cifar10(root: str | os.PathLike, train: bool = True,
 
     >>> # X, y = load_cifar10("~/data/cifar10", download=True)
     """
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path (str or os.PathLike), got {type(root).__name__}")
-    root = Path(root).expanduser()
+    root = as_root(root)
     check_bool("train", train)
     check_bool("download", download)
     names = TRAIN_FILES if train else TEST_FILES

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_bool
+from ._checks import as_root, check_bool
 from ._download import download as _download
 from .idx import parse_idx, read_bytes
 
@@ -46,12 +46,6 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 
-def _as_root(root: object) -> Path:
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path (str or os.PathLike), got {type(root).__name__}")
-    return Path(root).expanduser()
-
-
 def _split_names(train: bool) -> tuple[str, str]:
     prefix = "train" if train else "t10k"
     return f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
@@ -77,7 +71,7 @@ def _read_checked(path: Path, magic: int, what: str) -> np.ndarray:
 
 def _load_idx_pair(root: object, train: bool, download: bool, dataset: str,
                    mirrors: tuple[str, ...], md5: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    root = _as_root(root)
+    root = as_root(root)
     check_bool("train", train)
     check_bool("download", download)
     names = _split_names(train)

@@ -23,7 +23,8 @@ def _num_test(test_size: object, n: int) -> int:
     elif 0.0 < test_size < 1.0:
         n_test = math.ceil(float(test_size) * n)
     else:
-        raise ValueError(f"a fractional test_size must be strictly between 0 and 1, got {test_size}")
+        raise ValueError(f"a fractional test_size must be strictly between 0 and 1, "
+                         f"got {test_size}")
     if not 1 <= n_test <= n - 1:
         raise ValueError(f"test_size={test_size!r} gives {n_test} test examples out of {n}; "
                          f"need between 1 and {n - 1} so that both parts are non-empty")
