@@ -159,7 +159,7 @@ def _dominant_channel(
 
     ``g_row``, ``g_col``: (C, N, H, W). Returns g_row, g_col and |g|, each (N, H, W).
     Channels are ranked by g_row^2 + g_col^2; where two channels come within
-    rounding of a tie, they are ranked again by hypot(g_col, g_row) with the
+    rounding of a tie, they are ranked again by hypot(g_row, g_col) with the
     first channel winning exact ties, which is scikit-image's rule.
     """
     squared = g_row * g_row + g_col * g_col
@@ -167,7 +167,7 @@ def _dominant_channel(
     top = np.take_along_axis(squared, best[None], axis=0)[0]
     near_tie = (squared >= top * (1 - 1e-12)).sum(axis=0) > 1
     if near_tie.any():
-        hypot = np.hypot(g_col[:, near_tie], g_row[:, near_tie])
+        hypot = np.hypot(g_row[:, near_tie], g_col[:, near_tie])
         best[near_tie] = hypot.argmax(axis=0)
     g_row, g_col, squared = (
         np.take_along_axis(a, best[None], axis=0)[0] for a in (g_row, g_col, squared)
