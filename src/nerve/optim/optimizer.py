@@ -62,6 +62,8 @@ def check_flag(owner: str, name: str, value: Any) -> bool:
 
 def prepare_grad(param: np.ndarray, grad: Any) -> np.ndarray:
     """Check that ``grad`` matches ``param`` and return it in ``param``'s dtype (no copy if so)."""
+    if type(grad) is np.ndarray and grad.dtype == param.dtype and grad.shape == param.shape:
+        return grad  # the common case, kept cheap
     grad = np.asarray(grad)
     if grad.shape != param.shape:
         raise ValueError(
@@ -196,15 +198,20 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; return ``closure()`` if given."""
         loss = closure() if closure is not None else None
-        for index, p, group in self._indexed_params():
-            if p.grad is None:
-                continue
-            try:
-                grad = prepare_grad(p.data, p.grad)
-            except ValueError as exc:
-                raise ValueError(f"{self._name}: parameter {index}: {exc}") from None
-            state = self.state.setdefault(index, {})
-            self.update_fn(p.data, grad, state, **self._hyperparameters(group))
+        update, state = self.update_fn, self.state
+        index = 0
+        for group in self.param_groups:
+            hyper = self._hyperparameters(group)
+            for p in group["params"]:
+                if p.grad is not None:
+                    buffers = state.get(index)
+                    if buffers is None:
+                        buffers = state[index] = {}
+                    try:
+                        update(p.data, p.grad, buffers, **hyper)
+                    except ValueError as exc:
+                        raise ValueError(f"{self._name}: parameter {index}: {exc}") from None
+                index += 1
         return loss
 
     # -- checkpoints -----------------------------------------------------------
