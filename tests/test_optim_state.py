@@ -128,7 +128,8 @@ def edited(change):
 
 
 @pytest.mark.parametrize("target, sd, fragment", [
-    (lambda: SGD(make_params(np.float64), lr=0.1), fresh_sd(), "belongs to Adam, cannot load it into SGD"),
+    (lambda: SGD(make_params(np.float64), lr=0.1), fresh_sd(),
+     "belongs to Adam, cannot load it into SGD"),
     (lambda: Adam(make_params(np.float64)[:1]), fresh_sd(), "group 0 has 1 parameter"),
     (lambda: Adam([Param(np.zeros((3, 2))), Param(np.ones(4))]), fresh_sd(),
      r"has shape \(2, 3\), the parameter has shape \(3, 2\)"),

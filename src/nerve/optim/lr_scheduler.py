@@ -119,7 +119,10 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """Multiply the rate by ``gamma`` every ``step_size`` epochs: ``lr_0 * gamma**(e // step_size)``."""
+    """Multiply the rate by ``gamma`` every ``step_size`` epochs.
+
+    ``lr_e = lr_0 * gamma ** (e // step_size)``.
+    """
 
     _hyper = ("step_size", "gamma")
 

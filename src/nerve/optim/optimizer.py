@@ -41,7 +41,9 @@ def check_number(owner: str, name: str, value: Any, low: float = 0.0,
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
     if isinstance(value, np.ndarray):
         if value.ndim != 0:
-            raise TypeError(f"{owner}: {name} must be a scalar, got an array of shape {value.shape}")
+            raise TypeError(
+                f"{owner}: {name} must be a scalar, got an array of shape {value.shape}"
+            )
         value = value.item()
     value = float(value)
     above = value >= high if high_open else value > high
