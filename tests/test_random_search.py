@@ -42,6 +42,15 @@ def test_local_search_never_accepts_a_worse_step_and_copies_its_start():
     np.testing.assert_array_equal(W, 0)
 
 
+def test_nan_losses_never_win():
+    calls = iter([np.nan, 3.0, np.nan, 2.0])
+    W, history = random_search(lambda W: next(calls), (2,), tries=4, seed=0)
+    np.testing.assert_array_equal(history, [np.inf, 3.0, 3.0, 2.0])
+    calls = iter([5.0, np.nan, 4.0])
+    _, history = random_local_search(lambda W: next(calls), np.zeros(2), steps=2, seed=0)
+    np.testing.assert_array_equal(history, [5.0, 4.0])
+
+
 @pytest.mark.parametrize("search, args", [
     (random_search, ((2, 3),)),
     (random_local_search, (np.zeros((2, 3)),)),

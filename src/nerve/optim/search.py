@@ -31,14 +31,16 @@ def _count(owner: str, name: str, value: Any) -> int:
 
 
 def _evaluate(owner: str, loss_fn: LossFn, W: np.ndarray) -> float:
+    """``loss_fn(W)`` as a float, with NaN read as +inf so that it never wins a comparison."""
     value = loss_fn(W)
     try:
-        return float(value)
+        loss = float(value)
     except (TypeError, ValueError):
         raise TypeError(
             f"{owner}: loss_fn must return a single number, got {type(value).__name__}"
             + (f" of shape {np.shape(value)}" if hasattr(value, "shape") else "")
         ) from None
+    return math.inf if math.isnan(loss) else loss
 
 
 def _float_dtype(owner: str, dtype: Any) -> np.dtype:
@@ -54,7 +56,7 @@ def random_search(loss_fn: LossFn, shape: int | tuple[int, ...], tries: int = 10
     """Try ``tries`` random weight matrices ``W = scale * N(0, 1)`` of ``shape``; keep the best.
 
     Returns ``(best_W, history)``: ``best_W`` has ``shape`` and ``dtype``;
-    ``history[i]`` is the best loss after ``i + 1`` tries. A NaN loss never wins.
+    ``history[i]`` is the best loss after ``i + 1`` tries. A NaN loss counts as +inf.
 
     >>> W, hist = random_search(lambda W: float(((W - 1) ** 2).sum()), (3,), tries=50, seed=0)
     >>> bool(hist[-1] <= hist[0])
@@ -90,7 +92,7 @@ def random_local_search(loss_fn: LossFn, W0: np.ndarray, steps: int = 1000,
 
     Starts from a copy of ``W0`` (float arrays keep their dtype, others become
     float32). Returns ``(best_W, history)``: ``history[i]`` is the loss of the
-    current (best) ``W`` after step ``i + 1``.
+    current (best) ``W`` after step ``i + 1``. A NaN loss counts as +inf.
 
     >>> W, hist = random_local_search(lambda W: float((W ** 2).sum()), np.ones(3),
     ...                               steps=100, step_size=0.1, seed=0)
