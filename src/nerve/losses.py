@@ -1,0 +1,159 @@
+"""Loss functions: data loss L(scores, targets) as a differentiable scalar tensor.
+
+Each function checks its inputs up front (shapes, label range and type) and
+then runs one fused, numerically stable op of :mod:`nerve.ops.loss` (MSE is
+composed from engine ops). The layer versions are in :mod:`nerve.nn.loss`.
+
+>>> import nerve as nv
+>>> scores = nv.tensor([[3.2, 5.1, -1.7]], requires_grad=True)
+>>> round(hinge(scores, [0]).item(), 2)        # the lecture's cat image
+2.9
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .ops import loss as L
+from .tensor import Tensor, as_array
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(where: str, reduction: str) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be one of {', '.join(_REDUCTIONS)}, "
+                         f"got {reduction!r}")
+    return reduction
+
+
+def _as_input(where: str, x: Any) -> Tensor:
+    """Scores or predictions: a float tensor (arrays and lists are made float32 constants)."""
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind != "f":
+            raise TypeError(f"{where}: the input must be a float tensor, got dtype {x.dtype}")
+        return x
+    arr = as_array(x)
+    return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float32))
+
+
+def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
+    """Integer class labels of shape (n,) in [0, classes)."""
+    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            bad = y.reshape(-1)[~(y.reshape(-1) == np.round(y.reshape(-1)))][0]
+            raise TypeError(f"{where}: labels must be integer class indices, got the "
+                            f"non-integer value {bad!r} (dtype {y.dtype})")
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "iu":
+        raise TypeError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{where}: expected one label per example, shape ({n},), "
+                         f"got labels of shape {y.shape}")
+    if n and (y.min() < 0 or y.max() >= classes):
+        bad = y[(y < 0) | (y >= classes)][0]
+        raise ValueError(f"{where}: labels must be in [0, {classes}) for scores with "
+                         f"{classes} classes, got label {int(bad)}")
+    return y
+
+
+def _check_scores(where: str, scores: Tensor) -> None:
+    if scores.ndim != 2:
+        raise ValueError(f"{where}: expected scores of shape (N, C), got shape {scores.shape}")
+    if scores.shape[1] < 1:
+        raise ValueError(f"{where}: scores need at least one class, got shape {scores.shape}")
+
+
+def _as_target(where: str, target: Any, like: Tensor, unit: bool = False) -> np.ndarray:
+    """A float target of the input's shape and dtype (0/1 probabilities if ``unit``)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{where}: the target must be numeric, got dtype {t.dtype}")
+    if t.shape != like.shape:
+        raise ValueError(f"{where}: the target has shape {t.shape} but the input has shape "
+                         f"{like.shape}; they must match")
+    t = t.astype(like.data.dtype, copy=False)
+    if unit and t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(f"{where}: targets must be probabilities in [0, 1], got values in "
+                         f"[{t.min():g}, {t.max():g}]")
+    return t
+
+
+def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy: Lᵢ = −log(e^s_yᵢ / Σⱼ e^sⱼ), averaged over the N examples.
+
+    ``scores`` (N, C) raw class scores; ``labels`` (N,) integers in [0, C).
+    Gradient: (softmax(s) − onehot(y)) / N.
+    """
+    s = _as_input("cross_entropy", scores)
+    _check_scores("cross_entropy", s)
+    y = _as_labels("cross_entropy", labels, s.shape[0], s.shape[1])
+    return L.CrossEntropy.apply(s, labels=y,
+                                reduction=_check_reduction("cross_entropy", reduction))
+
+
+def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), averaged over examples.
+
+    ``scores`` (N, C); ``labels`` (N,) integers in [0, C). A margin of exactly 0
+    gives no gradient.
+    """
+    s = _as_input("hinge", scores)
+    _check_scores("hinge", s)
+    y = _as_labels("hinge", labels, s.shape[0], s.shape[1])
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        raise ValueError(f"hinge: margin must be a non-negative number, got {margin!r}")
+    return L.MultiHinge.apply(s, labels=y, margin=float(margin),
+                              reduction=_check_reduction("hinge", reduction))
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """L = max(x, 0) − x·t + log(1 + e^−|x|) on logits x, targets t in [0, 1] (same shape).
+
+    Gradient: σ(x) − t (divided by the element count for the mean).
+    """
+    x = _as_input("binary_cross_entropy_with_logits", logits)
+    t = _as_target("binary_cross_entropy_with_logits", target, x, unit=True)
+    red = _check_reduction("binary_cross_entropy_with_logits", reduction)
+    return L.BCEWithLogits.apply(x, target=t, reduction=red)
+
+
+def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """L = −(t log p + (1 − t) log(1 − p)) on probabilities p in [0, 1], logs clamped at −100.
+
+    Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler.
+    """
+    p = _as_input("binary_cross_entropy", probs)
+    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+        raise ValueError("binary_cross_entropy: the input must be probabilities in [0, 1] "
+                         f"(apply a sigmoid first), got values in [{p.data.min():g}, "
+                         f"{p.data.max():g}]")
+    t = _as_target("binary_cross_entropy", target, p, unit=True)
+    red = _check_reduction("binary_cross_entropy", reduction)
+    return L.BCE.apply(p, target=t, reduction=red)
+
+
+def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: L = (1/n) Σ (ŷ − y)² over all n elements (or the sum);
+    dL/dŷ = 2(ŷ − y)/n.
+
+    A (N,) target with (N, 1) predictions is accepted (it is reshaped).
+    """
+    p = _as_input("mse", pred)
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.shape != p.shape and p.ndim == 2 and p.shape[1] == 1 and t.shape == (p.shape[0],):
+        t = t.reshape(p.shape)
+    t = _as_target("mse", t, p)
+    red = _check_reduction("mse", reduction)
+    diff = p - t
+    sq = diff * diff
+    if red == "mean":
+        return sq.mean()
+    return sq.sum() if red == "sum" else sq
+
+
+mean_squared_error = mse
+softmax_cross_entropy = cross_entropy
+multiclass_hinge = svm = hinge

@@ -1,0 +1,191 @@
+"""Activation layers. Each is a Module and knows its derivative (``layer.derivative(x)``).
+
+``ACTIVATIONS`` maps names to classes (``get_activation("relu")`` builds one);
+the NumPy functions and derivatives live in :mod:`nerve.nn.derivatives`.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from . import derivatives as D
+from .container import Identity
+from .module import Module, Parameter
+
+
+def _check_alpha(owner: str, alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
+        raise TypeError(f"{owner}: alpha must be a finite number, got {alpha!r}")
+    return float(alpha)
+
+
+class Sigmoid(Module):
+    """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = σ(x)(1 − σ(x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.sigmoid()
+
+    @staticmethod
+    def derivative(x):
+        return D.sigmoid_prime(x)
+
+
+class Tanh(Module):
+    """y = tanh x = 2σ(2x) − 1;  dy/dx = 1 − tanh² x."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.tanh()
+
+    @staticmethod
+    def derivative(x):
+        return D.tanh_prime(x)
+
+
+class ReLU(Module):
+    """y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at x = 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.relu()
+
+    @staticmethod
+    def derivative(x):
+        return D.relu_prime(x)
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, else αx;  dy/dx = 1 for x > 0, else α."""
+
+    def __init__(self, alpha: float = 0.01):
+        super().__init__()
+        self.alpha = _check_alpha("LeakyReLU", alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.leaky_relu(self.alpha)
+
+    def derivative(self, x):
+        return D.leaky_relu_prime(x, self.alpha)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class ELU(Module):
+    """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 for x > 0, else α·eˣ."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = _check_alpha("ELU", alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.elu(self.alpha)
+
+    def derivative(self, x):
+        return D.elu_prime(x, self.alpha)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+class PReLU(Module):
+    """Parametric ReLU: y = x for x > 0, else a·x, with the slope a learned.
+
+    ``num_parameters=1`` shares one slope; ``num_parameters=C`` learns one per
+    feature of an (N, C) input. dy/dx = 1 for x > 0, else a (a at x = 0, as
+    PyTorch); dy/da = 0 for x > 0, else x.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) \
+                or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, "
+                             f"got {num_parameters!r}")
+        dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
+        self.num_slopes = int(num_parameters)  # not num_parameters: that is a Module method
+        self.init = _check_alpha("PReLU", init)
+        self.alpha = Parameter(np.full(self.num_slopes, self.init, dtype=dt))
+
+    def forward(self, x: Tensor) -> Tensor:
+        n = self.num_slopes
+        if n > 1 and (x.ndim < 2 or x.shape[1] != n):
+            raise ValueError(f"PReLU({n}): expected input of shape (N, {n}) with one slope "
+                             f"per feature, got shape {x.shape}")
+        alpha = self.alpha if n == 1 or x.ndim == 2 else \
+            self.alpha.reshape((n,) + (1,) * (x.ndim - 2))
+        return F.where(x.data > 0, x, alpha * x)
+
+    def derivative(self, x):
+        """dy/dx on arrays (uses the current slopes)."""
+        x = np.asarray(x)
+        return np.where(x > 0, 1.0, self.alpha.data).astype(self.alpha.dtype)
+
+    def short_name(self) -> str:
+        return f"PReLU({self.num_slopes})"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_parameters": self.num_slopes, "init": self.init,
+                "dtype": str(self.alpha.data.dtype)}
+
+
+class Softmax(Module):
+    """yᵢ = e^xᵢ / Σⱼ e^xⱼ along ``axis``;  ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)."""
+
+    def __init__(self, axis: int = -1):
+        super().__init__()
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"Softmax: axis must be an int, got {axis!r}")
+        self.axis = int(axis)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.softmax(self.axis)
+
+    def derivative(self, x):
+        """The Jacobian's diagonal yᵢ(1 − yᵢ)."""
+        return D.softmax_prime(x, self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+
+class Step(Module):
+    """y = 1 for x > 0, else 0 (hard threshold);  dy/dx = 0 everywhere, so nothing learns
+    through it by gradient descent (the perceptron rule is used instead)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.step()
+
+    @staticmethod
+    def derivative(x):
+        return D.step_prime(x)
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "prelu": PReLU,
+    "elu": ELU,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
+    "step": Step,
+}
+
+
+def get_activation(name: str, **kwargs: Any) -> Module:
+    """Build the activation layer called ``name`` (e.g. ``"relu"``, ``"leaky_relu"``).
+
+    Names are case-insensitive and ``-`` works as ``_``; unknown names raise
+    ValueError listing the valid ones.
+    """
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
+    key = {"leakyrelu": "leaky_relu"}.get(key, key)
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of "
+                         f"{', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[key](**kwargs)

@@ -1,0 +1,77 @@
+"""The fully connected (affine) layer."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from .init import check_init, initialize
+from .module import Module, Parameter
+
+
+def check_features(owner: str, **sizes: Any) -> None:
+    """Each size must be a positive int; raise naming the argument otherwise."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{owner}: {name} must be a positive int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{owner}: {name} must be a positive int, got {value}")
+
+
+class Linear(Module):
+    """y = x Wᵀ + b, for x of shape (N, in_features) and y of shape (N, out_features).
+
+    W has shape (out_features, in_features), b shape (out_features,).
+    Backward: dx = G W, dW = Gᵀ x, db = Σₙ G — three matrix products in one fused op.
+
+    >>> layer = Linear(3, 4)
+    >>> layer.num_parameters()      # 3·4 weights + 4 biases
+    16
+    """
+
+    counts_as_layer = True
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str = "he", dtype=None):
+        super().__init__()
+        check_features("Linear", in_features=in_features, out_features=out_features)
+        check_init(init)
+        dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.init = init
+        self.weight = Parameter(initialize(init, (self.out_features, self.in_features),
+                                           self.in_features, self.out_features, dt))
+        self.bias = Parameter(np.zeros(self.out_features, dtype=dt)) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.shape
+        if x.ndim not in (1, 2) or shape[-1] != self.in_features:
+            raise ValueError(f"{self.short_name()}: expected input of shape "
+                             f"(N, {self.in_features}) (in_features={self.in_features}), "
+                             f"got shape {shape}")
+        if x.data.dtype != self.weight.data.dtype:
+            raise TypeError(f"{self.short_name()}: input has dtype {x.dtype} but the "
+                            f"weights are {self.weight.dtype}; convert the input or call "
+                            "model.to(dtype)")
+        if x.ndim == 1:
+            return F.linear(x.reshape(1, -1), self.weight, self.bias).reshape(-1)
+        return F.linear(x, self.weight, self.bias)
+
+    def short_name(self) -> str:
+        return f"Linear({self.in_features}, {self.out_features})"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "init": self.init,
+                "dtype": str(self.weight.data.dtype)}
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+    def param_formula(self) -> str:
+        """The lecture's count: in·out weights + out biases."""
+        text = f"{self.in_features}·{self.out_features}"
+        return text + (f" + {self.out_features}" if self.bias is not None else "")

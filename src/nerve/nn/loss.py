@@ -1,0 +1,93 @@
+"""Loss layers: ``loss_fn(scores, targets)`` → a scalar tensor; twins of :mod:`nerve.losses`.
+
+``LOSSES`` maps names to classes and :func:`get_loss` builds one by name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import losses as F
+from ..tensor import Tensor
+from .module import Module
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = F._check_reduction(type(self).__name__, reduction)
+
+    def __call__(self, input: Any, target: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+        return self.forward(input, target)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction}
+
+
+class MSELoss(_Loss):
+    """L = (1/n) Σ (ŷ − y)² (``reduction="sum"``: Σ (ŷ − y)²);  dL/dŷ = 2(ŷ − y)/n."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.mse(input, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy on raw scores (N, C) and integer labels (N,).
+
+    Lᵢ = −log softmax(sᵢ)_yᵢ (stable log-sum-exp);  dL/ds = (softmax − onehot) / N.
+    """
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.cross_entropy(input, target, self.reduction)
+
+
+class HingeLoss(_Loss):
+    """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), mean over examples."""
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+            raise ValueError(f"HingeLoss: margin must be a non-negative number, got {margin!r}")
+        self.margin = float(margin)
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.hinge(input, target, self.margin, self.reduction)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"margin": self.margin, "reduction": self.reduction}
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits: L = max(x, 0) − x·t + log(1 + e^−|x|);  dL/dx = σ(x) − t."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities: L = −(t log p + (1 − t) log(1 − p)), logs ≥ −100."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.reduction)
+
+
+LOSSES: dict[str, type[_Loss]] = {
+    "mse": MSELoss,
+    "cross_entropy": CrossEntropyLoss,
+    "softmax": CrossEntropyLoss,
+    "hinge": HingeLoss,
+    "svm": HingeLoss,
+    "bce_with_logits": BCEWithLogitsLoss,
+    "bce": BCELoss,
+}
+
+
+def get_loss(name: str, **kwargs: Any) -> _Loss:
+    """Build the loss called ``name`` (``"cross_entropy"``, ``"hinge"``, ``"mse"``…).
+
+    Names are case-insensitive and ``-`` works as ``_``; unknown names raise
+    ValueError listing the valid ones.
+    """
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
+    return LOSSES[key](**kwargs)

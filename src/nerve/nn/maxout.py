@@ -1,0 +1,60 @@
+"""Maxout: the max over k affine maps (Goodfellow et al. 2013)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from .init import check_init, initialize
+from .linear import check_features
+from .module import Module, Parameter
+
+
+class Maxout(Module):
+    """y_j = max_k (x W_kᵀ + b_k)_j for k = 1..pieces; x (N, in) → y (N, out).
+
+    The k maps are stored stacked in one weight of shape (pieces·out, in) and one
+    bias of shape (pieces·out,) (rows k·out … k·out + out − 1 are piece k), so the
+    layer has exactly ``pieces`` times a Linear's parameters and runs as one
+    matrix product. dy_j/dz_kj = 1 for the winning piece; tied pieces share the
+    gradient evenly.
+    """
+
+    counts_as_layer = True
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2,
+                 init: str = "he", dtype=None):
+        super().__init__()
+        check_features("Maxout", in_features=in_features, out_features=out_features,
+                       pieces=pieces)
+        check_init(init)
+        dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.pieces, self.init = int(pieces), init
+        rows = self.pieces * self.out_features
+        self.weight = Parameter(initialize(init, (rows, self.in_features), self.in_features,
+                                           self.out_features, dt))
+        self.bias = Parameter(np.zeros(rows, dtype=dt))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"Maxout({self.in_features}, {self.out_features}, "
+                             f"pieces={self.pieces}): expected input of shape "
+                             f"(N, {self.in_features}), got shape {x.shape}")
+        z = F.linear(x, self.weight, self.bias)                 # (N, pieces·out)
+        z = z.reshape(x.shape[0], self.pieces, self.out_features)
+        return z.max(axis=1)                                    # (N, out)
+
+    def short_name(self) -> str:
+        return f"Maxout({self.in_features}, {self.out_features}, pieces={self.pieces})"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "pieces": self.pieces, "init": self.init,
+                "dtype": str(self.weight.data.dtype)}
+
+    def param_formula(self) -> str:
+        """pieces·(in·out + out)."""
+        return f"{self.pieces}·({self.in_features}·{self.out_features} + {self.out_features})"

@@ -1,0 +1,299 @@
+"""Modules: layers and networks that own parameters, found by walking attributes.
+
+A :class:`Module` stores its :class:`Parameter` objects, sub-modules and lists
+of sub-modules as ordinary attributes. One walk over them, in attribute order,
+gives ``named_parameters()`` (dotted names such as ``"0.weight"``),
+``state_dict()``, ``num_parameters()`` and the recursive ``train()``/``eval()``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable parameter of a module: ``requires_grad=True`` by default.
+
+    >>> w = Parameter(np.zeros((2, 3)))
+    >>> w.requires_grad, w.dtype
+    (True, dtype('float32'))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = True):
+        super().__init__(data, dtype=dtype, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and network.
+
+    Subclasses call ``super().__init__()`` first, assign parameters and
+    sub-modules as attributes and implement ``forward``. Buffers (arrays that
+    are state but not learned, such as BatchNorm's running statistics) are
+    declared with :meth:`register_buffer` so that ``state_dict()`` and ``to()``
+    include them.
+    """
+
+    #: True for the layers that count in a network's name ("a 2-layer network"):
+    #: those with a weight matrix. Activations, dropout and normalisation do not.
+    counts_as_layer = False
+
+    def __init__(self) -> None:
+        self.training = True
+        self._buffer_names: list[str] = []
+        self._dtype = None  # used by modules without parameters after .to()
+
+    # ----------------------------------------------------------------- calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, x, *args, **kwargs):
+        """Run ``forward``; a NumPy array or list input becomes a tensor of the module's dtype."""
+        if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
+            x = Tensor(x.data if isinstance(x, Tensor) else x, dtype=self.dtype)
+        return self.forward(x, *args, **kwargs)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float dtype of the first parameter (or buffer); the default dtype if none."""
+        for p in self.parameters():
+            return p.data.dtype
+        for _, b in self.named_buffers():
+            return b.dtype
+        return self._dtype or get_default_dtype()
+
+    # ------------------------------------------------------------------- walk
+    def _items(self) -> Iterator[tuple[str, Any]]:
+        """Parameters, sub-modules and lists of sub-modules, in attribute order."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, (Parameter, Module)):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value \
+                    and all(isinstance(v, Module) for v in value):
+                for i, v in enumerate(value):
+                    yield f"{name}.{i}", v
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """Direct sub-modules with their names."""
+        for name, value in self._items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """This module and every descendant, depth first, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            kids = [(f"{name}.{n}" if name else n, m) for n, m in mod.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in attribute order, each parameter once."""
+        seen: set[int] = set()
+        for name, p in self._walk(prefix, buffers=False):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def register_buffer(self, name: str, value: np.ndarray) -> None:
+        """Store ``value`` as ``self.<name>``: state that is saved and converted, not learned."""
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"buffer {name!r} must be a NumPy array, got {type(value).__name__}")
+        if name not in self._buffer_names:
+            self._buffer_names.append(name)
+        setattr(self, name, value)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name, value in self._walk(prefix, buffers=True):
+            if isinstance(value, np.ndarray):
+                yield name, value
+
+    def _walk(self, prefix: str, buffers: bool) -> Iterator[tuple[str, Any]]:
+        """Parameters (and buffers, if asked) of this module and its descendants."""
+        for name, value in self._items():
+            full = f"{prefix}{name}"
+            if isinstance(value, Parameter):
+                yield full, value
+            else:
+                yield from value._walk(full + ".", buffers)
+        if buffers:
+            for name in self._buffer_names:
+                yield f"{prefix}{name}", getattr(self, name)
+
+    # --------------------------------------------------------------- training
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (dropout active, batch statistics) here and in all sub-modules."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) expects True or False, got {mode!r}")
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Set evaluation mode (dropout off, running statistics): ``train(False)``."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Name → copy of every parameter and buffer array (BatchNorm running stats too)."""
+        sd = {}
+        for name, value in self._walk("", buffers=True):
+            arr = value.data if isinstance(value, Tensor) else value
+            sd[name] = np.array(arr, copy=True)
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
+
+        With ``strict`` every key must match: missing keys, unexpected keys and
+        shape mismatches are all listed in one ValueError, and nothing is changed.
+        Without it, only the keys present in both are loaded (shapes must still match).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expects a dict of arrays, "
+                            f"got {type(state_dict).__name__}")
+        own = dict(self._walk("", buffers=True))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for key, target in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                shape = np.shape(value.data if isinstance(value, Tensor) else value)
+                want = target.shape
+                if shape != want:
+                    mismatched.append(f"{key}: checkpoint has shape {shape}, "
+                                      f"the model has {want}")
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if problems:
+            raise ValueError(f"cannot load the state dict into {type(self).__name__}: "
+                             + " | ".join(problems))
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "fiub":
+                raise TypeError(f"state dict entry {key!r} has dtype {value.dtype}; "
+                                "expected a numeric array")
+            arr = target.data if isinstance(target, Tensor) else target
+            np.copyto(arr, value, casting="unsafe")
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of scalar parameters (only those with requires_grad if asked)."""
+        return sum(p.data.size for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
+
+    # ------------------------------------------------------------------ dtype
+    def to(self, dtype) -> "Module":
+        """Convert every parameter and buffer to ``dtype`` (float32 or float64), in place."""
+        dt = _check_float_dtype(dtype)
+        for m in self.modules():
+            m._dtype = dt
+            for name in m._buffer_names:
+                buf = getattr(m, name)
+                if buf.dtype.kind == "f" and buf.dtype != dt:
+                    setattr(m, name, buf.astype(dt))
+        for p in self.parameters():
+            if p.data.dtype != dt:
+                p.data = p.data.astype(dt)
+                p.grad = None if p.grad is None else p.grad.astype(dt)
+        return self
+
+    def double(self) -> "Module":
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        return self.to(np.float32)
+
+    # ---------------------------------------------------------------- display
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (JSON types only)."""
+        return {}
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
+                         if k != "dtype")
+
+    def __repr__(self) -> str:
+        kids = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not kids:
+            return head + ")"
+        lines = [head]
+        for name, m in kids:
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+    def param_formula(self) -> str:
+        """How the parameter count adds up, e.g. ``"3·4 + 4"`` (empty with no parameters)."""
+        parts = []
+        for _, p in self._walk("", buffers=False):
+            parts.append("·".join(str(n) for n in p.shape) if p.ndim else "1")
+        return " + ".join(parts)
+
+    def summary(self, input_shape=None) -> "Summary":
+        """A table of layers, output shapes and parameter counts, and the network's name.
+
+        ``input_shape`` is one example's shape (e.g. ``(3,)`` or ``3``); when
+        omitted it is read from the first layer with ``in_features``. Use
+        ``print(model.summary())``.
+        """
+        from .summary import summarize
+        return summarize(self, input_shape)
+
+
+class Summary(str):
+    """The text of :meth:`Module.summary`; shown as the table itself at the prompt."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def as_module_list(modules: Iterable[Any], owner: str) -> list[Module]:
+    out = list(modules)
+    for i, m in enumerate(out):
+        if not isinstance(m, Module):
+            raise TypeError(f"{owner} expects Modules, but item {i} is a "
+                            f"{type(m).__name__}; wrap functions in a Module")
+    return out

@@ -1,0 +1,124 @@
+"""``Module.summary()``: a table of layers, output shapes and parameter counts.
+
+The network is named by the lecture convention: the input layer is not
+counted, and only layers with weights count, so Linear-ReLU-Linear is a
+"2-layer neural network" with one hidden layer.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .container import ModuleList
+from .module import Module, Summary
+
+
+def _leaves(model: Module) -> list[tuple[str, Module]]:
+    """The layers to list: containers are opened, other modules shown whole."""
+    if not isinstance(model, ModuleList):
+        kids = list(model.named_children())
+        if not kids:
+            return [("", model)]
+        return [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
+    out = []
+    for i, m in enumerate(model):
+        if isinstance(m, ModuleList):
+            out.extend((f"{i}.{n}", sub) for n, sub in _leaves(m))
+        else:
+            out.append((str(i), m))
+    return out
+
+
+def _label(m: Module) -> str:
+    short = getattr(m, "short_name", None)
+    return short() if callable(short) else f"{type(m).__name__}({m.extra_repr()})"
+
+
+def network_name(n_layers: int) -> str:
+    """'2-layer neural network (1 hidden layer)' for 2 layers with weights, etc."""
+    if n_layers == 0:
+        return "no layers with weights (0-layer network)"
+    if n_layers == 1:
+        return "1-layer neural network (no hidden layer: a linear model)"
+    hidden = n_layers - 1
+    return f"{n_layers}-layer neural network ({hidden} hidden layer{'s' if hidden > 1 else ''})"
+
+
+def _input_shape(model: Module, leaves, input_shape) -> tuple | None:
+    if input_shape is not None:
+        if isinstance(input_shape, numbers.Integral):
+            return (int(input_shape),)
+        try:
+            return tuple(int(n) for n in input_shape)
+        except TypeError:
+            raise TypeError(f"summary: input_shape must be an int or a tuple of ints (one "
+                            f"example's shape, e.g. (3,)), got {input_shape!r}") from None
+    for _, m in leaves:
+        for attr in ("in_features", "num_features"):
+            if isinstance(getattr(m, attr, None), int):
+                return (getattr(m, attr),)
+    return None
+
+
+def _trace(model: Module, leaves, shape) -> list:
+    """Output shape of each listed layer for a batch of two zero examples."""
+    if shape is None:
+        return [None] * len(leaves)
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            x = Tensor(np.zeros((2,) + shape, dtype=model.dtype))
+            if len(leaves) == 1 or not isinstance(model, ModuleList):
+                out = model(x)
+                return [None] * (len(leaves) - 1) + [out.shape]
+            shapes = []
+            for _, m in leaves:
+                x = m(x)
+                shapes.append(x.shape)
+            return shapes
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+def _fmt_shape(shape) -> str:
+    return "?" if shape is None else "(" + ", ".join(["N", *map(str, shape[1:])]) + ")"
+
+
+def summarize(model: Module, input_shape=None) -> Summary:
+    """Build the summary table of ``model`` (see :meth:`Module.summary`)."""
+    leaves = _leaves(model)
+    shape = _input_shape(model, leaves, input_shape)
+    shapes = _trace(model, leaves, shape)
+    rows = [("Layer", "Output shape", "Params", "Formula")]
+    for (name, m), out in zip(leaves, shapes):
+        count = m.num_parameters()
+        formula = m.param_formula() if count else ""
+        formula = f"{formula} = {count}" if formula and formula != str(count) else formula
+        rows.append((f"{name}: {_label(m)}" if name else _label(m), _fmt_shape(out),
+                     f"{count:,}", formula))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    line = "─" * (sum(widths) + 6)
+
+    def fmt(r):
+        return "  ".join(c.ljust(w) if i != 2 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    n_layers = sum(1 for _, m in leaves if m.counts_as_layer)
+    total = model.num_parameters()
+    trainable = model.num_parameters(trainable_only=True)
+    text = [f"{type(model).__name__}: {network_name(n_layers)}",
+            f"Input: {_fmt_shape((None,) + shape) if shape else '?'}", line, fmt(rows[0]),
+            line]
+    text += [fmt(r) for r in rows[1:]]
+    text += [line, f"Total parameters: {total:,} (trainable: {trainable:,})",
+             "Layers with weights: "
+             f"{n_layers} (the input layer is not counted)"]
+    result = Summary("\n".join(text))
+    result.total_parameters = total
+    result.num_layers = n_layers
+    return result

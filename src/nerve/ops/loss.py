@@ -1,0 +1,143 @@
+"""Fused, numerically stable classification losses.
+
+Each loss is one graph node: forward computes the loss from raw scores in a
+stable way, backward writes the closed-form gradient (CS231n's ``softmax_loss``
+and ``svm_loss``). Targets (integer labels or 0/1 targets) are options, not
+inputs, so they get no gradient. ``reduction`` is ``"mean"`` (over examples),
+``"sum"`` or ``"none"`` (one loss per example, or per element for the binary
+losses). Inputs are assumed valid: :mod:`nerve.losses` checks them first.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(per_item.mean(dtype=per_item.dtype))
+    if reduction == "sum":
+        return np.asarray(per_item.sum(dtype=per_item.dtype))
+    return per_item
+
+
+def _upstream(g: np.ndarray, reduction: str, count: int, ndim_extra: int) -> np.ndarray:
+    """dL/d(per-item loss) as an array that broadcasts against the input."""
+    if reduction == "mean":
+        return g / np.asarray(count, dtype=g.dtype)
+    if reduction == "sum":
+        return g
+    return g.reshape(g.shape + (1,) * ndim_extra)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy on scores S (N, C) and labels y (N,).
+
+    Lᵢ = −log softmax(Sᵢ)_yᵢ = log Σⱼ e^(Sᵢⱼ − mᵢ) − (Sᵢ,yᵢ − mᵢ), with mᵢ = maxⱼ Sᵢⱼ
+    (log-sum-exp, so no exponential overflows);  dLᵢ/dSᵢ = softmax(Sᵢ) − onehot(yᵢ).
+    With the mean reduction the gradient is (softmax − onehot) / N.
+    """
+
+    def __init__(self, labels: np.ndarray, reduction: str = "mean"):
+        self.labels, self.reduction = labels, reduction
+
+    def forward(self, scores):
+        rows = np.arange(scores.shape[0])
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        per_example = np.log(total[:, 0]) - shifted[rows, self.labels]
+        exp /= total
+        self.probs = exp  # softmax, reused by backward
+        return _reduce(per_example, self.reduction)
+
+    def backward(self, g):
+        n = self.probs.shape[0]
+        grad = self.probs.copy()  # a copy: backward may run twice with retain_graph
+        grad[np.arange(n), self.labels] -= 1
+        grad *= _upstream(g, self.reduction, n, 1)
+        return (grad,)
+
+
+class MultiHinge(Function):
+    """Multiclass SVM (hinge) loss on scores S (N, C) and labels y (N,).
+
+    Lᵢ = Σ_{j≠yᵢ} max(0, Sᵢⱼ − Sᵢ,yᵢ + Δ);  dLᵢ/dSᵢⱼ = 1[Sᵢⱼ − Sᵢ,yᵢ + Δ > 0] for j ≠ yᵢ
+    and dLᵢ/dSᵢ,yᵢ = −(number of positive margins). A margin exactly 0 gives no
+    gradient (the subgradient PyTorch's ``multi_margin_loss`` uses).
+    """
+
+    def __init__(self, labels: np.ndarray, margin: float = 1.0, reduction: str = "mean"):
+        self.labels, self.margin, self.reduction = labels, margin, reduction
+
+    def forward(self, scores):
+        rows = np.arange(scores.shape[0])
+        correct = scores[rows, self.labels][:, None]
+        margins = scores - correct
+        margins += np.asarray(self.margin, dtype=scores.dtype)
+        margins[rows, self.labels] = 0
+        np.maximum(margins, 0, out=margins)
+        self.positive = margins > 0
+        return _reduce(margins.sum(axis=1), self.reduction)
+
+    def backward(self, g):
+        n = self.positive.shape[0]
+        grad = self.positive.astype(g.dtype)
+        grad[np.arange(n), self.labels] = -self.positive.sum(axis=1)
+        grad *= _upstream(g, self.reduction, n, 1)
+        return (grad,)
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits x and targets t in [0, 1] (same shape).
+
+    L = max(x, 0) − x·t + log(1 + e^(−|x|))  (= −t·log σ(x) − (1 − t)·log(1 − σ(x)),
+    written so that no exponential overflows);  dL/dx = σ(x) − t.
+    """
+
+    def __init__(self, target: np.ndarray, reduction: str = "mean"):
+        self.target, self.reduction = target, reduction
+
+    def forward(self, x):
+        self.x = x
+        loss = np.maximum(x, 0) - x * self.target
+        loss += np.log1p(np.exp(-np.abs(x)))
+        return _reduce(loss, self.reduction)
+
+    def backward(self, g):
+        x = self.x
+        half = np.asarray(0.5, dtype=x.dtype)
+        sig = np.tanh(x * half) * half + half  # σ(x) without overflow
+        grad = sig - self.target
+        grad *= _upstream(g, self.reduction, x.size, 0)
+        return (grad,)
+
+
+class BCE(Function):
+    """Binary cross-entropy on probabilities p in [0, 1] and targets t (same shape).
+
+    L = −(t·max(log p, −100) + (1 − t)·max(log(1 − p), −100))  (the logs clamped at −100
+    as PyTorch does, so p = 0 or 1 gives a finite loss);
+    dL/dp = (p − t) / max(p(1 − p), 1e-12).
+    """
+
+    def __init__(self, target: np.ndarray, reduction: str = "mean"):
+        self.target, self.reduction = target, reduction
+
+    def forward(self, p):
+        self.p = p
+        floor = np.asarray(-100, dtype=p.dtype)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), floor)
+            log_q = np.maximum(np.log1p(-p), floor)
+        t = self.target
+        loss = -(t * log_p + (1 - t) * log_q)
+        return _reduce(loss, self.reduction)
+
+    def backward(self, g):
+        p = self.p
+        denom = np.maximum(p * (1 - p), np.asarray(1e-12, dtype=p.dtype))
+        grad = (p - self.target) / denom
+        grad *= _upstream(g, self.reduction, p.size, 0)
+        return (grad,)
