@@ -1,0 +1,237 @@
+"""Plots for the course: activations, training curves, decision boundaries, confusion
+matrices and first-layer weights (matplotlib, the optional extra ``plot``).
+
+Every function returns a :class:`matplotlib.figure.Figure` and, given ``path``,
+also saves it there (the format follows the extension: .png, .svg, .pdf).
+Figures are built with matplotlib's object API, not pyplot, so no window or
+display is needed (rendering uses Agg) and no figure lingers in pyplot's
+registry; in a notebook, a returned figure displays itself.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._extras import require
+
+__all__ = [
+    "plot_activations", "plot_history", "plot_decision_boundary", "plot_confusion_matrix",
+    "plot_weights", "ACTIVATION_NAMES",
+]
+
+#: The elementwise activations drawn by :func:`plot_activations` by default.
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "identity", "step")
+
+
+def _figure(width: float, height: float) -> Any:
+    figure = require("matplotlib.figure", "plot", "plotting")
+    return figure.Figure(figsize=(width, height), layout="constrained")
+
+
+def _finish(fig: Any, path: str | os.PathLike | None) -> Any:
+    if path is not None:
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot save the plot to {os.fspath(path)!r}: folder "
+                                    f"{folder!r} does not exist")
+        fig.savefig(os.fspath(path), dpi=110)
+    return fig
+
+
+# ----------------------------------------------------------------------------- activations
+def plot_activations(names: Sequence[str] | None = None, x: np.ndarray | None = None,
+                     path: str | os.PathLike | None = None) -> Any:
+    """Each activation f(x) (left) beside its derivative f'(x) (right), one row per name.
+
+    ``names`` default to :data:`ACTIVATION_NAMES`; functions and derivatives are
+    those of :mod:`nerve.nn.derivatives` (leaky ReLU drawn with alpha = 0.1 so the
+    slope shows). ``x`` defaults to 401 points on [-5, 5].
+    """
+    from .nn import derivatives as D
+    names = list(ACTIVATION_NAMES if names is None else names)
+    unknown = [n for n in names if n not in D.FUNCTIONS or n == "softmax"]
+    if unknown or not names:
+        valid = ", ".join(n for n in D.FUNCTIONS if n != "softmax")
+        raise ValueError(f"unknown activation(s) {unknown or names}; valid names: {valid}")
+    x = np.linspace(-5.0, 5.0, 401) if x is None else np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise ValueError(f"x must be a 1-D array of at least 2 points, got shape {x.shape}")
+    fig = _figure(7.0, 1.9 * len(names))
+    axes = fig.subplots(len(names), 2, squeeze=False, sharex=True)
+    for row, name in enumerate(names):
+        kwargs = {"alpha": 0.1} if name == "leaky_relu" else {}
+        f, df = D.FUNCTIONS[name](x, **kwargs), D.DERIVATIVES[name](x, **kwargs)
+        for ax, values, label, color in ((axes[row, 0], f, f"{name}(x)", "C0"),
+                                         (axes[row, 1], df, f"{name}'(x)", "C3")):
+            ax.axhline(0, color="0.8", lw=0.8)
+            ax.axvline(0, color="0.8", lw=0.8)
+            ax.plot(x, values, color=color, lw=2)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_title("activation f(x)")
+    axes[0, 1].set_title("derivative f'(x)")
+    axes[-1, 0].set_xlabel("x")
+    axes[-1, 1].set_xlabel("x")
+    return _finish(fig, path)
+
+
+# ----------------------------------------------------------------------------- history
+def _history_dict(history: Any) -> dict[str, list[float]]:
+    raw = getattr(history, "history", history)
+    if isinstance(raw, dict) and "history" in raw and isinstance(raw["history"], dict):
+        raw = raw["history"]  # the dict of a history.json file
+    if not isinstance(raw, dict) or "loss" not in raw:
+        raise TypeError("history must be a nerve History or a dict with a 'loss' list, got "
+                        f"{type(history).__name__}")
+    return {k: [math.nan if v is None else float(v) for v in vals] for k, vals in raw.items()}
+
+
+def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
+    """Training curves: loss (left) and accuracy (right, when recorded) per epoch,
+    training and validation. ``history`` is a History, its ``.history`` dict, or
+    the contents of a history.json file."""
+    h = _history_dict(history)
+    has_acc = "accuracy" in h or "val_accuracy" in h
+    fig = _figure(10.0 if has_acc else 5.5, 3.8)
+    axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
+    panels = [("loss", axes[0])] + ([("accuracy", axes[1])] if has_acc else [])
+    for metric, ax in panels:
+        for key, label, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "--")):
+            if h.get(key):
+                epochs = np.arange(1, len(h[key]) + 1)
+                ax.plot(epochs, h[key], style, marker="o" if len(epochs) < 30 else None,
+                        ms=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _finish(fig, path)
+
+
+# ----------------------------------------------------------------------------- 2-D data
+def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
+                           path: str | os.PathLike | None = None, resolution: int = 200,
+                           title: str | None = None) -> Any:
+    """The regions a 2-D classifier assigns to each class, with the data (X (N, 2), y (N,)).
+
+    The model scores a ``resolution`` × ``resolution`` grid covering the data with a
+    margin; each grid point is coloured by its highest-scoring class (with one
+    output column: logit > 0).
+    """
+    from .train import predict
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D points, X of shape (N, 2); got "
+                         f"shape {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"y must have shape ({len(X)},), got {y.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-3)
+    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    xx, yy = np.meshgrid(gx, gy)
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    scores = predict(model, grid)
+    regions = (scores[:, 0] > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
+    k = int(max(regions.max(), y.max())) + 1
+    fig = _figure(5.5, 5.0)
+    ax = fig.subplots()
+    cmap = "tab10" if k <= 10 else "tab20"
+    ax.contourf(xx, yy, regions.reshape(xx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
+                vmin=-0.5, vmax=(10 if k <= 10 else 20) - 0.5, alpha=0.35)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=(10 if k <= 10 else 20) - 0.5,
+               s=14, edgecolors="k", linewidths=0.4)
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title or "decision boundary")
+    return _finish(fig, path)
+
+
+# ----------------------------------------------------------------------------- confusion
+def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None,
+                          normalize: bool = False, path: str | os.PathLike | None = None
+                          ) -> Any:
+    """The confusion matrix C[i, j] = #(true i, predicted j) as a heat map with counts.
+
+    ``normalize=True`` divides each row by its total (per-class recall on the diagonal).
+    """
+    from .train.metrics import confusion_matrix
+    k = None if class_names is None else len(class_names)
+    cm = confusion_matrix(y_true, y_pred, k)
+    k = cm.shape[0]
+    values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    fig = _figure(1.0 + 0.5 * max(k, 6), 0.6 + 0.5 * max(k, 6))
+    ax = fig.subplots()
+    image = ax.imshow(values, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    names = [str(i) for i in range(k)] if class_names is None else list(class_names)
+    ax.set_xticks(range(k), names, rotation=45 if k > 10 else 0)
+    ax.set_yticks(range(k), names)
+    if k <= 20:
+        top = values.max() if values.size else 0
+        for i in range(k):
+            for j in range(k):
+                text = f"{values[i, j]:.2f}" if normalize else str(int(values[i, j]))
+                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                        color="white" if values[i, j] > 0.6 * top else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    accuracy = np.trace(cm) / max(cm.sum(), 1)
+    ax.set_title(f"confusion matrix (accuracy {accuracy:.3f})")
+    return _finish(fig, path)
+
+
+# ----------------------------------------------------------------------------- weights
+def _first_weight(model_or_weights: Any) -> np.ndarray:
+    if isinstance(model_or_weights, np.ndarray):
+        return model_or_weights
+    if hasattr(model_or_weights, "named_parameters"):
+        for _, p in model_or_weights.named_parameters():
+            if p.data.ndim == 2:
+                return p.data
+        raise ValueError("the model has no weight matrix to draw")
+    data = getattr(model_or_weights, "data", None)
+    if isinstance(data, np.ndarray):
+        return data
+    raise TypeError(f"expected a model or a weight array, got {type(model_or_weights).__name__}")
+
+
+def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
+                 path: str | os.PathLike | None = None, max_units: int = 64) -> Any:
+    """The first layer's weights, one image per hidden unit (the templates it learned).
+
+    Takes a model (its first 2-D weight, shape (units, features) as ``nn.Linear``
+    stores it) or a weight array of that shape. Each unit's row is reshaped to
+    ``image_shape`` (e.g. (8, 8) for the digits, (32, 32, 3) for CIFAR-10) and
+    scaled to its own min..max. At most ``max_units`` units are drawn.
+    """
+    W = np.asarray(_first_weight(model_or_weights), dtype=np.float64)
+    shape = tuple(int(s) for s in image_shape)
+    if W.ndim != 2 or W.shape[1] != int(np.prod(shape)):
+        raise ValueError(f"weights of shape {W.shape} cannot be drawn as {shape} images: "
+                         f"each row must have {int(np.prod(shape))} values")
+    W = W[:max_units]
+    n = len(W)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    fig = _figure(1.2 * cols + 0.4, 1.2 * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i >= n:
+            continue
+        w = W[i]
+        img = ((w - w.min()) / max(w.max() - w.min(), 1e-12)).reshape(shape)
+        ax.imshow(img, cmap=None if len(shape) == 3 else "gray", interpolation="nearest")
+        ax.set_title(str(i), fontsize=7)
+    fig.suptitle(f"first-layer weights ({n} units as {'x'.join(map(str, shape))} images)")
+    return _finish(fig, path)

@@ -1,0 +1,220 @@
+"""Callbacks: code that runs at fixed points of :func:`nerve.fit`, with Keras's hook names.
+
+The loop calls ``on_train_begin(logs)``, then per epoch ``on_epoch_begin(epoch, logs)``,
+per minibatch ``on_batch_begin(batch, logs)`` / ``on_batch_end(batch, logs)``, then
+``on_epoch_end(epoch, logs)``, and finally ``on_train_end(logs)``. ``logs`` holds
+``loss`` and ``accuracy`` (training, averaged over the epoch; per batch in the batch
+hooks) and ``val_loss`` / ``val_accuracy`` when there is validation data. A callback
+stops training after the current epoch by setting ``self.model.stop_training = True``.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LambdaCallback"]
+
+
+class Callback:
+    """Base class: override the hooks you need; ``self.model`` and ``self.params`` are set."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+
+_HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+          "on_batch_begin", "on_batch_end")
+
+
+class CallbackList:
+    """Calls a hook on every callback in order; skips batch hooks nobody overrides."""
+
+    def __init__(self, callbacks: list[Callback], model: Any, params: dict[str, Any]) -> None:
+        for i, cb in enumerate(callbacks):
+            if not all(hasattr(cb, h) for h in _HOOKS):
+                raise TypeError(f"callbacks[{i}] must be a nerve.train.Callback (with the hooks "
+                                f"{', '.join(_HOOKS)}), got {type(cb).__name__}")
+            cb.set_model(model)
+            cb.set_params(params)
+        self.callbacks = list(callbacks)
+        # The batch hooks run thousands of times: call only those that do something.
+        self._batch_begin = [cb for cb in callbacks if _overrides(cb, "on_batch_begin")]
+        self._batch_end = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+
+    @property
+    def wants_batch_logs(self) -> bool:
+        return bool(self._batch_end)
+
+    def train_begin(self, logs: dict) -> None:
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def train_end(self, logs: dict) -> None:
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+    def epoch_begin(self, epoch: int, logs: dict) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def epoch_end(self, epoch: int, logs: dict) -> None:
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def batch_begin(self, batch: int, logs: dict) -> None:
+        for cb in self._batch_begin:
+            cb.on_batch_begin(batch, logs)
+
+    def batch_end(self, batch: int, logs: dict) -> None:
+        for cb in self._batch_end:
+            cb.on_batch_end(batch, logs)
+
+
+def _overrides(cb: Any, hook: str) -> bool:
+    method = getattr(type(cb), hook, None)
+    return method is not getattr(Callback, hook) or hook in vars(cb)
+
+
+def _better_fn(monitor: str, mode: str, min_delta: float, owner: str
+               ) -> tuple[Callable[[float, float], bool], float]:
+    """A comparison ``better(current, best)`` and the starting ``best`` for a mode."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        mode = "max" if ("acc" in monitor or monitor.startswith("fmeasure")) else "min"
+    if mode == "min":
+        return (lambda cur, best: cur < best - min_delta), math.inf
+    return (lambda cur, best: cur > best + min_delta), -math.inf
+
+
+def _monitored(logs: dict | None, monitor: str, owner: str) -> float:
+    if not logs or monitor not in logs:
+        have = ", ".join(logs or {}) or "nothing"
+        hint = " (pass validation_data to fit, or monitor 'loss')" if monitor.startswith(
+            "val_") else ""
+        raise ValueError(f"{owner} monitors {monitor!r}, which is not in the logs "
+                         f"(available: {have}){hint}")
+    return float(logs[monitor])
+
+
+def _snapshot(model: Any) -> dict[str, np.ndarray]:
+    return {k: np.array(getattr(v, "data", v), copy=True)
+            for k, v in model.state_dict().items()}
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``mode="auto"`` minimises losses and maximises accuracies. With
+    ``restore_best_weights=True`` the model ends with the weights of its best epoch.
+    After training, ``stopped_epoch`` is the epoch it stopped at (0 if it never
+    stopped), ``best`` the best value and ``best_epoch`` where it was reached.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = False) -> None:
+        super().__init__()
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an integer >= 0, got {patience!r}")
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping: monitor must be a metric name, got {monitor!r}")
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = abs(float(min_delta))
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+        self._better, self._start = _better_fn(monitor, mode, self.min_delta, "EarlyStopping")
+        self.on_train_begin()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = self._start
+        self.best_epoch = -1
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        current = _monitored(logs, self.monitor, "EarlyStopping")
+        if self._better(current, self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = _snapshot(self.model)
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model to ``path`` after every epoch (or only when ``monitor`` improves).
+
+    ``path`` may hold format fields filled from the epoch (1-based, as Keras) and
+    the logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. Saving goes through
+    :func:`nerve.io.save`, which writes atomically (never a half-written file).
+    """
+
+    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",
+                 save_best_only: bool = False, mode: str = "auto") -> None:
+        super().__init__()
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"ModelCheckpoint: path must be a file path, got {path!r}")
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"ModelCheckpoint: folder {folder!r} does not exist")
+        self.path = os.fspath(path)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        self._better, self.best = _better_fn(monitor, mode, 0.0, "ModelCheckpoint")
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if not self._better(current, self.best):
+                return
+            self.best = current
+        try:
+            target = self.path.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"ModelCheckpoint: cannot fill the path {self.path!r} from epoch "
+                             f"and logs ({', '.join(logs)}): {exc}") from None
+        from ..io import save
+        save(self.model, target)
+        self.saved.append(target)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
+
+    def __init__(self, **hooks: Callable[..., Any]) -> None:
+        super().__init__()
+        for name, fn in hooks.items():
+            if name not in _HOOKS:
+                raise ValueError(f"LambdaCallback: unknown hook {name!r}; valid: "
+                                 f"{', '.join(_HOOKS)}")
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback: {name} must be callable, got {fn!r}")
+            setattr(self, name, fn)

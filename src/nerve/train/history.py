@@ -1,0 +1,118 @@
+"""The record of a training run: per-epoch metrics (Keras's ``History``) and per-step loss."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+from ..atomic import atomic_write_bytes
+from .callbacks import Callback
+
+__all__ = ["History"]
+
+
+class History(Callback):
+    """Per-epoch metrics of a run, returned by :func:`nerve.fit`.
+
+    ``history.history`` is a dict ``{"loss": [...], "accuracy": [...], "val_loss":
+    [...], "val_accuracy": [...]}`` (one float per epoch; a key appears only when
+    measured) and ``history.epoch`` the matching epoch indices (0-based, Keras's
+    convention). ``history.iteration_loss`` holds the training loss of every
+    minibatch step (the noisy curve of the lectures). The metric lists are also
+    attributes: ``history.loss``, ``history.val_accuracy``...
+
+    >>> h = History(); h.on_epoch_end(0, {"loss": 0.5}); h.loss
+    [0.5]
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.iteration_loss: list[float] = []
+        self.params: dict[str, Any] = {}
+
+    # -- hooks ---------------------------------------------------------------
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        # A second fit with the same History continues it (as Keras does).
+        pass
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(int(epoch))
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if logs and "loss" in logs:
+            self.iteration_loss.append(float(logs["loss"]))
+
+    # -- access --------------------------------------------------------------
+    def __getattr__(self, name: str) -> list[float]:
+        # Only reached when normal lookup fails: metric names read as lists.
+        if name.startswith("_") or name in ("history", "epoch"):
+            raise AttributeError(name)
+        history = self.__dict__.get("history", {})
+        if name in history:
+            return history[name]
+        if name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            return []
+        raise AttributeError(f"History has no metric {name!r}; recorded: "
+                             f"{', '.join(history) or 'none yet'}")
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History(epochs={len(self.epoch)}{', ' + last if last else ''})"
+
+    def best(self, monitor: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
+        """``(epoch, value)`` of the best epoch for ``monitor`` (min for losses, else max)."""
+        if monitor not in self.history or not self.history[monitor]:
+            raise KeyError(f"no metric {monitor!r} recorded; recorded: "
+                           f"{', '.join(self.history) or 'none'}")
+        values = self.history[monitor]
+        lower = mode == "min" or (mode == "auto" and "acc" not in monitor)
+        pick = min if lower else max
+        i = pick(range(len(values)), key=values.__getitem__)
+        return self.epoch[i], values[i]
+
+    # -- files ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``history``, ``epoch``, ``iteration_loss``, ``params``."""
+        def clean(values: list[float]) -> list[float | None]:
+            return [v if math.isfinite(v) else None for v in values]
+        return {
+            "history": {k: clean(v) for k, v in self.history.items()},
+            "epoch": list(self.epoch),
+            "iteration_loss": clean(self.iteration_loss),
+            "params": dict(self.params),
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as JSON to ``path`` (atomically)."""
+        text = json.dumps(self.to_dict(), indent=2)
+        atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "History":
+        """Read a History written by :meth:`save`."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no history file at {os.fspath(path)!r}")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                raw = json.load(fh)
+            h = cls()
+            h.history = {k: [math.nan if v is None else float(v) for v in vals]
+                         for k, vals in raw["history"].items()}
+            h.epoch = [int(e) for e in raw["epoch"]]
+            h.iteration_loss = [math.nan if v is None else float(v)
+                                for v in raw.get("iteration_loss", [])]
+            h.params = dict(raw.get("params", {}))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{os.fspath(path)!r} is not a nerve history file: {exc}") from None
+        return h

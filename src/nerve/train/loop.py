@@ -1,0 +1,296 @@
+"""The training loop: :func:`fit`, :func:`evaluate`, :func:`predict`.
+
+An *epoch* is one shuffled pass over the N training examples without
+replacement, in ``ceil(N / batch_size)`` minibatches; an *iteration* is one
+minibatch step: forward, loss, backward, optimizer step.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..data.loader import DataLoader
+from ..random import manual_seed
+from ..tensor import Tensor
+from .callbacks import Callback, CallbackList
+from .history import History
+from .progress import Progress
+from .validation import (
+    Targets, check_features, check_positive_int, count_correct, loss_kind, model_dtype,
+    output_shape, prepare_targets, resolve_loss, resolve_optimizer,
+)
+
+__all__ = ["fit", "evaluate", "predict", "TrainingDivergedError"]
+
+
+class TrainingDivergedError(ValueError):
+    """The loss or a parameter became NaN or infinite during :func:`fit`.
+
+    ``epoch`` and ``iteration`` (0-based, iteration counted over the whole run)
+    say where; ``history`` holds the epochs completed before it happened.
+    """
+
+    def __init__(self, message: str, epoch: int, iteration: int, history: History) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.iteration = iteration
+        self.history = history
+
+
+def _advice(optimizer: Any) -> str:
+    groups = getattr(optimizer, "param_groups", None)
+    lr = f" (now {groups[0]['lr']:g})" if groups and "lr" in groups[0] else ""
+    return (f"try a lower learning rate{lr}, gradient clipping (fit(..., clip_grad_norm=1.0)) "
+            f"or standardising the inputs (nerve.data.standardize)")
+
+
+def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind: str,
+                      out_shape: tuple[int, ...]) -> tuple[np.ndarray, Targets]:
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError("validation_data must be a pair (X_val, y_val), got "
+                        f"{type(validation_data).__name__}")
+    Xv = check_features(validation_data[0], dtype, name="validation X")
+    if Xv.shape[1:] != X.shape[1:]:
+        raise ValueError(f"validation X has samples of shape {Xv.shape[1:]} but X has "
+                         f"{X.shape[1:]}; they must match")
+    tv = prepare_targets(validation_data[1], kind, out_shape, dtype, len(Xv),
+                         name="validation y")
+    return Xv, tv
+
+
+def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
+        batch_size: int, validation_data: tuple[Any, Any] | None = None,
+        callbacks: Iterable[Callback] = (), progress: bool | str = True,
+        seed: int | None = None, lr: float | None = None,
+        regularizer: Callable[[], Tensor] | None = None,
+        clip_grad_norm: float | None = None, shuffle: bool = True) -> History:
+    """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
+
+    X: (N, D) features; y: (N,) integer labels for classification losses (or
+    targets shaped like the model's output). ``loss`` is a loss module or a name
+    ("cross_entropy", "hinge", "mse", ...); ``optimizer`` an optimizer or a name
+    ("sgd", "adam", ...) built over ``model.parameters()`` with ``lr``. Every
+    iteration minimises ``L = data_loss(model(X_batch), y_batch) + regularizer()``
+    (``regularizer``, if given, returns the penalty ``λ·R(W)`` as a scalar tensor);
+    the logged ``loss`` is that L averaged over the epoch, ``accuracy`` is measured
+    on the same forward passes (no second pass), ``val_loss``/``val_accuracy`` on
+    ``validation_data`` in eval mode after each epoch.
+
+    ``seed`` makes the run reproducible: it reseeds the library-wide generator
+    (``nerve.manual_seed(seed)``), from which the shuffling and dropout masks are
+    then drawn. ``progress``: True = a bar (tqdm, on a terminal) or a line per
+    epoch on stderr; False = silent; it never changes the result.
+
+    A loss that turns NaN/inf (checked every iteration) or a parameter that does
+    (checked every epoch) raises :class:`TrainingDivergedError` naming the epoch and
+    iteration. The model trains in train mode and is put back in the mode it had.
+
+    >>> history = nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1,
+    ...                  epochs=10, batch_size=32)            # doctest: +SKIP
+    >>> history.history["accuracy"][-1]                       # doctest: +SKIP
+    """
+    # ---- every check before any work --------------------------------------
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    if regularizer is not None and not callable(regularizer):
+        raise TypeError(f"regularizer must be a function returning a scalar tensor, "
+                        f"got {regularizer!r}")
+    if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float))
+                                           and clip_grad_norm > 0):
+        raise ValueError(f"clip_grad_norm must be a positive number or None, "
+                         f"got {clip_grad_norm!r}")
+    callbacks = list(callbacks)
+    reporter = Progress(progress)
+    loss_fn = resolve_loss(loss)
+    dtype = model_dtype(model)
+    X = check_features(X, dtype)
+    n_y = len(y) if hasattr(y, "__len__") else None
+    if n_y is not None and n_y != len(X):
+        raise ValueError(f"X and y must have the same number of samples: X has {len(X)}, "
+                         f"y has {n_y}")
+    out_shape = output_shape(model, X)
+    kind = loss_kind(loss_fn)
+    targets = prepare_targets(y, kind, out_shape, dtype, len(X))
+    val = None
+    if validation_data is not None:
+        val = _check_validation(validation_data, dtype, X, kind, out_shape)
+    opt = resolve_optimizer(optimizer, model, lr)
+    if seed is not None:
+        manual_seed(seed)
+
+    # ---- the loop ----------------------------------------------------------
+    loader = DataLoader(X, targets.values, batch_size=batch_size, shuffle=bool(shuffle))
+    steps = len(loader)
+    history = callbacks[0] if callbacks and isinstance(callbacks[0], History) else History()
+    params = {"epochs": epochs, "batch_size": batch_size, "steps": steps,
+              "samples": len(X), "seed": seed}
+    history.params = dict(params)
+    cbs = CallbackList([history] + [cb for cb in callbacks if cb is not history], model, params)
+    parameters = list(model.parameters())
+    per_sample = int(np.prod(out_shape)) if targets.accuracy in ("logit", "prob") else 1
+    was_training = getattr(model, "training", True)
+    model.stop_training = False
+    iteration = 0
+    reporter.start(epochs)
+    cbs.train_begin({})
+    try:
+        for epoch in range(epochs):
+            model.train()
+            cbs.epoch_begin(epoch, {})
+            total, correct, seen = 0.0, 0, 0
+            for batch, (xb, tb) in enumerate(loader):
+                cbs.batch_begin(batch, {"batch": batch, "size": len(xb)})
+                scores = model(Tensor._wrap(xb))
+                L = loss_fn(scores, tb)
+                if regularizer is not None:
+                    L = L + regularizer()
+                opt.zero_grad()
+                L.backward()
+                if clip_grad_norm is not None:
+                    from ..optim import clip_grad_norm_
+                    clip_grad_norm_(parameters, clip_grad_norm)
+                opt.step()
+                value = float(L.data)
+                if not math.isfinite(value):
+                    raise TrainingDivergedError(
+                        f"training diverged: the loss became {value} at epoch {epoch + 1}/"
+                        f"{epochs}, iteration {batch + 1}/{steps} of that epoch ({iteration + 1}"
+                        f" overall); {_advice(opt)}", epoch, iteration, history)
+                n = len(xb)
+                total += value * n
+                seen += n
+                hits = 0
+                if targets.accuracy is not None:
+                    hits = count_correct(scores.data, tb, targets.accuracy)
+                    correct += hits
+                if cbs.wants_batch_logs:
+                    blogs = {"batch": batch, "size": n, "loss": value}
+                    if targets.accuracy is not None:
+                        blogs["accuracy"] = hits / (n * per_sample)
+                    cbs.batch_end(batch, blogs)
+                iteration += 1
+            _check_parameters(model, epoch, epochs, iteration, opt, history)
+            logs = {"loss": total / seen}
+            if targets.accuracy is not None:
+                logs["accuracy"] = correct / (seen * per_sample)
+            if val is not None:
+                vl, va = _score(model, val[0], val[1], loss_fn, max(batch_size, 256))
+                logs["val_loss"] = vl
+                if va is not None:
+                    logs["val_accuracy"] = va
+            reporter.epoch_end(epoch, logs)
+            cbs.epoch_end(epoch, logs)
+            if getattr(model, "stop_training", False):
+                break
+        cbs.train_end({})
+    finally:
+        reporter.close()
+        _set_mode(model, was_training)
+    return history
+
+
+def _check_parameters(model: Any, epoch: int, epochs: int, iteration: int, opt: Any,
+                      history: History) -> None:
+    """Raise if any parameter holds NaN or inf (once per epoch: one pass over the weights)."""
+    for name, p in model.named_parameters():
+        data = p.data
+        if not np.isfinite(data).all():
+            raise TrainingDivergedError(
+                f"training diverged: parameter {name!r} holds NaN or inf after epoch "
+                f"{epoch + 1}/{epochs} (iteration {iteration}); {_advice(opt)}",
+                epoch, iteration, history)
+
+
+def _set_mode(model: Any, training: bool) -> None:
+    if training and hasattr(model, "train"):
+        model.train()
+    elif not training and hasattr(model, "eval"):
+        model.eval()
+
+
+def _batched_outputs(model: Any, X: np.ndarray, batch_size: int) -> Iterable[tuple[slice,
+                                                                                   np.ndarray]]:
+    for start in range(0, len(X), batch_size):
+        index = slice(start, start + batch_size)
+        yield index, model(Tensor._wrap(X[index])).data
+
+
+def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
+           batch_size: int) -> tuple[float | None, float | None]:
+    """Mean loss and accuracy over (X, targets), in eval mode, without a graph."""
+    was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    total, correct = 0.0, 0
+    try:
+        with no_grad():
+            for index, scores in _batched_outputs(model, X, batch_size):
+                tb = targets.values[index]
+                if loss_fn is not None:
+                    total += float(loss_fn(Tensor._wrap(scores), tb).data) * len(tb)
+                if targets.accuracy is not None:
+                    correct += count_correct(scores, tb, targets.accuracy)
+    finally:
+        _set_mode(model, was_training)
+    n = len(X)
+    loss_value = total / n if loss_fn is not None else None
+    accuracy = correct / targets.values.size if targets.accuracy in ("logit", "prob") \
+        else correct / n if targets.accuracy is not None else None
+    return loss_value, accuracy
+
+
+def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 1024
+             ) -> dict[str, float]:
+    """Loss and accuracy of ``model`` on ``(X, y)``, in eval mode, without a graph.
+
+    Returns ``{"loss": ..., "accuracy": ...}``; "loss" only when ``loss`` is given
+    (a module or a name), "accuracy" only for classification. Without a loss, y
+    must be integer class labels (the prediction is the highest score; with one
+    output column, a logit > 0).
+    """
+    batch_size = check_positive_int("batch_size", batch_size)
+    loss_fn = resolve_loss(loss) if loss is not None else None
+    dtype = model_dtype(model)
+    X = check_features(X, dtype)
+    out_shape = output_shape(model, X)
+    if loss_fn is not None:
+        kind = loss_kind(loss_fn)
+    else:
+        kind = "logit" if out_shape == (1,) else "index"
+        y_arr = np.asarray(getattr(y, "data", y))
+        if y_arr.dtype.kind == "f" and not np.all(y_arr == np.round(y_arr)):
+            raise ValueError("evaluate without a loss measures classification accuracy and "
+                             "needs integer labels y; pass loss= (e.g. 'mse') for regression")
+    targets = prepare_targets(y, kind, out_shape, dtype, len(X))
+    loss_value, accuracy = _score(model, X, targets, loss_fn, batch_size)
+    result: dict[str, float] = {}
+    if loss_value is not None:
+        result["loss"] = loss_value
+    if accuracy is not None:
+        result["accuracy"] = accuracy
+    return result
+
+
+def predict(model: Any, X: Any, batch_size: int = 1024) -> np.ndarray:
+    """The model's outputs for X (N, D) as a NumPy array (N, ...), in eval mode, batched.
+
+    These are the raw scores (logits); ``predict(model, X).argmax(axis=1)`` gives
+    class labels. The model is put back in the mode it was in.
+    """
+    batch_size = check_positive_int("batch_size", batch_size)
+    X = check_features(X, model_dtype(model))
+    output_shape(model, X)
+    was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            parts = [scores for _, scores in _batched_outputs(model, X, batch_size)]
+    finally:
+        _set_mode(model, was_training)
+    return np.concatenate(parts, axis=0)

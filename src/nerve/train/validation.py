@@ -1,0 +1,284 @@
+"""Checks run before any training work: inputs, labels, the model's shapes, names.
+
+Every check raises ``ValueError`` or ``TypeError`` with a message that says what
+was wrong and what was expected, so a mistake never surfaces as a NumPy
+traceback from deep inside a forward pass.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+__all__ = [
+    "check_positive_int", "check_features", "model_dtype", "output_shape",
+    "resolve_loss", "resolve_optimizer", "loss_kind", "Targets", "prepare_targets",
+    "count_correct",
+]
+
+#: Loss names understood by ``fit(loss="...")`` when nerve.nn offers no registry.
+_LOSS_CLASS_NAMES = {
+    "cross_entropy": "CrossEntropyLoss", "crossentropy": "CrossEntropyLoss",
+    "softmax": "CrossEntropyLoss", "hinge": "HingeLoss", "svm": "HingeLoss",
+    "mse": "MSELoss", "bce_with_logits": "BCEWithLogitsLoss", "bce": "BCELoss",
+}
+
+
+# ----------------------------------------------------------------------------- numbers
+def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum`` or raise naming the argument."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+# ----------------------------------------------------------------------------- the model
+def model_dtype(model: Any) -> np.dtype:
+    """The float dtype of the model's parameters (float32 for a model without any)."""
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    for p in params:
+        data = getattr(p, "data", None)
+        if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+            return data.dtype
+    return np.dtype(np.float32)
+
+
+def _iter_modules(model: Any) -> Iterator[Any]:
+    """The model and its sub-modules, depth first in attribute order."""
+    if hasattr(model, "modules") and callable(model.modules):
+        yield from model.modules()
+        return
+    stack, seen = [model], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        children = []
+        for value in vars(obj).values() if hasattr(obj, "__dict__") else ():
+            items = value if isinstance(value, (list, tuple)) else [value]
+            children.extend(v for v in items if hasattr(v, "forward"))
+        stack.extend(reversed(children))
+
+
+def _in_features(model: Any) -> int | None:
+    """``in_features`` of the first layer that declares it (a Linear), else None."""
+    for module in _iter_modules(model):
+        n = getattr(module, "in_features", None)
+        if isinstance(n, numbers.Integral) and not isinstance(n, bool):
+            return int(n)
+    return None
+
+
+def output_shape(model: Any, X: np.ndarray, name: str = "X") -> tuple[int, ...]:
+    """Shape of the model's output for one sample, found by a forward pass on ``X[:1]``.
+
+    Runs in eval mode under ``no_grad`` (no random draw, no running-statistics update),
+    then puts the model back in the mode it was in.
+    """
+    if not callable(model):
+        raise TypeError(f"model must be a callable module (e.g. nn.Sequential), "
+                        f"got {type(model).__name__}")
+    n_in = _in_features(model)
+    if n_in is not None and (X.ndim != 2 or X.shape[1] != n_in):
+        hint = " (flatten it first: X.reshape(len(X), -1))" if X.ndim > 2 else ""
+        raise ValueError(f"{name} must have shape (N, {n_in}) for this model, whose first "
+                         f"layer takes {n_in} features; got shape {X.shape}{hint}")
+    was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            out = model(Tensor(X[:1]))
+    except Exception as exc:  # noqa: BLE001 - re-raised with the shapes that matter
+        raise ValueError(f"the model could not process {name} of shape {X.shape} "
+                         f"(one sample of shape {X.shape[1:]}): {exc}") from exc
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+    data = getattr(out, "data", out)
+    if not isinstance(data, np.ndarray) or data.ndim < 1 or len(data) != 1:
+        raise TypeError(f"the model must return a tensor of shape (N, ...); for one sample "
+                        f"it returned {type(out).__name__} of shape {np.shape(data)}")
+    return tuple(data.shape[1:])
+
+
+# ----------------------------------------------------------------------------- features
+def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
+    """Return ``X`` as an array of ``dtype`` of shape (N, ...), N >= 1, all finite."""
+    if isinstance(X, Tensor):
+        X = X.data
+    X = np.asarray(X)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
+    if X.ndim < 2:
+        raise ValueError(f"{name} must have shape (N, features), one row per sample; got "
+                         f"shape {X.shape} (for a single feature use {name}.reshape(-1, 1), "
+                         f"for a single sample {name}.reshape(1, -1))")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}); need at least one sample")
+    X = X.astype(dtype, copy=False)
+    finite = np.isfinite(X)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        value = X[where]
+        raise ValueError(f"{name} contains a non-finite value ({value}) at row {where[0]}, "
+                         f"column {', '.join(map(str, where[1:]))}; remove or impute "
+                         f"missing values first")
+    return X
+
+
+# ----------------------------------------------------------------------------- names
+def resolve_loss(loss: Any) -> Callable[..., Tensor]:
+    """A loss object for ``loss``: a callable ``(scores, targets) -> scalar Tensor`` or a name."""
+    if isinstance(loss, str):
+        from .. import nn
+        key = loss.strip().lower().replace("-", "_")
+        get_loss = getattr(nn, "get_loss", None)
+        if get_loss is not None:
+            return get_loss(key)
+        registry = getattr(nn, "LOSSES", None)
+        names = dict(registry) if registry else {k: getattr(nn, v) for k, v in
+                                                  _LOSS_CLASS_NAMES.items()}
+        if key not in names:
+            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(names))}")
+        return names[key]()
+    if loss is None or not callable(loss):
+        raise TypeError(f"loss must be a loss module (e.g. nn.CrossEntropyLoss()) or a name "
+                        f"such as 'cross_entropy', got {loss!r}")
+    return loss
+
+
+def resolve_optimizer(optimizer: Any, model: Any, lr: float | None) -> Any:
+    """An optimizer for ``optimizer``: an object with ``step``/``zero_grad`` or a name.
+
+    A name goes to :func:`nerve.optim.get_optimizer` over ``model.parameters()``;
+    ``lr=None`` means 0.01 for the SGD family and the optimizer's own default otherwise.
+    """
+    if isinstance(optimizer, str):
+        from ..optim import get_optimizer
+        kwargs: dict[str, Any] = {}
+        if lr is not None:
+            kwargs["lr"] = lr
+        elif optimizer.strip().lower() in ("sgd", "momentum", "nesterov"):
+            kwargs["lr"] = 0.01
+        return get_optimizer(optimizer, model.parameters(), **kwargs)
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+        raise TypeError(f"optimizer must be an optimizer (e.g. nerve.optim.SGD(model."
+                        f"parameters(), lr=0.1)) or a name such as 'sgd', got {optimizer!r}")
+    if lr is not None:
+        raise TypeError("lr is only used with an optimizer given by name; set the learning "
+                        "rate when building the optimizer object instead")
+    return optimizer
+
+
+def loss_kind(loss_fn: Any) -> str:
+    """What the loss expects as targets: 'index', 'logit', 'prob', 'regression' or 'other'."""
+    name = type(loss_fn).__name__.lower()
+    if "crossentropy" in name or "hinge" in name or "svm" in name or "softmax" in name:
+        return "index"
+    if "bcewithlogits" in name:
+        return "logit"
+    if "bce" in name:
+        return "prob"
+    if "mse" in name or "l2loss" in name:
+        return "regression"
+    return "other"
+
+
+# ----------------------------------------------------------------------------- targets
+@dataclass
+class Targets:
+    """The targets handed to the loss, and how to score accuracy against them.
+
+    ``accuracy`` is ``"argmax"`` (integer labels vs the highest score), ``"onehot"``
+    (one-hot rows vs the highest score), ``"logit"`` / ``"prob"`` (0/1 targets vs a
+    logit > 0 / a probability > 0.5), or ``None`` (regression: no accuracy).
+    """
+
+    values: np.ndarray
+    accuracy: str | None
+
+
+def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
+    """Integer class labels in [0, n_out), checked."""
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape "
+                         f"{y.shape}")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise TypeError(f"{name} must hold integer class labels, got non-integer floats")
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    labels = y.astype(np.int64)
+    bad = np.flatnonzero((labels < 0) | (labels >= n_out))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] = {labels[i]} is not a valid label for a model with "
+                         f"{n_out} output{'s' if n_out != 1 else ''} (labels must be in "
+                         f"0..{n_out - 1}); resize the last layer or fix the labels")
+    return labels
+
+
+def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dtype,
+                    n: int, name: str = "y") -> Targets:
+    """Check ``y`` against the loss kind and the model's output shape; return the targets.
+
+    ``n`` is the number of samples in X; ``out_shape`` the output shape of one sample.
+    """
+    if isinstance(y, Tensor):
+        y = y.data
+    y = np.asarray(y)
+    if y.ndim == 0:
+        raise ValueError(f"{name} must have one entry per sample, got a scalar")
+    if len(y) != n:
+        raise ValueError(f"X and {name} must have the same number of samples: X has {n}, "
+                         f"{name} has {len(y)}")
+    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+    n_out = int(np.prod(out_shape)) if out_shape else 1
+    is_int = y.dtype.kind in "iub"
+    if kind == "index" or (kind == "other" and is_int and y.ndim == 1 and n_out > 1):
+        return Targets(_labels(y, n_out, name), "argmax")
+    if kind == "regression" and is_int and y.ndim == 1 and n_out > 1:
+        labels = _labels(y, n_out, name)
+        return Targets(np.eye(n_out, dtype=dtype)[labels], "onehot")
+    if kind == "other":
+        return Targets(y, None)
+    values = y.astype(dtype, copy=False)
+    if not np.all(np.isfinite(values)):
+        i = int(np.argwhere(~np.isfinite(values))[0][0])
+        raise ValueError(f"{name} contains a non-finite value at row {i}")
+    if values.ndim == 1 and out_shape == (1,):
+        values = values.reshape(-1, 1)
+    if values.shape[1:] != out_shape:
+        raise ValueError(f"{name} has shape {y.shape} but the model outputs shape "
+                         f"(N, {', '.join(map(str, out_shape))}); they must match")
+    if kind in ("logit", "prob"):
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError(f"{name} must hold targets in [0, 1] for a binary cross-entropy "
+                             f"loss, got values from {values.min()} to {values.max()}")
+        binary = bool(np.all((values == 0) | (values == 1)))
+        return Targets(values, kind if binary else None)
+    return Targets(values, None)
+
+
+def count_correct(scores: np.ndarray, targets: np.ndarray, how: str | None) -> int:
+    """Number of correct predictions in a batch (for 'logit'/'prob': of correct entries)."""
+    if how == "argmax":
+        return int(np.count_nonzero(scores.argmax(axis=1) == targets))
+    if how == "onehot":
+        return int(np.count_nonzero(scores.argmax(axis=1) == targets.argmax(axis=1)))
+    if how == "logit":
+        return int(np.count_nonzero((scores > 0) == (targets > 0.5)))
+    if how == "prob":
+        return int(np.count_nonzero((scores > 0.5) == (targets > 0.5)))
+    return 0
