@@ -1,0 +1,350 @@
+"""The perceptron: a linear threshold unit and the learning rule that trains it.
+
+A unit with weights w and bias b outputs
+
+    y_hat = step(w . x + b),   step(z) = 1 if z > 0 else 0
+
+(the convention at z = 0 is 0: a point exactly on the boundary is negative).
+Rosenblatt's rule nudges the weights after every example,
+
+    w <- w + lr * (y - y_hat) * x,   b <- b + lr * (y - y_hat),
+
+which changes nothing when the prediction is right and, when the classes are
+linearly separable, stops after finitely many mistakes. XOR is not separable:
+one unit cannot learn it, but three hand-weighted units can (NAND and OR
+feeding AND, :func:`xor_network`), and so can one unit on the expanded
+features [x1, x2, x1*x2] (:class:`KernelPerceptron`).
+
+>>> import numpy as np
+>>> from nerve.perceptron import AND, xor_network
+>>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+>>> AND(X), xor_network(X)
+(array([0, 0, 0, 1]), array([0, 1, 1, 0]))
+"""
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any, Callable, Optional, Sequence, Union
+
+import numpy as np
+
+from nerve._extras import require
+from nerve.random import get_rng
+
+__all__ = [
+    "Gate", "AND", "OR", "NAND", "NOR", "GATES", "xor_network",
+    "Perceptron", "KernelPerceptron", "kernel_perceptron", "expand_features",
+    "plot_decision_boundary",
+]
+
+
+# --------------------------------------------------------------------------- validation
+def _as_inputs(X: Any, n_inputs: int, who: str) -> np.ndarray:
+    """X as a float (N, n_inputs) array; one sample of shape (n_inputs,) becomes (1, n_inputs)."""
+    try:
+        X = np.asarray(X)
+    except Exception as exc:
+        raise TypeError(f"{who}: X must be an array of numbers, got {type(X).__name__}") from exc
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{who}: X must hold numbers, got dtype {X.dtype}")
+    if X.ndim == 1 and X.shape[0] == n_inputs:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] != n_inputs:
+        raise ValueError(f"{who}: X must have shape (N, {n_inputs}), got {X.shape}")
+    X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{who}: X contains NaN or infinite values")
+    return X
+
+
+def _as_labels(y: Any, n: int, who: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (n,):
+        raise ValueError(f"{who}: y must have shape ({n},) to match X, got {y.shape}")
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool) or not np.isin(y, (0, 1)).all():
+        raise ValueError(f"{who}: y must hold the labels 0 and 1, got values {np.unique(y)[:5]}")
+    return y.astype(np.int64)
+
+
+def _format_boundary(bias: float, weights: np.ndarray, names: Sequence[str]) -> str:
+    """'b + w1*x1 + w2*x2 = 0' with signs folded in, e.g. '-1.5 + 1*x1 + 1*x2 = 0'."""
+    text = f"{bias:.4g}"
+    for w, name in zip(weights, names):
+        sign = "-" if w < 0 else "+"
+        text += f" {sign} {abs(w):.4g}*{name}"
+    return text + " = 0"
+
+
+# --------------------------------------------------------------------------- threshold unit
+class _ThresholdUnit:
+    """What every linear threshold unit shares: z = X @ w + b, y_hat = [z > 0]."""
+
+    _n_inputs: int
+    _w: np.ndarray
+    _b: float
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of raw inputs D that X must have, (N, D)."""
+        return self._n_inputs
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The weight vector w, shape (n_inputs,) (a copy)."""
+        return self._w.copy()
+
+    @property
+    def bias(self) -> float:
+        """The bias b (the threshold is -b)."""
+        return float(self._b)
+
+    def _features(self, X: Any, who: str) -> np.ndarray:
+        return _as_inputs(X, self.n_inputs, who)
+
+    def _feature_names(self) -> list[str]:
+        return [f"x{i + 1}" for i in range(self.n_inputs)]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The pre-activation z = X @ w + b, shape (N,); X is (N, n_inputs)."""
+        return self._features(X, "decision_function") @ self._w.astype(np.float64) + self._b
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Step activation: 1 where X @ w + b > 0, else 0 (also 0 on the boundary); (N,) ints."""
+        return (self.decision_function(X) > 0).astype(np.int64)
+
+    def __call__(self, X: Any) -> np.ndarray:
+        return self.predict(X)
+
+    def decision_boundary(self) -> str:
+        """The line (hyperplane) where the output flips, e.g. '-1.5 + 1*x1 + 1*x2 = 0'."""
+        return _format_boundary(self._b, self._w, self._feature_names())
+
+
+class Gate(_ThresholdUnit):
+    """A threshold unit with fixed, hand-chosen weights: ``Gate("AND", [1, 1], -1.5)``."""
+
+    def __init__(self, name: str, weights: Sequence[float], bias: float) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() or not np.isfinite(bias):
+            raise ValueError(f"Gate {name!r}: weights must be a non-empty vector of finite "
+                             f"numbers and bias a finite number, got {weights!r}, {bias!r}")
+        self.name = name
+        self._n_inputs = w.size
+        self._w = w
+        self._w.setflags(write=False)
+        self._b = float(bias)
+
+    def __repr__(self) -> str:
+        return f"Gate({self.name!r}, weights={self._w.tolist()}, bias={self._b:g})"
+
+
+AND = Gate("AND", [1.0, 1.0], -1.5)    # fires only when both inputs are on: 1 + 1 > 1.5
+OR = Gate("OR", [1.0, 1.0], -0.5)      # fires when at least one is on
+NAND = Gate("NAND", [-1.0, -1.0], 1.5)  # AND with every sign flipped
+NOR = Gate("NOR", [-1.0, -1.0], 0.5)    # OR with every sign flipped
+GATES: dict[str, Gate] = {"AND": AND, "OR": OR, "NAND": NAND, "NOR": NOR}
+
+
+def xor_network(X: Any) -> np.ndarray:
+    """XOR from three threshold units: AND(NAND(x1, x2), OR(x1, x2)); X (N, 2) -> (N,) ints.
+
+    The hidden layer maps the four corners to (1, 0), (1, 1), (1, 1), (0, 1),
+    where the two classes are linearly separable, and AND separates them.
+    """
+    X = _as_inputs(X, 2, "xor_network")
+    hidden = np.stack([NAND(X), OR(X)], axis=1)
+    return AND(hidden)
+
+
+# --------------------------------------------------------------------------- learning
+class Perceptron(_ThresholdUnit):
+    """A single threshold unit trained by the perceptron learning rule.
+
+    Args:
+        n_inputs: number of input features D.
+        lr: learning rate, > 0 (scales the weights; with zero start it does not
+            change which mistakes are made).
+        max_epochs: passes over the data before giving up.
+        seed: seed for the small random initial weights, U(-0.05, 0.05)
+            (None: the library-wide generator, see ``nerve.manual_seed``).
+        dtype: float32 (default) or float64 for the weights.
+
+    Attributes after ``fit``: ``errors_`` (mistakes per epoch), ``converged_``
+    (True when an epoch made no mistakes), ``n_epochs_``.
+    """
+
+    def __init__(self, n_inputs: int = 2, lr: float = 1.0, max_epochs: int = 100,
+                 seed: Optional[int] = None, *, dtype: Any = np.float32) -> None:
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) \
+                or n_inputs < 1:
+            raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
+        if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)) \
+                or max_epochs < 1:
+            raise ValueError(f"max_epochs must be a positive int, got {max_epochs!r}")
+        if not isinstance(lr, (int, float, np.number)) or not np.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
+        self.lr = float(lr)
+        self.max_epochs = int(max_epochs)
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        self.errors_: list[int] = []
+        self.converged_ = False
+        self.n_epochs_ = 0
+        self._n_inputs = int(n_inputs)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        rng = get_rng(self.seed)
+        n_weights = len(self._feature_names())
+        self._w = rng.uniform(-0.05, 0.05, size=n_weights).astype(self.dtype)
+        self._b = float(self.dtype.type(rng.uniform(-0.05, 0.05)))
+
+    def fit(self, X: Any, y: Any) -> "Perceptron":
+        """Train on X (N, n_inputs) and labels y (N,) in {0, 1}; returns self.
+
+        One epoch visits the examples in order and, after each, applies
+        w += lr*(y - y_hat)*x, b += lr*(y - y_hat). Training stops after the
+        first epoch without mistakes or after ``max_epochs``. The rule is online
+        (each update changes the next prediction), hence the loop over examples.
+        """
+        Xf = self._features(X, "Perceptron.fit").astype(self.dtype)
+        y = _as_labels(y, Xf.shape[0], "Perceptron.fit")
+        if Xf.shape[0] == 0:
+            raise ValueError("Perceptron.fit needs at least one example, got X of shape "
+                             f"{np.shape(X)}")
+        self._init_weights()
+        w, b, lr = self._w, self.dtype.type(self._b), self.dtype.type(self.lr)
+        self.errors_, self.converged_ = [], False
+        for _ in range(self.max_epochs):
+            mistakes = 0
+            for x_i, y_i in zip(Xf, y.tolist()):
+                error = y_i - int(x_i @ w + b > 0)  # -1, 0 or +1
+                if error:
+                    w += (lr * error) * x_i
+                    b += lr * error
+                    mistakes += 1
+            self.errors_.append(mistakes)
+            if mistakes == 0:
+                self.converged_ = True
+                break
+        self._b = float(b)
+        self.n_epochs_ = len(self.errors_)
+        return self
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy, the fraction of examples classified correctly."""
+        predictions = self.predict(X)
+        return float(np.mean(predictions == _as_labels(y, predictions.shape[0], "score")))
+
+    def __repr__(self) -> str:
+        return (f"Perceptron(n_inputs={self.n_inputs}, lr={self.lr:g}, "
+                f"max_epochs={self.max_epochs}, seed={self.seed!r})")
+
+
+def expand_features(X: Any) -> np.ndarray:
+    """phi(x) = [x_1, ..., x_D, x_i * x_j for i < j]; (N, D) -> (N, D + D(D-1)/2).
+
+    For two inputs this is [x1, x2, x1*x2], in which XOR is linearly separable
+    (x1 + x2 - 2*x1*x2 > 0.5).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    pairs = [X[:, i] * X[:, j] for i, j in combinations(range(X.shape[1]), 2)]
+    return np.column_stack([X, *pairs]) if pairs else X
+
+
+class KernelPerceptron(Perceptron):
+    """A perceptron on the expanded features [x, x_i*x_j] (see :func:`expand_features`).
+
+    Same rule, same arguments as :class:`Perceptron`; ``n_inputs`` counts the raw
+    inputs, ``weights`` has one entry per expanded feature (x1, x2, x1*x2 for
+    two inputs), and ``decision_boundary()`` names them.
+    """
+
+    def _features(self, X: Any, who: str) -> np.ndarray:
+        return expand_features(_as_inputs(X, self.n_inputs, who))
+
+    def _feature_names(self) -> list[str]:
+        raw = [f"x{i + 1}" for i in range(self.n_inputs)]
+        return raw + [f"{a}*{b}" for a, b in combinations(raw, 2)]
+
+    def __repr__(self) -> str:
+        return "Kernel" + super().__repr__()
+
+
+def kernel_perceptron(X: Any, y: Any, lr: float = 1.0, max_epochs: int = 100,
+                      seed: Optional[int] = None) -> KernelPerceptron:
+    """Fit a :class:`KernelPerceptron` to X (N, D), y (N,) in {0, 1} and return it."""
+    X = np.asarray(X)
+    n_inputs = X.shape[1] if X.ndim == 2 else 0
+    return KernelPerceptron(n_inputs, lr, max_epochs, seed).fit(X, y)
+
+
+# --------------------------------------------------------------------------- plotting
+Classifier = Union[_ThresholdUnit, Callable[[np.ndarray], np.ndarray]]
+
+
+def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
+                           resolution: int = 200) -> Any:
+    """Plot 2-D points coloured by label over the regions a classifier assigns.
+
+    ``model`` is a Perceptron, a Gate, a KernelPerceptron or any function
+    mapping (N, 2) inputs to (N,) labels (such as :func:`xor_network`). For a
+    linear unit the line w1*x1 + w2*x2 + b = 0 is drawn (label "decision
+    boundary"); for others the contour where the prediction changes. Needs
+    matplotlib (``pip install 'nerve[plot]'``). Returns the matplotlib Axes.
+    """
+    plt = require("matplotlib.pyplot", "plot", "plotting decision boundaries")
+    X = _as_inputs(X, 2, "plot_decision_boundary")
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"plot_decision_boundary: y must have shape ({X.shape[0]},), "
+                         f"got {y.shape}")
+    if isinstance(model, _ThresholdUnit):
+        if model.n_inputs != 2:
+            raise ValueError(f"plot_decision_boundary needs a model with 2 inputs, "
+                             f"got {model.n_inputs}")
+        predict = model.predict
+    elif callable(model):
+        predict = model
+    else:
+        raise TypeError(f"model must be a perceptron, a gate or a callable, "
+                        f"got {type(model).__name__}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+
+    pad = 0.5
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([g1.ravel(), g2.ravel()])
+    regions = np.asarray(predict(grid)).reshape(g1.shape)
+    ax.contourf(g1, g2, regions, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"],
+                alpha=0.35)
+
+    if type(model) in (Perceptron, Gate):
+        w, b = model.weights, model.bias
+        if w[1] != 0:
+            xs = np.array([lo[0], hi[0]])
+            ax.plot(xs, -(w[0] * xs + b) / w[1], "k-", label="decision boundary")
+        elif w[0] != 0:
+            ax.plot([-b / w[0]] * 2, [lo[1], hi[1]], "k-", label="decision boundary")
+    elif regions.min() != regions.max():
+        ax.contour(g1, g2, regions, levels=[0.5], colors="k")
+        ax.plot([], [], "k-", label="decision boundary")  # a legend entry for the contour
+
+    for label, colour in ((0, "#3182bd"), (1, "#e6550d")):
+        mask = y == label
+        ax.scatter(X[mask, 0], X[mask, 1], c=colour, edgecolors="k", label=f"y = {label}",
+                   zorder=3)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    if isinstance(model, _ThresholdUnit):
+        ax.set_title(model.decision_boundary())
+    ax.legend(loc="best")
+    return ax
