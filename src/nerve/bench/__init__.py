@@ -1,0 +1,161 @@
+"""``nerve bench``: nerve's training speed against a hand-written NumPy MLP and other frameworks.
+
+Measures, in one run and interleaved (round-robin repeats, median reported), the
+training throughput of nerve's ordinary loop, ``nv.fit`` and the captured step
+(``nv.compile``, when it exists) against the GEMM floor, the hand-written NumPy
+reference, PyTorch eager, JAX (jit step and whole-pass ``lax.scan``) and
+scikit-learn's ``MLPClassifier`` on configs A-E; then inference latency, peak memory
+on config D, digits time-to-97 % and a 10,000-op autodiff chain. Comparators that
+are not installed are left out; nerve columns whose API is missing say why.
+
+>>> from nerve.bench import run
+>>> results = run(["--configs", "C", "--sections", "training", "--skip", "torch,jax"])  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from nerve.bench.configs import CONFIGS, parse_configs
+
+SECTIONS = ("training", "latency", "memory", "digits", "chain")
+MODES = {  # quick fits in about two minutes on 2 cores; full takes several
+    "quick": {"divide": 8, "repeats": 3, "latency_s": 0.02, "digits_seeds": (0, 1, 2),
+              "memory_steps": 3, "chain_repeats": 3},
+    "full": {"divide": 1, "repeats": 5, "latency_s": 0.1, "digits_seeds": (0, 1, 2, 3, 4),
+             "memory_steps": 5, "chain_repeats": 5},
+}
+
+__all__ = ["run", "main", "CONFIGS"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nerve bench",
+        description="Benchmark nerve's MLP training against a hand-written NumPy MLP, "
+                    "PyTorch, JAX and scikit-learn (those present), interleaved in one run.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="short measurements, about two minutes in all (default)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="measurements of about 0.5-1 s each and more repeats")
+    p.set_defaults(mode="quick")
+    p.add_argument("--configs", default=None,
+                   help=f"comma-separated configs from {','.join(CONFIGS)} (default: all)")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"comma-separated parts to run from {','.join(SECTIONS)} (default: all)")
+    p.add_argument("--skip", default="",
+                   help="comma-separated comparators to leave out: nerve,torch,jax,sklearn")
+    p.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement")
+    p.add_argument("--samples", type=int, default=None,
+                   help="training samples per measurement, for every config "
+                        "(default: the config's own, divided by 8 in --quick)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="limit BLAS (via threadpoolctl) and torch to this many threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None,
+                   help="folder to write latest.md and latest.json into (default: print only)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return p
+
+
+def _names(spec: str, valid: tuple[str, ...], what: str) -> tuple[str, ...]:
+    names = tuple(s.strip().lower() for s in spec.split(",") if s.strip())
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise ValueError(f"unknown {what} {bad}; valid names are {list(valid)}")
+    return names
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    args = _parser().parse_args(argv)
+    args.config_list = parse_configs(args.configs)
+    args.section_list = _names(args.sections, SECTIONS, "section(s)")
+    args.skip_list = _names(args.skip, ("nerve", "torch", "jax", "sklearn"), "comparator(s)")
+    for name in ("repeats", "samples", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"--{name} must be a positive integer, got {value}")
+    return args
+
+
+def _limit_threads(n: int) -> dict:
+    applied = {}
+    try:
+        import threadpoolctl
+
+        applied["blas"] = threadpoolctl.threadpool_limits(n)  # kept alive for the run
+    except ImportError:
+        applied["blas"] = None
+    if "torch" in sys.modules or True:
+        try:
+            import torch
+
+            torch.set_num_threads(n)
+        except ImportError:
+            pass
+    return applied
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Run the benchmark with command-line style arguments; return the results dict.
+
+    Prints the Markdown report to stdout (progress to stderr) and, with ``--out DIR``,
+    writes ``DIR/latest.md`` and ``DIR/latest.json``.
+    """
+    from nerve.bench import digits, harness, latency, memory, report
+
+    args = _parse(argv)
+    settings = dict(MODES[args.mode])
+    settings["repeats"] = args.repeats or settings["repeats"]
+    log = (lambda s: None) if args.quiet else (lambda s: print(f"[bench] {s}", file=sys.stderr,
+                                                                flush=True))
+    limits = _limit_threads(args.threads) if args.threads else None  # noqa: F841 (kept alive)
+    t_start = time.perf_counter()
+    columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
+    results: dict = {
+        "mode": args.mode, "machine": report.machine_info(),
+        "settings": {"repeats": settings["repeats"], "seed": args.seed, "skip": args.skip_list,
+                     "threads": args.threads, "configs": [c.name for c in args.config_list]},
+        "columns": [(c.key, c.title) for c in columns],
+    }
+    skip = args.skip_list
+    if "training" in args.section_list:
+        results["training"] = {}
+        for cfg in args.config_list:
+            samples = args.samples or max(cfg.batch, cfg.samples // settings["divide"])
+            results["training"][cfg.name] = harness.measure_config(
+                cfg, samples, settings["repeats"], columns, args.seed, log)
+    if "latency" in args.section_list:
+        log("inference latency")
+        results["latency"] = latency.inference_latency(
+            repeats=settings["repeats"], target_s=settings["latency_s"], skip=skip,
+            seed=args.seed)
+    if "memory" in args.section_list:
+        log("peak memory (subprocesses)")
+        results["memory"] = memory.peak_memory(settings["memory_steps"], skip=skip)
+    if "digits" in args.section_list:
+        log("digits time to 97%")
+        results["digits"] = digits.time_to_accuracy(settings["digits_seeds"], skip=skip)
+    if "chain" in args.section_list:
+        log("op chain")
+        results["op_chain"] = latency.op_chain(repeats=settings["chain_repeats"], skip=skip)
+    results["elapsed_s"] = time.perf_counter() - t_start
+    text = report.to_markdown(results)
+    print(text)
+    if args.out:
+        md, js = report.write(results, args.out)
+        log(f"wrote {md} and {js}")
+    log(f"done in {results['elapsed_s']:.0f} s")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``nerve bench``; returns the exit status (2 on bad arguments)."""
+    try:
+        run(argv)
+    except ValueError as exc:
+        print(f"nerve bench: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,196 @@
+"""The hand-written NumPy MLP: the speed floor for any NumPy framework.
+
+A ReLU MLP trained with softmax cross-entropy and SGD with momentum, written the
+CS231n way with manual gradients and no framework at all:
+
+* forward, per hidden layer: ``Z = H W + b``, ``H' = max(Z, 0)`` (in place);
+* fused softmax-CE on the scores ``S`` (N, C): ``L = mean(log sum exp(S - max) - (S - max)_y)``
+  with gradient ``dS = (softmax(S) - onehot(y)) / N``;
+* backward, per layer: ``dW = H^T dZ``, ``db = sum_n dZ``, ``dH = dZ W^T`` then
+  ``dZ = dH * [H > 0]`` (ReLU; relu'(0) = 0);
+* momentum update in place (CS231n form): ``v = mu v - lr dW``, ``W = W + v``.
+
+Everything stays in the requested dtype (float32 by default): no float64 temporaries.
+:class:`GemmFloor` times only the matrix products of one such step.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nerve.random import get_rng
+
+
+def he_init(sizes: tuple[int, ...], dtype=np.float32, seed: int = 0) -> list[list[np.ndarray]]:
+    """He-initialised ``[W, b]`` pairs: ``W ~ N(0, 2 / fan_in)`` of shape (fan_in, fan_out), b = 0."""
+    rng = get_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        W = rng.standard_normal((fan_in, fan_out), dtype=dtype)
+        W *= W.dtype.type(np.sqrt(2.0 / fan_in))
+        params.append([W, np.zeros(fan_out, dtype=dtype)])
+    return params
+
+
+class NumpyMLP:
+    """ReLU MLP with manual gradients and an in-place momentum SGD step.
+
+    ``sizes`` = (D, H1, ..., C). Weights ``W_i`` have shape (fan_in, fan_out).
+    """
+
+    def __init__(
+        self,
+        sizes: tuple[int, ...],
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        dtype=np.float32,
+        seed: int = 0,
+    ) -> None:
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+        self.sizes = tuple(int(s) for s in sizes)
+        self.dtype = np.dtype(dtype)
+        self.lr = self.dtype.type(lr)
+        self.momentum = self.dtype.type(momentum)
+        self.params = he_init(self.sizes, self.dtype.type, seed)
+        self.velocity = [[np.zeros_like(W), np.zeros_like(b)] for W, b in self.params]
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Class scores (N, C) for inputs X (N, D); no state is kept (inference)."""
+        H = X
+        last = len(self.params) - 1
+        for i, (W, b) in enumerate(self.params):
+            Z = H @ W
+            Z += b
+            if i < last:
+                np.maximum(Z, 0, out=Z)
+            H = Z
+        return H
+
+    def _forward_train(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Layer inputs ``[X, H1, ...]`` (kept for backward) and the scores (N, C)."""
+        inputs = [X]
+        H = X
+        last = len(self.params) - 1
+        for i, (W, b) in enumerate(self.params):
+            Z = H @ W
+            Z += b
+            if i < last:
+                np.maximum(Z, 0, out=Z)
+                inputs.append(Z)
+            H = Z
+        return inputs, H
+
+    @staticmethod
+    def _softmax_ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Fused softmax cross-entropy; overwrites ``scores`` with ``dL/dscores`` (N, C)."""
+        n = scores.shape[0]
+        rows = np.arange(n)
+        scores -= scores.max(axis=1, keepdims=True)
+        correct = scores[rows, y]
+        np.exp(scores, out=scores)
+        sums = scores.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(sums[:, 0]) - correct))
+        scores /= sums
+        scores[rows, y] -= 1
+        scores /= scores.dtype.type(n)
+        return loss, scores
+
+    # ----------------------------------------------------------------- backward
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[list[np.ndarray]]]:
+        """Mean softmax-CE loss and its gradients ``[[dW, db], ...]``; parameters unchanged."""
+        inputs, scores = self._forward_train(X)
+        loss, dZ = self._softmax_ce(scores, y)
+        grads = [None] * len(self.params)
+        for i in range(len(self.params) - 1, -1, -1):
+            W = self.params[i][0]
+            H = inputs[i]
+            grads[i] = [H.T @ dZ, dZ.sum(axis=0)]
+            if i > 0:
+                dH = dZ @ W.T
+                dH *= H > 0
+                dZ = dH
+        return loss, grads
+
+    def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        """One SGD-momentum step on the batch (X (N, D), y (N,) int); returns the loss."""
+        inputs, scores = self._forward_train(X)
+        loss, dZ = self._softmax_ce(scores, y)
+        lr, mu = self.lr, self.momentum
+        for i in range(len(self.params) - 1, -1, -1):
+            W, b = self.params[i]
+            vW, vb = self.velocity[i]
+            H = inputs[i]
+            dW = H.T @ dZ
+            db = dZ.sum(axis=0)
+            if i > 0:  # dX before W changes
+                dH = dZ @ W.T
+                dH *= H > 0
+                dZ = dH
+            for p, v, g in ((W, vW, dW), (b, vb, db)):
+                v *= mu
+                g *= lr
+                v -= g
+                p += v
+        return loss
+
+
+class GemmFloor:
+    """The matrix products of one training step and nothing else.
+
+    Forward ``H_i W_i`` and ``dW_i = H_i^T dZ_i`` for every layer, ``dX_i = dZ_i W_i^T`` for
+    every layer but the first, written into preallocated buffers.
+    """
+
+    def __init__(self, sizes: tuple[int, ...], batch: int, dtype=np.float32, seed: int = 0) -> None:
+        rng = get_rng(seed)
+        self.weights = [W for W, _ in he_init(tuple(sizes), dtype, seed)]
+        self.outs = [rng.standard_normal((batch, W.shape[1]), dtype=dtype) for W in self.weights]
+        self.dWs = [np.empty_like(W) for W in self.weights]
+        self.dXs = [np.empty((batch, W.shape[0]), dtype=dtype) for W in self.weights]
+
+    def step(self, X: np.ndarray) -> None:
+        """Run the products for one batch X (batch, D)."""
+        H = X
+        for W, out in zip(self.weights, self.outs):
+            np.matmul(H, W, out=out)
+            H = out
+        for i, W in enumerate(self.weights):
+            H_in = X if i == 0 else self.outs[i - 1]
+            dZ = self.outs[i]
+            np.matmul(H_in.T, dZ, out=self.dWs[i])
+            if i > 0:
+                np.matmul(dZ, W.T, out=self.dXs[i])
+
+
+# ------------------------------------------------------------------ trainers
+from nerve.bench.common import Trainer  # noqa: E402  (after the math on purpose)
+from nerve.bench.configs import Workload  # noqa: E402
+
+
+class NumpyTrainer(Trainer):
+    """Column "NumPy": :class:`NumpyMLP` over the workload's batches."""
+
+    def __init__(self, wl: Workload, seed: int = 0) -> None:
+        super().__init__(wl)
+        self.net = NumpyMLP(wl.config.sizes, seed=seed)
+
+    def steps(self, n: int) -> None:
+        X, y, B = self.wl.X, self.wl.y, self.wl.config.batch
+        step = self.net.train_step
+        for s in range(n):
+            step(X[s * B:(s + 1) * B], y[s * B:(s + 1) * B])
+
+
+class GemmTrainer(Trainer):
+    """Column "GEMM floor": only the matrix products of each step."""
+
+    def __init__(self, wl: Workload, seed: int = 0) -> None:
+        super().__init__(wl)
+        self.floor = GemmFloor(wl.config.sizes, wl.config.batch, seed=seed)
+
+    def steps(self, n: int) -> None:
+        X, B = self.wl.X, self.wl.config.batch
+        step = self.floor.step
+        for s in range(n):
+            step(X[s * B:(s + 1) * B])

@@ -1,0 +1,255 @@
+"""Machine description, number formatting, and the Markdown/JSON report."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from nerve.bench import jax_ref, sklearn_ref, torch_ref
+
+DASH = "—"  # a column not measured in this run (skipped or not installed)
+
+# Ratio columns of the training table: (title, numerator key, denominator key).
+RATIOS = [
+    ("nerve/NumPy", "nerve", "numpy"),
+    ("nerve/PyTorch", "nerve", "torch"),
+    ("nerve/JAX", "nerve", "jax_step"),
+    ("fit/nerve", "nerve_fit", "nerve"),
+    ("captured/JAX", "captured", "jax_step"),
+    ("captured/GEMM floor", "captured", "gemm"),
+]
+
+
+# ---------------------------------------------------------------- formatting
+def _three_digits(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def format_rate(value: float | None) -> str:
+    """Samples per second to three significant digits: 91234 -> "91.2k", 3.31e6 -> "3.31M"."""
+    if value is None:
+        return DASH
+    if value >= 999.5e3:
+        return _three_digits(value / 1e6) + "M"
+    if value >= 999.5:
+        return _three_digits(value / 1e3) + "k"
+    return f"{value:.0f}"
+
+
+def format_ratio(numerator: float | None, denominator: float | None) -> str:
+    """``numerator / denominator`` as "0.62×" (two decimals; no decimals from 100 up)."""
+    if numerator is None or denominator is None or denominator == 0:
+        return DASH
+    r = numerator / denominator
+    return f"{r:.0f}×" if r >= 99.5 else f"{r:.2f}×"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration with a fitting unit: "12.3 µs", "4.56 ms", "1.23 s"."""
+    if seconds is None:
+        return DASH
+    if seconds < 1e-3:
+        return _three_digits(seconds * 1e6) + " µs"
+    if seconds < 1:
+        return _three_digits(seconds * 1e3) + " ms"
+    return _three_digits(seconds) + " s"
+
+
+def format_bytes(n: float | None) -> str:
+    """Bytes in MiB with one decimal: "38.1 MiB"."""
+    return DASH if n is None else f"{n / 2**20:.1f} MiB"
+
+
+def _value(cell: dict | None, key: str):
+    return None if not cell or "unavailable" in cell else cell.get(key)
+
+
+def _cell(cell: dict | None, fmt, key: str) -> str:
+    if cell is None:
+        return DASH
+    return "n/a" if "unavailable" in cell else fmt(cell[key])
+
+
+# ------------------------------------------------------------------ machine
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> list[dict]:
+    try:
+        import threadpoolctl
+    except ImportError:
+        env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                           "MKL_NUM_THREADS") if k in os.environ}
+        return [{"library": "unknown (install threadpoolctl to see it)", "env": env}]
+    return [{"library": i.get("internal_api"), "version": i.get("version"),
+             "threads": i.get("num_threads"), "user_api": i.get("user_api")}
+            for i in threadpoolctl.threadpool_info()]
+
+
+def machine_info() -> dict:
+    """CPU, cores, load, library versions and thread counts, for the report header."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    import nerve
+
+    return {
+        "cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
+        "load_average_at_start": load, "platform": platform.platform(),
+        "python": sys.version.split()[0], "numpy": np.__version__,
+        "nerve": getattr(nerve, "__version__", None), "torch": torch_ref.version(),
+        "torch_threads": torch_ref.threads(), "jax": jax_ref.version(),
+        "sklearn": sklearn_ref.version(), "blas": _blas(),
+    }
+
+
+# ------------------------------------------------------------------- report
+def _machine_lines(m: dict) -> list[str]:
+    blas = "; ".join(
+        f"{b.get('library')} {b.get('version') or ''} ({b.get('threads')} threads)".strip()
+        for b in m["blas"] if b.get("user_api", "blas") == "blas") or "unknown"
+    versions = ", ".join(f"{k} {m[k]}" for k in ("numpy", "torch", "jax", "sklearn") if m[k])
+    return [f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
+            f"load average at start {m['load_average_at_start']}",
+            f"- Python {m['python']}; {versions}",
+            f"- BLAS: {blas}; torch threads: {m['torch_threads'] or DASH}"]
+
+
+def training_table(training: dict, columns: list[tuple[str, str]]) -> list[str]:
+    """Samples/s (median of repeats) per config and column, then the ratio table."""
+    titles = [t for _, t in columns]
+    lines = ["| config | layers, batch | " + " | ".join(titles) + " |",
+             "|---|---|" + "---:|" * len(titles)]
+    for name, row in training.items():
+        cells = [_cell(row["columns"].get(k), format_rate, "samples_per_s") for k, _ in columns]
+        lines.append(f"| {name} | {row['label']} | " + " | ".join(cells) + " |")
+    lines += ["", "| config | " + " | ".join(t for t, _, _ in RATIOS) + " |",
+              "|---|" + "---:|" * len(RATIOS)]
+    for name, row in training.items():
+        cols = row["columns"]
+        cells = [format_ratio(_value(cols.get(a), "samples_per_s"),
+                              _value(cols.get(b), "samples_per_s")) for _, a, b in RATIOS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _unavailable_notes(results: dict) -> list[str]:
+    """One bullet per (column, reason), listing the configs it applies to."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for name, row in results.get("training", {}).items():
+        for key, cell in row["columns"].items():
+            if "unavailable" in cell:
+                seen.setdefault((key, cell["unavailable"]), []).append(name)
+    return [f"- {key} ({', '.join(names)}): {reason}" for (key, reason), names in seen.items()]
+
+
+def _impl_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)] + [
+        "| " + " | ".join(r) + " |" for r in rows]
+
+
+def _latency_lines(latency: dict) -> list[str]:
+    impls = [("numpy", "NumPy"), ("nerve", "nerve"), ("torch", "PyTorch")]
+    rows = []
+    for batch, res in latency.items():
+        rows.append([batch] + [_cell(res.get(k), format_seconds, "seconds") for k, _ in impls]
+                    + [format_ratio(_value(res.get("nerve"), "seconds"),
+                                    _value(res.get("numpy"), "seconds")),
+                       format_ratio(_value(res.get("nerve"), "seconds"),
+                                    _value(res.get("torch"), "seconds"))])
+    return _impl_table(["input", "NumPy", "nerve", "PyTorch", "nerve/NumPy time",
+                        "nerve/PyTorch time"], rows)
+
+
+def to_markdown(results: dict) -> str:
+    """The whole report as Markdown."""
+    lines = [f"# nerve benchmark ({results['mode']})", ""] + _machine_lines(results["machine"])
+    if results.get("training"):
+        lines += ["", "## Training throughput (samples/s, median of "
+                  f"{results['settings']['repeats']} interleaved repeats)", ""]
+        lines += training_table(results["training"], results["columns"])
+        lines += ["", "Ratios are throughput ratios (above 1× = the first is faster), taken "
+                  "within this run. n/a = not measurable here (below); — = not run."]
+        notes = _unavailable_notes(results)
+        if notes:
+            lines += ["", "Unavailable:"] + notes
+    if results.get("latency"):
+        lines += ["", "## Inference latency (784-256-256-10, median per call)", ""]
+        lines += _latency_lines(results["latency"])
+    if results.get("memory"):
+        mem = results["memory"]
+        lines += ["", "## Peak training memory, config D (fresh subprocess each)", ""]
+        rows = [[m, _cell(r.get("numpy"), format_bytes, "bytes"),
+                 _cell(r.get("nerve"), format_bytes, "bytes"),
+                 format_ratio(_value(r.get("nerve"), "bytes"), _value(r.get("numpy"), "bytes"))]
+                for m, r in mem.items()]
+        lines += _impl_table(["method", "NumPy", "nerve", "nerve/NumPy"], rows)
+        lines += ["", "tracemalloc: peak traced bytes (NumPy buffers included) while building "
+                  "model + optimizer and training, above the data. rss: peak RSS growth over "
+                  "the same span. Parameters alone: 12.6 MiB."]
+    if results.get("digits"):
+        lines += _digits_lines(results["digits"])
+    if results.get("op_chain"):
+        oc = results["op_chain"]
+        res = oc["results"]
+        lines += ["", f"## Chain of {oc['n_ops']:,} elementwise ops, forward + backward", ""]
+        rows = [[k, _cell(r, format_seconds, "seconds"),
+                 "n/a" if "unavailable" in r else f"{r['us_per_op']:.2f} µs"]
+                for k, r in res.items()]
+        lines += _impl_table(["implementation", "total", "per op"], rows)
+        lines += ["", "nerve/PyTorch time: " + format_ratio(
+            _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
+    extra_notes = [f"- {sec}/{k}: {r['unavailable']}"
+                   for sec, table in (("latency", results.get("latency") or {}),)
+                   for batch, row in table.items() for k, r in row.items() if "unavailable" in r]
+    for sec in ("memory",):
+        for m, row in (results.get(sec) or {}).items():
+            extra_notes += [f"- {sec} {m}/{k}: {r['unavailable']}" for k, r in row.items()
+                            if "unavailable" in r]
+    if results.get("op_chain"):
+        extra_notes += [f"- op chain/{k}: {r['unavailable']}"
+                        for k, r in results["op_chain"]["results"].items() if "unavailable" in r]
+    if extra_notes:
+        lines += ["", "Other unavailable measurements:"] + sorted(set(extra_notes))
+    return "\n".join(lines) + "\n"
+
+
+def _digits_lines(d: dict) -> list[str]:
+    if "unavailable" in d:
+        return ["", "## Digits time to 97 % test accuracy", "", f"n/a: {d['unavailable']}"]
+    lines = ["", f"## Digits time to {d['target']:.0%} test accuracy "
+             f"(64-100-10, median over seeds {d['seeds']}; data: {d['source']})", ""]
+    rows = []
+    for k, r in d["results"].items():
+        if "unavailable" in r:
+            rows.append([k, "n/a", r["unavailable"]])
+        else:
+            rows.append([k, format_seconds(r["seconds"]), f"{r['epochs']:g}"])
+    return lines + _impl_table(["implementation", "time", "epochs"], rows)
+
+
+def write(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``latest.md`` and ``latest.json`` into ``out_dir`` (created if needed)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md, js = out / "latest.md", out / "latest.json"
+    md.write_text(to_markdown(results), encoding="utf-8")
+    js.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return md, js
