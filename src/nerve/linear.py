@@ -26,9 +26,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import functional as F
+from . import losses
 from .autograd import no_grad
 from .optim import SGD
 from .random import get_rng
+from .regularizers import l2
 from .tensor import Tensor
 
 __all__ = ["LinearClassifier", "SoftmaxClassifier", "SVMClassifier", "NotFittedError",
@@ -158,7 +160,7 @@ class LinearClassifier:
         """
         loss = self._data_loss(F.linear(X, W, b), labels)
         if self.reg:
-            loss = loss + (W * W).sum() * self.reg
+            loss = loss + l2(W) * self.reg
         return loss
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
@@ -176,7 +178,8 @@ class LinearClassifier:
 
         Each SGD step on a minibatch B computes S = X_B Wᵀ + b, the loss
         L = mean loss(S, y_B) + λ·ΣW² and its gradient by backpropagation, then
-        W ← W − lr·dL/dW (with momentum if set).
+        W ← W − lr·dL/dW (with momentum if set). A loss that turns NaN or infinite
+        raises ValueError saying what to try (a smaller lr, standardised X).
         """
         owner = type(self).__name__
         X = _as_features(owner, X, self.dtype)
@@ -206,7 +209,7 @@ class LinearClassifier:
                 optimizer.step()
                 value = loss.item()
                 if not math.isfinite(value):
-                    raise FloatingPointError(
+                    raise ValueError(
                         f"{owner}: the loss became {value} at step {step + 1}; the learning "
                         f"rate lr={self.lr:g} is probably too large (try 10x smaller) or the "
                         f"features are badly scaled (standardise X)")
@@ -302,7 +305,7 @@ class SoftmaxClassifier(LinearClassifier):
     _loss_name = "softmax"
 
     def _data_loss(self, scores: Tensor, labels: np.ndarray) -> Tensor:
-        return _cross_entropy(scores, labels)
+        return losses.cross_entropy(scores, labels)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """softmax(X Wᵀ + b) row by row, shape (N, C); columns follow ``classes_``."""
@@ -331,20 +334,10 @@ class SVMClassifier(LinearClassifier):
         self.margin = _check_positive(type(self).__name__, "margin", margin)
 
     def _data_loss(self, scores: Tensor, labels: np.ndarray) -> Tensor:
-        return _hinge(scores, labels, self.margin)
+        return losses.hinge(scores, labels, margin=self.margin)
 
 
 # ------------------------------------------------------------------ losses and plots
-def _cross_entropy(scores: Tensor, labels: np.ndarray) -> Tensor:
-    from .ops.loss import CrossEntropy
-    return CrossEntropy.apply(scores, labels=labels)
-
-
-def _hinge(scores: Tensor, labels: np.ndarray, margin: float) -> Tensor:
-    from .ops.loss import MultiHinge
-    return MultiHinge.apply(scores, labels=labels, margin=margin)
-
-
 def _display(image: np.ndarray) -> np.ndarray:
     """Rescale one template to [0, 1] for display (min → 0, max → 1)."""
     lo, hi = float(image.min()), float(image.max())
