@@ -107,7 +107,7 @@ class PReLU(Module):
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_slopes = int(num_parameters)  # not num_parameters: that is a Module method
         self.init = _check_alpha("PReLU", init)
-        self.alpha = Parameter(np.full(self.num_slopes, self.init, dtype=dt))
+        self.alpha = Parameter(np.full(self.num_slopes, self.init), dtype=dt)
 
     def forward(self, x: Tensor) -> Tensor:
         n = self.num_slopes

@@ -68,8 +68,8 @@ class BatchNorm1d(Module):
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_features = int(num_features)
         self.momentum, self.eps = float(momentum), float(eps)
-        self.gamma = Parameter(np.ones(self.num_features, dtype=dt))
-        self.beta = Parameter(np.zeros(self.num_features, dtype=dt))
+        self.gamma = Parameter(np.ones(self.num_features), dtype=dt)
+        self.beta = Parameter(np.zeros(self.num_features), dtype=dt)
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dt))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=dt))
 

@@ -41,9 +41,10 @@ class Linear(Module):
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init = init
-        self.weight = Parameter(initialize(init, (self.out_features, self.in_features),
-                                           self.in_features, self.out_features, dt))
-        self.bias = Parameter(np.zeros(self.out_features, dtype=dt)) if bias else None
+        shape = (self.out_features, self.in_features)
+        self.weight = Parameter(initialize(init, shape, self.in_features, self.out_features, dt),
+                                dtype=dt)
+        self.bias = Parameter(np.zeros(self.out_features), dtype=dt) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape

@@ -35,8 +35,8 @@ class Maxout(Module):
         self.pieces, self.init = int(pieces), init
         rows = self.pieces * self.out_features
         self.weight = Parameter(initialize(init, (rows, self.in_features), self.in_features,
-                                           self.out_features, dt))
-        self.bias = Parameter(np.zeros(rows, dtype=dt))
+                                           self.out_features, dt), dtype=dt)
+        self.bias = Parameter(np.zeros(rows), dtype=dt)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 2 or x.shape[1] != self.in_features:

@@ -18,6 +18,9 @@ from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 class Parameter(Tensor):
     """A tensor that is a learnable parameter of a module: ``requires_grad=True`` by default.
 
+    Data follow :func:`nerve.tensor`'s rule (floats become the default float32
+    unless ``dtype`` says otherwise); a Tensor keeps its dtype.
+
     >>> w = Parameter(np.zeros((2, 3)))
     >>> w.requires_grad, w.dtype
     (True, dtype('float32'))
@@ -26,6 +29,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = True):
+        if dtype is None and isinstance(data, Tensor) and data.data.dtype.kind == "f":
+            dtype = data.data.dtype
         super().__init__(data, dtype=dtype, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
