@@ -15,7 +15,8 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "build_mlp", "l2_penalty", "l1_penalty"]
+__all__ = ["DATASETS", "Dataset", "load_dataset", "build_mlp", "fold_standardization",
+           "l2_penalty", "l1_penalty"]
 
 #: Dataset name -> (kind, image shape of one sample or None). "2d" sets are toy
 #: problems in the plane; "root" sets are read from --data-root.
@@ -86,9 +87,10 @@ def _raw(name: str, root: str | None, seed: int) -> tuple[np.ndarray, np.ndarray
 
 
 def load_dataset(name: str, root: str | None = None, val_split: float = 0.2,
-                 seed: int = 0, dtype: Any = np.float32) -> Dataset:
+                 seed: int = 0, dtype: Any = np.float32, standardized: bool = True) -> Dataset:
     """Load ``name``, hold out ``val_split`` of the training data (stratified), and
-    standardise every split with the training split's per-feature mean and std."""
+    standardise every split with the training split's per-feature mean and std
+    (``standardized=False`` returns the raw splits, with the statistics alongside)."""
     from ..data import standardize, train_test_split
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
@@ -99,10 +101,14 @@ def load_dataset(name: str, root: str | None = None, val_split: float = 0.2,
     X = np.asarray(X).reshape(len(X), -1).astype(dtype)
     X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=val_split, seed=seed,
                                                 stratify=True)
-    X_tr, mean, std = standardize(X_tr)
-    X_val, _, _ = standardize(X_val, mean, std)
     if Xt is not None:
-        Xt, _, _ = standardize(np.asarray(Xt).reshape(len(Xt), -1).astype(dtype), mean, std)
+        Xt = np.asarray(Xt).reshape(len(Xt), -1).astype(dtype)
+    X_std, mean, std = standardize(X_tr)
+    if standardized:
+        X_tr = X_std
+        X_val, _, _ = standardize(X_val, mean, std)
+        if Xt is not None:
+            Xt, _, _ = standardize(Xt, mean, std)
     return Dataset(name, X_tr, y_tr.astype(np.int64), X_val, y_val.astype(np.int64), Xt,
                    None if yt is None else np.asarray(yt, dtype=np.int64), mean, std,
                    DATASETS[name][1])
@@ -128,6 +134,26 @@ def build_mlp(in_features: int, hidden: list[int], out_features: int,
         width = size
     layers.append(nn.Linear(width, out_features, init=init))
     return nn.Sequential(*layers)
+
+
+def fold_standardization(model: Any, mean: np.ndarray, std: np.ndarray) -> None:
+    """Fold ``x_std = (x - mean) / std`` into the model's first Linear layer, in place.
+
+    With y = W x_std + b = (W / std) x + (b - W (mean / std)), the layer takes raw
+    inputs afterwards and the saved model needs no separate preprocessing file.
+    """
+    first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
+    if first is None or first.weight.data.ndim != 2:
+        raise ValueError("the model has no first Linear layer to fold the standardization into")
+    W = first.weight.data.astype(np.float64)
+    scale = 1.0 / np.asarray(std, dtype=np.float64).reshape(-1)
+    shift = np.asarray(mean, dtype=np.float64).reshape(-1) * scale
+    dtype = first.weight.data.dtype
+    if first.bias is not None:
+        first.bias.data[...] = (first.bias.data.astype(np.float64) - W @ shift).astype(dtype)
+    elif np.any(shift != 0):
+        raise ValueError("cannot fold a non-zero mean into a Linear layer without a bias")
+    first.weight.data[...] = (W * scale).astype(dtype)
 
 
 def _weights(model: Any) -> list[Any]:

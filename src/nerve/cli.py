@@ -1,0 +1,507 @@
+"""The ``nerve`` command line: train, evaluate, predict, demo, bench.
+
+    nerve train                       # the digits, a 2-layer net, a few seconds
+    nerve train --dataset spiral --hidden 100 --epochs 300 --out runs/spiral
+    nerve evaluate runs/digits/model.npz --dataset digits
+    nerve predict runs/digits/model.npz images.npy --out labels.csv
+    nerve demo backprop
+
+Every user mistake is one line on stderr (``nerve: error: ...``) and exit code 2
+(usage) or 1 (a failure while running); never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._extras import MissingExtraError
+
+__all__ = ["main", "CLIError"]
+
+
+class CLIError(Exception):
+    """A user mistake on the command line, reported as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CLIError(f"{message} (see '{self.prog} --help')")
+
+
+# ----------------------------------------------------------------------------- value types
+def _number(kind: type, minimum: float | None = None, below: float | None = None,
+            what: str = "") -> Any:
+    def convert(text: Any) -> Any:
+        try:
+            if isinstance(text, bool):
+                raise ValueError
+            value = kind(text)
+            if kind is int and isinstance(text, float) and text != int(text):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}{what}, got {text!r}"
+            ) from None
+        if (minimum is not None and value < minimum) or (below is not None and value >= below) \
+                or value != value:
+            raise argparse.ArgumentTypeError(f"expected a number{what}, got {text!r}")
+        return value
+    convert.__name__ = kind.__name__
+    return convert
+
+
+_positive_int = _number(int, 1, what=" >= 1")
+_seed = _number(int, 0, what=" >= 0")
+_positive_float = _number(float, 1e-300, what=" > 0")
+_non_negative = _number(float, 0.0, what=" >= 0")
+_fraction = _number(float, 1e-12, 1.0, what=" in (0, 1)")
+_dropout = _number(float, 0.0, 1.0, what=" in [0, 1)")
+
+
+def _hidden(text: Any) -> list[int]:
+    """'100,100' (or a TOML list) -> [100, 100]; '' or 'none' -> [] (a linear model)."""
+    if isinstance(text, (list, tuple)):
+        items = list(text)
+    else:
+        text = str(text).strip()
+        items = [] if text.lower() in ("", "none", "0") else text.split(",")
+    try:
+        sizes = [int(str(s).strip()) for s in items]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer sizes like 100,50, got {text!r}") \
+            from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def _choice(options: Sequence[str], what: str) -> Any:
+    def convert(text: Any) -> str:
+        key = str(text).strip().lower().replace("-", "_")
+        if key not in options:
+            raise argparse.ArgumentTypeError(f"unknown {what} {text!r}; valid: "
+                                             f"{', '.join(options)}")
+        return key
+    convert.__name__ = what
+    return convert
+
+
+# ----------------------------------------------------------------------------- train options
+_DATASETS = ("spiral", "xor", "moons", "circles", "blobs", "digits", "mnist1d", "mnist",
+             "fashion_mnist", "cifar10")
+_LOSSES = ("cross_entropy", "hinge", "mse")
+_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
+
+
+def _activations() -> tuple[str, ...]:
+    from .nn import ACTIVATIONS
+    return tuple(name for name in ACTIVATIONS if name not in ("softmax", "maxout"))
+
+
+#: option -> (converter, global default). None as default = chosen per dataset/optimizer.
+_TRAIN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "dataset": (_choice(_DATASETS, "dataset"), "digits"),
+    "data_root": (str, None),
+    "hidden": (_hidden, [100]),
+    "activation": (str, "relu"),
+    "loss": (_choice(_LOSSES, "loss"), "cross_entropy"),
+    "optimizer": (_choice(_OPTIMIZERS, "optimizer"), "adam"),
+    "lr": (_positive_float, None),
+    "epochs": (_positive_int, None),
+    "batch_size": (_positive_int, None),
+    "l2": (_non_negative, 0.0),
+    "l1": (_non_negative, 0.0),
+    "weight_decay": (_non_negative, 0.0),
+    "dropout": (_dropout, 0.0),
+    "batchnorm": (_flag, False),
+    "seed": (_seed, 0),
+    "val_split": (_fraction, 0.2),
+    "out": (str, None),
+}
+
+#: dataset -> (epochs, batch size, Adam learning rate): a few seconds on a laptop.
+_DATASET_DEFAULTS = {
+    "spiral": (300, 32, 0.01), "xor": (100, 32, 0.01), "moons": (100, 32, 0.01),
+    "circles": (100, 32, 0.01), "blobs": (50, 32, 0.01), "digits": (20, 32, 0.001),
+    "mnist1d": (30, 64, 0.001), "mnist": (5, 64, 0.001), "fashion_mnist": (5, 64, 0.001),
+    "cifar10": (5, 64, 0.0001),
+}
+#: learning rate of each optimizer relative to Adam's.
+_LR_FACTOR = {"adam": 1.0, "adamw": 1.0, "rmsprop": 1.0, "adagrad": 10.0, "momentum": 10.0,
+              "nesterov": 10.0, "sgd": 100.0}
+
+
+def _load_config(path: str) -> dict[str, Any]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config file {path!r} does not exist")
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise CLIError("--config needs Python 3.11+ (tomllib); pass the options as flags") \
+            from None
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CLIError(f"config file {path!r} is not valid TOML: {exc}") from None
+    raw = raw.get("train", raw)
+    config = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name not in _TRAIN_OPTIONS:
+            raise CLIError(f"unknown option {key!r} in {path}; valid options: "
+                           f"{', '.join(k.replace('_', '-') for k in _TRAIN_OPTIONS)}")
+        try:
+            config[name] = _TRAIN_OPTIONS[name][0](value)
+        except argparse.ArgumentTypeError as exc:
+            raise CLIError(f"option {key!r} in {path}: {exc}") from None
+    return config
+
+
+def _resolve_train_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags override the config file, which overrides the defaults."""
+    config = _load_config(args.config) if args.config else {}
+    opts = {}
+    for name, (_, default) in _TRAIN_OPTIONS.items():
+        flag = getattr(args, name)
+        opts[name] = flag if flag is not None else config.get(name, default)
+    epochs, batch, adam_lr = _DATASET_DEFAULTS[opts["dataset"]]
+    opts["epochs"] = opts["epochs"] or epochs
+    opts["batch_size"] = opts["batch_size"] or batch
+    opts["lr"] = opts["lr"] or adam_lr * _LR_FACTOR[opts["optimizer"]]
+    if opts["activation"] not in _activations():
+        raise CLIError(f"unknown activation {opts['activation']!r}; valid: "
+                       f"{', '.join(_activations())}")
+    opts["out"] = opts["out"] or os.path.join("runs", opts["dataset"])
+    return opts
+
+
+# ----------------------------------------------------------------------------- nerve train
+def _cmd_train(args: argparse.Namespace) -> int:
+    import nerve as nv
+    from .nn import get_activation  # noqa: F401 - fail early if nn is missing
+    from .optim import get_optimizer
+    from .train import evaluate, fit
+    from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty, \
+        load_dataset
+    opts = _resolve_train_options(args)
+    say = _printer(args.quiet)
+    nv.manual_seed(opts["seed"])
+    data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"])
+    model = build_mlp(data.num_features, opts["hidden"], data.num_classes, opts["activation"],
+                      opts["dropout"], opts["batchnorm"])
+    sizes = "-".join(map(str, [data.num_features, *opts["hidden"], data.num_classes]))
+    say(f"dataset {data.name}: {len(data.X_train)} training / {len(data.X_val)} validation "
+        f"samples" + (f" / {len(data.X_test)} test" if data.X_test is not None else "")
+        + f", {data.num_features} features, {data.num_classes} classes")
+    say(f"model: {len(opts['hidden']) + 1}-layer network {sizes} ({opts['activation']}), "
+        f"{model.num_parameters():,} parameters; {opts['optimizer']} lr={opts['lr']:g}, "
+        f"{opts['epochs']} epochs of batch {opts['batch_size']}")
+    kwargs = {"weight_decay": opts["weight_decay"]} if opts["weight_decay"] else {}
+    optimizer = get_optimizer(opts["optimizer"], model.parameters(), lr=opts["lr"], **kwargs)
+    penalties = [make(model, opts[key]) for key, make in (("l2", l2_penalty),
+                                                           ("l1", l1_penalty)) if opts[key]]
+    regularizer = None
+    if penalties:
+        def regularizer() -> Any:
+            total = penalties[0]()
+            for p in penalties[1:]:
+                total = total + p()
+            return total
+    os.makedirs(opts["out"], exist_ok=True)
+    history = fit(model, data.X_train, data.y_train, loss=opts["loss"], optimizer=optimizer,
+                  epochs=opts["epochs"], batch_size=opts["batch_size"],
+                  validation_data=(data.X_val, data.y_val), progress=not args.quiet,
+                  seed=opts["seed"], regularizer=regularizer)
+    metrics = {"train_accuracy": evaluate(model, data.X_train, data.y_train)["accuracy"],
+               "val_accuracy": evaluate(model, data.X_val, data.y_val)["accuracy"]}
+    if data.X_test is not None:
+        metrics["test_accuracy"] = evaluate(model, data.X_test, data.y_test)["accuracy"]
+    written = _train_plots(model, data, history, opts["out"], say)
+    fold_standardization(model, data.mean, data.std)
+    out = opts["out"]
+    nv_io = __import__("nerve.io", fromlist=["save"])
+    nv_io.save(model, os.path.join(out, "model.npz"))
+    history.save(os.path.join(out, "history.json"))
+    run = {"options": {k: v for k, v in opts.items()}, "metrics": metrics,
+           "epochs_run": len(history), "inputs": "raw (the standardization is folded into "
+           "the first layer)"}
+    from .atomic import atomic_write_bytes
+    atomic_write_bytes(os.path.join(out, "run.json"), json.dumps(run, indent=2).encode())
+    written = ["model.npz", "history.json", "run.json"] + written
+    line = " - ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items())
+    print(f"final: {line}")
+    print(f"wrote {', '.join(written)} to {out}")
+    return 0
+
+
+def _train_plots(model: Any, data: Any, history: Any, out: str, say: Any) -> list[str]:
+    """The run's figures, or a note that they were skipped (no matplotlib)."""
+    try:
+        from . import plot
+        from .train import predict
+        plot.plot_history(history, path=os.path.join(out, "curves.png"))
+        names = ["curves.png"]
+        X_eval, y_eval = (data.X_test, data.y_test) if data.X_test is not None \
+            else (data.X_val, data.y_val)
+        predicted = predict(model, X_eval).argmax(axis=1)
+        plot.plot_confusion_matrix(y_eval, predicted, path=os.path.join(out, "confusion.png"))
+        names.append("confusion.png")
+        if data.is_2d:
+            plot.plot_decision_boundary(model, data.X_train, data.y_train,
+                                        path=os.path.join(out, "decision_boundary.png"),
+                                        title=f"{data.name} (standardized inputs)")
+            names.append("decision_boundary.png")
+        if data.image_shape is not None:
+            plot.plot_weights(model, data.image_shape, path=os.path.join(out, "weights.png"))
+            names.append("weights.png")
+        return names
+    except MissingExtraError as exc:
+        say(f"plots skipped: {exc}")
+        return []
+
+
+def _printer(quiet: bool) -> Any:
+    def say(text: str) -> None:
+        if not quiet:
+            print(text)
+    return say
+
+
+# ----------------------------------------------------------------------------- evaluate/predict
+def _load_model(path: str) -> Any:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file {path!r} does not exist")
+    from .io import load
+    return load(path)
+
+
+def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} file {path!r} does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{what} file {path!r} is not a valid .npy file: {exc}") from None
+    if ext in (".csv", ".txt"):
+        try:
+            return np.loadtxt(path, delimiter=",", ndmin=ndmin, dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(f"{what} file {path!r} must hold comma-separated numbers "
+                             f"(no header): {exc}") from None
+    raise ValueError(f"{what} file {path!r} must be a .npy or .csv file")
+
+
+def _run_info(model_path: str) -> dict[str, Any]:
+    """The run.json written next to a model by ``nerve train``, if any."""
+    path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh).get("options", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .train import evaluate
+    from .train.build import load_dataset
+    model = _load_model(args.model)
+    if (args.x is None) != (args.y is None):
+        raise CLIError("pass both --x and --y (or neither, to use --dataset)")
+    if args.x is not None:
+        X = _load_array(args.x, "--x")
+        y = _load_array(args.y, "--y", ndmin=1)
+        where = f"{args.x}"
+    else:
+        info = _run_info(args.model)
+        name = args.dataset or info.get("dataset")
+        if name is None:
+            raise CLIError("say what to evaluate on: --dataset NAME or --x FILE --y FILE")
+        data = load_dataset(name, args.data_root or info.get("data_root"),
+                            info.get("val_split", 0.2) if name == info.get("dataset") else 0.2,
+                            info.get("seed", 0) if name == info.get("dataset") else 0,
+                            standardized=False)
+        split = args.split or ("test" if data.X_test is not None else "val")
+        if split == "test" and data.X_test is None:
+            raise CLIError(f"dataset {name!r} has no test split; use --split val or train")
+        X, y = {"train": (data.X_train, data.y_train), "val": (data.X_val, data.y_val),
+                "test": (data.X_test, data.y_test)}[split]
+        where = f"{name} ({split} split)"
+    result = evaluate(model, X, y, loss=args.loss)
+    parts = " - ".join(f"{k} {v:.4f}" for k, v in result.items())
+    print(f"{where}: {len(X)} samples - {parts}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .train import predict
+    model = _load_model(args.model)
+    X = _load_array(args.input, "input")
+    if X.ndim > 2:
+        X = X.reshape(len(X), -1)
+    scores = predict(model, X).astype(np.float64)
+    if args.proba:
+        if scores.shape[1] == 1:
+            result = 1.0 / (1.0 + np.exp(-scores))
+        else:
+            e = np.exp(scores - scores.max(axis=1, keepdims=True))
+            result = e / e.sum(axis=1, keepdims=True)
+    else:
+        result = (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 \
+            else scores.argmax(axis=1)
+    if args.out is None:
+        fmt = "%.6f" if args.proba else "%d"
+        np.savetxt(sys.stdout, result, fmt=fmt, delimiter=",")
+        return 0
+    ext = os.path.splitext(args.out)[1].lower()
+    from .atomic import atomic_path
+    if ext == ".npy":
+        with atomic_path(args.out) as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, result)
+    elif ext in (".csv", ".txt"):
+        with atomic_path(args.out) as tmp:
+            np.savetxt(tmp, result, fmt="%.6f" if args.proba else "%d", delimiter=",")
+    else:
+        raise CLIError(f"--out {args.out!r} must end in .npy or .csv")
+    print(f"wrote {len(result)} {'probability rows' if args.proba else 'labels'} to {args.out}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demos import run_demo
+    run_demo(args.name, out=args.out)
+    return 0
+
+
+def _cmd_bench(argv: list[str]) -> int:
+    try:
+        from .bench import main as bench_main
+    except ImportError as exc:
+        raise CLIError(f"the benchmark is not available: {exc}") from None
+    return int(bench_main(argv) or 0)
+
+
+# ----------------------------------------------------------------------------- the parser
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .demos import DEMOS
+    parser = _Parser(prog="nerve", description="nerve: neural networks from first principles "
+                     "on NumPy. Train, evaluate and use small networks; run the lessons.")
+    parser.add_argument("--version", action="version", version=f"nerve {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    t = sub.add_parser("train", help="train a network on a dataset (default: the digits)",
+                       description="Train a fully connected network. Flags override "
+                       "--config values; unset options take per-dataset defaults chosen to "
+                       "train in seconds. Writes model.npz, history.json, run.json and plots.")
+    t.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0],
+                   help=f"one of {', '.join(_DATASETS)} (default digits)")
+    t.add_argument("--data-root", help="folder with the files of mnist, fashion_mnist, cifar10")
+    t.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 100,100 "
+                   "(default 100; 'none' for a linear classifier)")
+    t.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, "
+                   "elu, ... (default relu)")
+    t.add_argument("--loss", type=_TRAIN_OPTIONS["loss"][0],
+                   help="cross_entropy (softmax), hinge (multiclass SVM) or mse (one-hot)")
+    t.add_argument("--optimizer", type=_TRAIN_OPTIONS["optimizer"][0],
+                   help=f"one of {', '.join(_OPTIMIZERS)} (default adam)")
+    t.add_argument("--lr", type=_positive_float, help="learning rate (default per dataset "
+                   "and optimizer, e.g. 0.001 for Adam on the digits)")
+    t.add_argument("--epochs", type=_positive_int, help="passes over the training data")
+    t.add_argument("--batch-size", type=_positive_int, help="minibatch size (default 32)")
+    t.add_argument("--l2", type=_non_negative, help="L2 penalty strength: loss + l2 * sum(W^2)")
+    t.add_argument("--l1", type=_non_negative, help="L1 penalty strength: loss + l1 * sum|W|")
+    t.add_argument("--weight-decay", type=_non_negative, help="optimizer weight decay")
+    t.add_argument("--dropout", type=_dropout, help="dropout probability after each hidden "
+                   "activation (default 0)")
+    t.add_argument("--batchnorm", action="store_const", const=True,
+                   help="BatchNorm1d after each hidden Linear")
+    t.add_argument("--seed", type=_seed, help="seed for data, init, shuffling, dropout "
+                   "(default 0)")
+    t.add_argument("--val-split", type=_fraction, help="fraction held out for validation "
+                   "(default 0.2)")
+    t.add_argument("--config", help="a TOML file of these options (keys like batch_size)")
+    t.add_argument("--out", help="output folder (default runs/DATASET)")
+    t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy (and loss) of a saved model",
+                       description="Evaluate a model saved by 'nerve train' on a dataset "
+                       "split (by default the run's own test or validation split) or on "
+                       "--x/--y files (.npy or .csv).")
+    e.add_argument("model", help="a model file (model.npz)")
+    e.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0], help="dataset name")
+    e.add_argument("--data-root", help="folder with the dataset's files")
+    e.add_argument("--split", choices=("train", "val", "test"), help="which split")
+    e.add_argument("--x", help="inputs, .npy or .csv (N rows of features)")
+    e.add_argument("--y", help="integer labels, .npy or .csv")
+    e.add_argument("--loss", type=_TRAIN_OPTIONS["loss"][0], help="also report this loss")
+    e.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="class labels (or probabilities) for new inputs",
+                       description="Predict with a saved model on raw inputs (the training "
+                       "standardization is part of the model).")
+    p.add_argument("model", help="a model file (model.npz)")
+    p.add_argument("input", help="inputs, .npy or .csv (N rows of features)")
+    p.add_argument("--out", help="write to this .npy or .csv file instead of stdout")
+    p.add_argument("--proba", action="store_true", help="class probabilities (softmax)")
+    p.set_defaults(func=_cmd_predict)
+
+    d = sub.add_parser("demo", help="a lesson: " + ", ".join(DEMOS),
+                       description="Run a lesson. " + "; ".join(
+                           f"{k}: {v[1]}" for k, v in DEMOS.items()) + ".")
+    d.add_argument("name", choices=tuple(DEMOS), metavar="NAME",
+                   help=f"one of {', '.join(DEMOS)}")
+    d.add_argument("--out", help="folder for the demo's figures")
+    d.set_defaults(func=_cmd_demo)
+
+    sub.add_parser("bench", help="speed benchmark against PyTorch and NumPy (see nerve bench "
+                   "--help)", add_help=False)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        text = str(exc.args[0])
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failed, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "bench":
+            return _cmd_bench(argv[1:])
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except CLIError as exc:
+        print(f"nerve: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError, OSError, MissingExtraError) as exc:
+        print(f"nerve: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nerve: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
