@@ -89,3 +89,16 @@ def test_hog_channel_near_tie_matches_skimage():
     ours = hog(image[None], 9, (1, 1), (1, 1), "L1", dtype=np.float64)[0]
     theirs = skimage_feature.hog(image, 9, (1, 1), (1, 1), "L1", channel_axis=-1)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+
+
+def test_hue_matches_skimage_rgb2hsv():
+    color = pytest.importorskip("skimage.color")
+    from nerve.features import _hue
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+    images[0] = images[0, ..., :1]             # grey pixels
+    images[1, ..., 1] = images[1, ..., 0]      # red and green tie for the maximum
+    ours = _hue(np.moveaxis(images.astype(np.float64), -1, 0))
+    theirs = np.stack([color.rgb2hsv(image)[..., 0] for image in images])
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)

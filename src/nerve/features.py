@@ -27,6 +27,7 @@ __all__ = ["color_histogram", "hog", "hog_output_size", "extract", "FEATURES", "
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 _EPS = 1e-5  # the block normalisation's guard against division by zero
 _HYS_CLIP = 0.2  # L2-Hys clips normalised values at 0.2, then renormalises
+_CHUNK_PIXELS = 1 << 16  # hog works through the batch this many pixel values at a time
 
 
 # --------------------------------------------------------------------------- validation
@@ -76,21 +77,28 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- colour
 def _hue(rgb: np.ndarray) -> np.ndarray:
-    """Hue in [0, 1) of RGB pixels ``(..., 3)`` (the H of HSV, as a fraction of the circle).
+    """Hue in [0, 1) of RGB pixels given channels first, ``(3, ...)``; the H of HSV.
 
     With M = max(r, g, b), m = min(r, g, b), d = M - m:
     h = ((g - b)/d mod 6)/6 if M = r, ((b - r)/d + 2)/6 if M = g, ((r - g)/d + 4)/6 if M = b,
     and h = 0 for grey pixels (d = 0), the usual convention (matplotlib, scikit-image).
     """
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    hi = rgb.max(axis=-1)
-    d = hi - rgb.min(axis=-1)
-    grey = d == 0
-    d = np.where(grey, 1, d)
-    sector = np.where(
-        hi == r, ((g - b) / d) % 6, np.where(hi == g, (b - r) / d + 2, (r - g) / d + 4)
-    )
-    return np.where(grey, 0, sector / 6)
+    r, g, b = rgb
+    hi = np.maximum(np.maximum(r, g), b)
+    d = hi - np.minimum(np.minimum(r, g), b)
+    d += d == 0  # grey: the numerator below is 0 as well, so h = 0
+    # numerator and sector offset of the channel that holds the maximum (r before g before b)
+    num, offset = r - g, np.full_like(hi, 4)
+    is_g, is_r = hi == g, hi == r
+    np.subtract(b, r, out=num, where=is_g)
+    offset[is_g] = 2
+    np.subtract(g, b, out=num, where=is_r)
+    offset[is_r] = 0
+    h = num / d
+    h += offset
+    h[h < 0] += 6  # (g - b)/d mod 6 when r is the maximum
+    h /= 6
+    return h
 
 
 def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float32) -> np.ndarray:
@@ -129,7 +137,7 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
             "color_histogram expects pixel values in [0, 1] or [0, 255], got values in "
             f"[{images.min()}, {images.max()}]"
         )
-    hue = _hue(images.astype(dt, copy=False))
+    hue = _hue(np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=dt))
     idx = (hue * bins).astype(np.int64) % bins  # % wraps a rounded-up 1.0 back to 0
     idx += (np.arange(n, dtype=np.int64) * bins)[:, None, None]
     counts = np.bincount(idx.ravel(), minlength=n * bins).reshape(n, bins)
@@ -158,17 +166,25 @@ def _dominant_channel(
     """Per pixel, the gradient of the channel with the largest magnitude.
 
     ``g_row``, ``g_col``: (C, N, H, W). Returns g_row, g_col and |g|, each (N, H, W).
-    Channels are ranked by g_row^2 + g_col^2; where two channels come within
-    rounding of a tie, they are ranked again by hypot(g_row, g_col) with the
-    first channel winning exact ties, which is scikit-image's rule.
+    Channels are ranked by g_row^2 + g_col^2, the first one winning ties; where
+    two channels come within rounding of a tie they are ranked again by
+    hypot(g_row, g_col), which is scikit-image's rule (hypot and the square
+    root of the sum can differ in the last bit).
     """
-    squared = g_row * g_row + g_col * g_col
-    best = squared.argmax(axis=0)
-    top = np.take_along_axis(squared, best[None], axis=0)[0]
-    near_tie = (squared >= top * (1 - 1e-12)).sum(axis=0) > 1
+    squared = g_row * g_row
+    squared += g_col * g_col
+    top, best = squared[0].copy(), np.zeros(squared.shape[1:], dtype=np.intp)
+    for c in range(1, squared.shape[0]):  # a loop over the few channels
+        better = squared[c] > top
+        np.copyto(top, squared[c], where=better)
+        best[better] = c
+    near = top * (1 - 1e-12)
+    n_near = (squared[0] >= near).astype(np.int8)
+    for c in range(1, squared.shape[0]):
+        n_near += squared[c] >= near
+    near_tie = n_near > 1
     if near_tie.any():
-        hypot = np.hypot(g_row[:, near_tie], g_col[:, near_tie])
-        best[near_tie] = hypot.argmax(axis=0)
+        best[near_tie] = np.hypot(g_row[:, near_tie], g_col[:, near_tie]).argmax(axis=0)
     g_row, g_col, squared = (
         np.take_along_axis(a, best[None], axis=0)[0] for a in (g_row, g_col, squared)
     )
@@ -321,6 +337,24 @@ def hog(
             f"blocks of {cell[0]}x{cell[1]}-pixel cells; they need at least "
             f"{block[0] * cell[0]}x{block[1] * cell[1]} pixels"
         )
+    n_out = n_blocks[0] * n_blocks[1] * block[0] * block[1] * orientations
+    out = np.empty((n, n_out), dtype=dt)
+    # a few hundred thousand pixels at a time keeps the temporaries in cache
+    step = max(1, _CHUNK_PIXELS // max(1, images[0].size))
+    for start in range(0, n, step):
+        chunk = images[start:start + step]
+        out[start:start + step] = _hog_chunk(chunk, orientations, cell, block, block_norm,
+                                             transform_sqrt)
+    return out
+
+
+def _hog_chunk(
+    images: np.ndarray, orientations: int, cell: tuple[int, int], block: tuple[int, int],
+    block_norm: str, transform_sqrt: bool,
+) -> np.ndarray:
+    """HOG of a validated batch, (N, D) float64; see :func:`hog`."""
+    n, height, width = images.shape[:3]
+    n_cells = (height // cell[0], width // cell[1])
     if images.ndim == 4:  # channels first, so that each channel plane is contiguous
         img = np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=np.float64)
     else:
@@ -343,7 +377,7 @@ def hog(
     hist = _cell_histograms(bins, magnitude, orientations, cell, n_cells)
     # (N, blocks_r, blocks_c, bins, cell_r, cell_c) -> (N, blocks_r, blocks_c, cell_r, cell_c, bins)
     blocks = sliding_window_view(hist, block, axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)
-    return _normalise_blocks(blocks, block_norm).reshape(n, -1).astype(dt, copy=False)
+    return _normalise_blocks(blocks, block_norm).reshape(n, -1)
 
 
 # --------------------------------------------------------------------------- extract
