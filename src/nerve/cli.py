@@ -350,6 +350,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .train import predict
     model = _load_model(args.model)
     X = _load_array(args.input, "input")
+    if X.ndim < 2:
+        raise CLIError(f"input {args.input!r} holds an array of shape {X.shape}; expected one "
+                       f"row of features per sample, shape (N, features)")
     if X.ndim > 2:
         X = X.reshape(len(X), -1)
     scores = predict(model, X).astype(np.float64)

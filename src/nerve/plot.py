@@ -223,15 +223,18 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
     n = len(W)
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    fig = _figure(1.2 * cols + 0.4, 1.2 * rows + 0.5)
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for i, ax in enumerate(axes.ravel()):
-        ax.axis("off")
-        if i >= n:
-            continue
-        w = W[i]
-        img = ((w - w.min()) / max(w.max() - w.min(), 1e-12)).reshape(shape)
-        ax.imshow(img, cmap=None if len(shape) == 3 else "gray", interpolation="nearest")
-        ax.set_title(str(i), fontsize=7)
-    fig.suptitle(f"first-layer weights ({n} units as {'x'.join(map(str, shape))} images)")
+    # One mosaic image (CS231n's visualize_grid): units side by side, 1-pixel gaps.
+    lo, hi = W.min(axis=1, keepdims=True), W.max(axis=1, keepdims=True)
+    tiles = ((W - lo) / np.maximum(hi - lo, 1e-12)).reshape((n,) + shape)
+    h, w = shape[0], shape[1]
+    channels = shape[2:]
+    mosaic = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1) + channels, 1.0)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        mosaic[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = tiles[i]
+    fig = _figure(min(1.0 + 0.7 * cols, 12.0), min(1.0 + 0.7 * rows, 12.0))
+    ax = fig.subplots()
+    ax.imshow(mosaic, cmap=None if channels else "gray", interpolation="nearest")
+    ax.axis("off")
+    ax.set_title(f"first-layer weights: {n} units as {'x'.join(map(str, shape))} images")
     return _finish(fig, path)
