@@ -47,10 +47,8 @@ class CallbackList:
     """Calls a hook on every callback in order; skips batch hooks nobody overrides."""
 
     def __init__(self, callbacks: list[Callback], model: Any, params: dict[str, Any]) -> None:
-        for i, cb in enumerate(callbacks):
-            if not all(hasattr(cb, h) for h in _HOOKS):
-                raise TypeError(f"callbacks[{i}] must be a nerve.train.Callback (with the hooks "
-                                f"{', '.join(_HOOKS)}), got {type(cb).__name__}")
+        check_callbacks(callbacks)
+        for cb in callbacks:
             cb.set_model(model)
             cb.set_params(params)
         self.callbacks = list(callbacks)
@@ -85,6 +83,14 @@ class CallbackList:
     def batch_end(self, batch: int, logs: dict) -> None:
         for cb in self._batch_end:
             cb.on_batch_end(batch, logs)
+
+
+def check_callbacks(callbacks: list[Any]) -> None:
+    """Raise TypeError naming the first entry that is not a callback."""
+    for i, cb in enumerate(callbacks):
+        if not all(hasattr(cb, h) for h in _HOOKS + ("set_model", "set_params")):
+            raise TypeError(f"callbacks[{i}] must be a nerve.train.Callback (with the hooks "
+                            f"{', '.join(_HOOKS)}), got {type(cb).__name__}")
 
 
 def _overrides(cb: Any, hook: str) -> bool:

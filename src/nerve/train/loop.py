@@ -15,7 +15,7 @@ from ..autograd import no_grad
 from ..data.loader import DataLoader
 from ..random import manual_seed
 from ..tensor import Tensor
-from .callbacks import Callback, CallbackList
+from .callbacks import Callback, CallbackList, check_callbacks
 from .history import History
 from .progress import Progress
 from .validation import (
@@ -105,6 +105,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         raise ValueError(f"clip_grad_norm must be a positive number or None, "
                          f"got {clip_grad_norm!r}")
     callbacks = list(callbacks)
+    check_callbacks(callbacks)
     reporter = Progress(progress)
     loss_fn = resolve_loss(loss)
     dtype = model_dtype(model)

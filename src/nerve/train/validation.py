@@ -97,7 +97,7 @@ def output_shape(model: Any, X: np.ndarray, name: str = "X") -> tuple[int, ...]:
         model.eval()
     try:
         with no_grad():
-            out = model(Tensor(X[:1]))
+            out = model(Tensor._wrap(X[:1]))
     except Exception as exc:  # noqa: BLE001 - re-raised with the shapes that matter
         raise ValueError(f"the model could not process {name} of shape {X.shape} "
                          f"(one sample of shape {X.shape[1:]}): {exc}") from exc
