@@ -47,7 +47,8 @@ def _as_image_batch(images: Any, name: str) -> np.ndarray:
         try:
             images = np.asarray(images)
         except Exception as exc:  # ragged lists and other non-arrays
-            raise TypeError(f"{name}: images must be an array, got {type(images).__name__}") from exc
+            raise TypeError(
+                f"{name}: images must be an array, got {type(images).__name__}") from exc
     if images.dtype == bool or not (
         np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)
     ):
@@ -131,7 +132,8 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
         raise ValueError(f"bins must be a positive int, got {bins!r}")
     n, h, w, _ = images.shape
     if h == 0 or w == 0:
-        raise ValueError(f"color_histogram needs images with at least one pixel, got {images.shape}")
+        raise ValueError(
+            f"color_histogram needs images with at least one pixel, got {images.shape}")
     if images.size and (images.min() < 0 or images.max() > 255):
         raise ValueError(
             "color_histogram expects pixel values in [0, 1] or [0, 255], got values in "
@@ -173,22 +175,22 @@ def _dominant_channel(
     """
     squared = g_row * g_row
     squared += g_col * g_col
-    top, best = squared[0].copy(), np.zeros(squared.shape[1:], dtype=np.intp)
+    top, row, col = squared[0].copy(), g_row[0].copy(), g_col[0].copy()
     for c in range(1, squared.shape[0]):  # a loop over the few channels
         better = squared[c] > top
-        np.copyto(top, squared[c], where=better)
-        best[better] = c
+        for kept, candidate in ((top, squared), (row, g_row), (col, g_col)):
+            np.copyto(kept, candidate[c], where=better)
     near = top * (1 - 1e-12)
     n_near = (squared[0] >= near).astype(np.int8)
     for c in range(1, squared.shape[0]):
         n_near += squared[c] >= near
-    near_tie = n_near > 1
-    if near_tie.any():
-        best[near_tie] = np.hypot(g_row[:, near_tie], g_col[:, near_tie]).argmax(axis=0)
-    g_row, g_col, squared = (
-        np.take_along_axis(a, best[None], axis=0)[0] for a in (g_row, g_col, squared)
-    )
-    return g_row, g_col, np.sqrt(squared)
+    ties = np.nonzero(n_near > 1)
+    if ties[0].size:
+        tie_row, tie_col = g_row[(slice(None), *ties)], g_col[(slice(None), *ties)]  # (C, k)
+        pick = (np.hypot(tie_row, tie_col).argmax(axis=0), np.arange(ties[0].size))
+        row[ties], col[ties] = tie_row[pick], tie_col[pick]
+        top[ties] = row[ties] ** 2 + col[ties] ** 2
+    return row, col, np.sqrt(top)
 
 
 def _orientation_bins(g_row: np.ndarray, g_col: np.ndarray, orientations: int) -> np.ndarray:
@@ -202,17 +204,16 @@ def _orientation_bins(g_row: np.ndarray, g_col: np.ndarray, orientations: int) -
     """
     o = np.arctan2(g_row, g_col)
     np.rad2deg(o, out=o)
-    # o % 180 for o in [-180, 180], without np.mod's slow general path
-    np.add(o, 180.0, out=o, where=o < 0)
-    np.subtract(o, 180.0, out=o, where=o >= 180)
+    # o % 180 for o in [-180, 180], bit for bit, without np.mod's slow general path
+    o += (o < 0) * 180.0
+    o -= (o >= 180) * 180.0
     width = 180.0 / orientations
-    bins = (o * (1.0 / width)).astype(np.intp)
+    bins = np.floor(o * (1.0 / width))
+    # that product can round across an edge: compare with the edges width * k themselves
+    bins -= o < bins * width
+    bins += o >= (bins + 1) * width
     np.minimum(bins, orientations, out=bins)
-    # the product above can round across an edge; compare with the edges themselves
-    edges = np.append(width * np.arange(orientations + 1), np.inf)
-    bins -= o < edges[bins]
-    bins += o >= edges[bins + 1]
-    return bins
+    return bins.astype(np.intp)
 
 
 def _cell_histograms(
@@ -391,7 +392,8 @@ def _resolve(spec: FeatureSpec) -> tuple[str, FeatureFn, dict]:
     kwargs: dict = {}
     if isinstance(spec, tuple):
         if len(spec) != 2 or not isinstance(spec[1], dict):
-            raise TypeError(f"a feature given as a tuple must be (name_or_fn, kwargs), got {spec!r}")
+            raise TypeError(
+                f"a feature given as a tuple must be (name_or_fn, kwargs), got {spec!r}")
         spec, kwargs = spec
     if isinstance(spec, str):
         if spec not in FEATURES:
