@@ -50,6 +50,10 @@ class Module:
     #: True for the layers that count in a network's name ("a 2-layer network"):
     #: those with a weight matrix. Activations, dropout and normalisation do not.
     counts_as_layer = False
+    # Class-level defaults, so a subclass that forgets super().__init__() still works.
+    training = True
+    _buffer_names: list[str] = []
+    _dtype = None
 
     def __init__(self) -> None:
         self.training = True
@@ -131,6 +135,8 @@ class Module:
         """Store ``value`` as ``self.<name>``: state that is saved and converted, not learned."""
         if not isinstance(value, np.ndarray):
             raise TypeError(f"buffer {name!r} must be a NumPy array, got {type(value).__name__}")
+        if "_buffer_names" not in vars(self):
+            self._buffer_names = []            # never append to the class-level default
         if name not in self._buffer_names:
             self._buffer_names.append(name)
         setattr(self, name, value)
