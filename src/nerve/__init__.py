@@ -8,7 +8,8 @@ array([3., 5., 7.], dtype=float32)
 """
 from __future__ import annotations
 
-from . import ops  # noqa: F401
+from . import data, nn, ops, optim  # noqa: F401
+from .compile import CompiledStep, compile
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .functional import (
     abs, clip, concatenate, elu, exp, leaky_relu, linear, log, log_softmax, matmul, max,

@@ -1,0 +1,77 @@
+"""The captured training step gives bitwise the same parameters and losses as the eager step."""
+import numpy as np
+import pytest
+
+import nerve as nv
+from nerve import nn, optim
+
+
+def make(activation, seed=0, sizes=(6, 16, 16, 3)):
+    nv.manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def batches(n_steps, batch, d=6, c=3, seed=1):
+    rng = np.random.default_rng(seed)
+    for i in range(n_steps):
+        b = batch if i % 3 else batch - 5   # a ragged batch too: a second plan
+        yield rng.standard_normal((b, d)).astype(np.float32), rng.integers(0, c, b)
+
+
+ACTIVATIONS = [nn.ReLU, nn.Tanh, nn.Sigmoid, lambda: nn.LeakyReLU(0.1), nn.Identity]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=["relu", "tanh", "sigmoid", "leaky", "id"])
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
+    lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda p: optim.Adam(p, lr=0.01),
+], ids=["momentum", "nesterov", "adam"])
+def test_captured_step_is_bitwise_identical_to_eager(activation, make_opt):
+    eager, captured = make(activation), make(activation)
+    for p, q in zip(eager.parameters(), captured.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    loss_fn = nn.CrossEntropyLoss()
+    opt_e, opt_c = make_opt(eager.parameters()), make_opt(captured.parameters())
+    step = nv.compile(captured, loss_fn, opt_c)
+    for xb, yb in batches(12, 32):
+        opt_e.zero_grad()
+        loss = loss_fn(eager(nv.tensor(xb)), yb)
+        loss.backward()
+        opt_e.step()
+        assert step(xb, yb) == loss.item()
+    for (name, p), q in zip(eager.named_parameters(), captured.parameters()):
+        assert np.array_equal(p.data, q.data), name
+        assert np.array_equal(p.grad, q.grad), name
+
+
+def test_captured_step_learns():
+    X, y = nv.data.spiral(n_per_class=50, seed=0)
+    model = make(nn.ReLU, sizes=(2, 32, 3))
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.5,
+                                                             momentum=0.9))
+    losses = [step(X, y) for _ in range(300)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_unsupported_layer_and_loss_are_named():
+    with pytest.raises(ValueError, match="Dropout is not supported"):
+        nv.compile(nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5)), nn.CrossEntropyLoss(),
+                   optim.SGD([nn.Parameter(np.zeros(1))], lr=0.1))
+    model = make(nn.ReLU)
+    with pytest.raises(ValueError, match="MSELoss is not supported"):
+        nv.compile(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_bad_batches_are_clear_errors():
+    model = make(nn.ReLU)
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"shape \(N, 6\)"):
+        step(np.zeros((4, 5)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        step(np.zeros((4, 6)), np.array([0, 1, 2, 3]))
