@@ -98,6 +98,12 @@ def test_hog_default_length_on_32x32_is_324():
     assert hog(np.zeros((1, 32, 32))).shape == (1, 4 * 9 * 3 * 3)
 
 
+def test_empty_batches_give_empty_rows():
+    assert hog(np.zeros((0, 32, 32))).shape == (0, 324)
+    assert color_histogram(np.zeros((0, 4, 4, 3))).shape == (0, 10)
+    assert extract(np.zeros((0, 16, 16, 3)), ["hog", "color_histogram"]).shape == (0, 46)
+
+
 def _cell_mass(images, **kwargs):
     """Total normalised mass per orientation bin (summed over blocks and cells)."""
     out = hog(images, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(1, 1),

@@ -139,6 +139,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     iteration = 0
     reporter.start(epochs)
     cbs.train_begin({})
+    # Overflow on the way to a NaN is reported by the divergence check below, with advice,
+    # rather than as NumPy RuntimeWarnings.
+    errstate = np.errstate(over="ignore", invalid="ignore")
+    errstate.__enter__()
     try:
         for epoch in range(epochs):
             model.train()
@@ -190,6 +194,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                 break
         cbs.train_end({})
     finally:
+        errstate.__exit__(None, None, None)
         reporter.close()
         _set_mode(model, was_training)
     return history
