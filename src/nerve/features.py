@@ -338,10 +338,12 @@ def hog(
             f"blocks of {cell[0]}x{cell[1]}-pixel cells; they need at least "
             f"{block[0] * cell[0]}x{block[1] * cell[1]} pixels"
         )
+    if transform_sqrt and images.size and images.min() < 0:
+        raise ValueError("hog: transform_sqrt=True needs non-negative pixel values")
     n_out = n_blocks[0] * n_blocks[1] * block[0] * block[1] * orientations
     out = np.empty((n, n_out), dtype=dt)
-    # a few hundred thousand pixels at a time keeps the temporaries in cache
-    step = max(1, _CHUNK_PIXELS // max(1, images[0].size))
+    # tens of thousands of pixels at a time keep the temporaries in cache
+    step = max(1, _CHUNK_PIXELS // int(np.prod(images.shape[1:])))
     for start in range(0, n, step):
         chunk = images[start:start + step]
         out[start:start + step] = _hog_chunk(chunk, orientations, cell, block, block_norm,
@@ -361,8 +363,6 @@ def _hog_chunk(
     else:
         img = images.astype(np.float64)
     if transform_sqrt:
-        if img.size and img.min() < 0:
-            raise ValueError("hog: transform_sqrt=True needs non-negative pixel values")
         np.sqrt(img, out=img)
 
     g_row, g_col = _centred_gradients(img)

@@ -325,7 +325,8 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
     ax.contourf(g1, g2, regions, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"],
                 alpha=0.35)
 
-    if type(model) in (Perceptron, Gate):
+    linear = isinstance(model, _ThresholdUnit) and model.weights.shape == (model.n_inputs,)
+    if linear:
         w, b = model.weights, model.bias
         if w[1] != 0:
             xs = np.array([lo[0], hi[0]])
