@@ -194,3 +194,19 @@ def test_plot_decision_boundary_gates_and_networks_on_given_axes():
     with pytest.raises(TypeError, match="callable"):
         P.plot_decision_boundary("AND", X, TRUTH["AND"])
     plt.close(fig)
+
+
+def test_kernel_perceptron_rejects_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        P.kernel_perceptron(np.zeros(4), [0, 1, 1, 0])
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        P.kernel_perceptron(X, [0, 1, 1, -1])
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        P.KernelPerceptron().fit(np.zeros((4, 3)), [0, 1, 1, 0])
+
+
+def test_predictions_use_the_training_dtype():
+    model = P.Perceptron(seed=0, dtype=np.float64).fit(X, TRUTH["AND"])
+    assert model.weights.dtype == np.float64
+    assert model.decision_function(X).dtype == np.float64
+    assert P.Perceptron(seed=0).fit(X, TRUTH["AND"]).decision_function(X).dtype == np.float32

@@ -107,8 +107,12 @@ class _ThresholdUnit:
         return [f"x{i + 1}" for i in range(self.n_inputs)]
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The pre-activation z = X @ w + b, shape (N,); X is (N, n_inputs)."""
-        return self._features(X, "decision_function") @ self._w.astype(np.float64) + self._b
+        """The pre-activation z = X @ w + b, shape (N,); X is (N, n_inputs).
+
+        Computed in the weights' dtype, as during training.
+        """
+        features = self._features(X, "decision_function").astype(self._w.dtype, copy=False)
+        return features @ self._w + self._w.dtype.type(self._b)
 
     def predict(self, X: Any) -> np.ndarray:
         """Step activation: 1 where X @ w + b > 0, else 0 (also 0 on the boundary); (N,) ints."""
@@ -164,8 +168,7 @@ class Perceptron(_ThresholdUnit):
 
     Args:
         n_inputs: number of input features D.
-        lr: learning rate, > 0 (scales the weights; with zero start it does not
-            change which mistakes are made).
+        lr: learning rate (the step of the rule), > 0.
         max_epochs: passes over the data before giving up.
         seed: seed for the small random initial weights, U(-0.05, 0.05)
             (None: the library-wide generator, see ``nerve.manual_seed``).
@@ -252,6 +255,8 @@ def expand_features(X: Any) -> np.ndarray:
     (x1 + x2 - 2*x1*x2 > 0.5).
     """
     X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"expand_features expects X of shape (N, D), got {X.shape}")
     pairs = [X[:, i] * X[:, j] for i, j in combinations(range(X.shape[1]), 2)]
     return np.column_stack([X, *pairs]) if pairs else X
 
@@ -279,8 +284,9 @@ def kernel_perceptron(X: Any, y: Any, lr: float = 1.0, max_epochs: int = 100,
                       seed: Optional[int] = None) -> KernelPerceptron:
     """Fit a :class:`KernelPerceptron` to X (N, D), y (N,) in {0, 1} and return it."""
     X = np.asarray(X)
-    n_inputs = X.shape[1] if X.ndim == 2 else 0
-    return KernelPerceptron(n_inputs, lr, max_epochs, seed).fit(X, y)
+    if X.ndim != 2 or X.shape[1] == 0:
+        raise ValueError(f"kernel_perceptron expects X of shape (N, D), got {X.shape}")
+    return KernelPerceptron(X.shape[1], lr, max_epochs, seed).fit(X, y)
 
 
 # --------------------------------------------------------------------------- plotting
