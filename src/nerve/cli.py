@@ -228,7 +228,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                "val_accuracy": evaluate(model, data.X_val, data.y_val)["accuracy"]}
     if data.X_test is not None:
         metrics["test_accuracy"] = evaluate(model, data.X_test, data.y_test)["accuracy"]
-    written = _train_plots(model, data, history, opts["out"], say)
+    written = [] if args.no_plots else _train_plots(model, data, history, opts["out"])
     fold_standardization(model, data.mean, data.std)
     out = opts["out"]
     nv_io = __import__("nerve.io", fromlist=["save"])
@@ -246,7 +246,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_plots(model: Any, data: Any, history: Any, out: str, say: Any) -> list[str]:
+def _train_plots(model: Any, data: Any, history: Any, out: str) -> list[str]:
     """The run's figures, or a note that they were skipped (no matplotlib)."""
     try:
         from . import plot
@@ -268,7 +268,7 @@ def _train_plots(model: Any, data: Any, history: Any, out: str, say: Any) -> lis
             names.append("weights.png")
         return names
     except MissingExtraError as exc:
-        say(f"plots skipped: {exc}")
+        print(f"plots skipped: {exc}")
         return []
 
 
@@ -441,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", help="a TOML file of these options (keys like batch_size)")
     t.add_argument("--out", help="output folder (default runs/DATASET)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.add_argument("--no-plots", action="store_true", help="write no figures")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("evaluate", help="accuracy (and loss) of a saved model",

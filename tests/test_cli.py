@@ -1,0 +1,174 @@
+"""The nerve command line, run in-process through main(argv) in a temporary folder."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nerve.cli import main
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One quick spiral run shared by the predict/evaluate tests."""
+    out = tmp_path_factory.mktemp("run")
+    code = main(["train", "--dataset", "spiral", "--epochs", "30", "--hidden", "30",
+                 "--quiet", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_history_and_plots(trained, capsys):
+    names = {p.name for p in trained.iterdir()}
+    assert {"model.npz", "history.json", "run.json"} <= names
+    history = json.loads((trained / "history.json").read_text())
+    assert len(history["history"]["loss"]) == 30 and "val_accuracy" in history["history"]
+    run = json.loads((trained / "run.json").read_text())
+    assert run["options"]["dataset"] == "spiral" and run["options"]["hidden"] == [30]
+    if pytest.importorskip("matplotlib"):
+        assert {"curves.png", "confusion.png", "decision_boundary.png"} <= names
+
+
+def test_train_prints_final_accuracies_and_progress(in_tmp, capsys):
+    code = main(["train", "--dataset", "xor", "--epochs", "3", "--hidden", "4,4",
+                 "--optimizer", "momentum", "--l2", "0.001", "--dropout", "0.1",
+                 "--batchnorm", "--no-plots", "--out", "o"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "final: train accuracy" in out and "val accuracy" in out
+    assert err.count("epoch ") == 3  # progress lines on stderr
+    assert (in_tmp / "o" / "model.npz").exists()
+
+
+def test_train_without_matplotlib_says_plots_were_skipped(in_tmp, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert main(["train", "--dataset", "blobs", "--epochs", "1", "--quiet", "--out", "o"]) == 0
+    out = capsys.readouterr().out
+    assert "plots skipped" in out and "nerve[plot]" in out
+    assert not (in_tmp / "o" / "curves.png").exists()
+
+
+def test_config_file_with_flag_override(in_tmp, capsys):
+    (in_tmp / "c.toml").write_text('dataset = "moons"\nepochs = 2\nhidden = [5]\n'
+                                   'batch-size = 50\n')
+    assert main(["train", "--config", "c.toml", "--epochs", "1", "--quiet", "--no-plots",
+                 "--out", "o"]) == 0
+    run = json.loads((in_tmp / "o" / "run.json").read_text())["options"]
+    assert (run["dataset"], run["epochs"], run["hidden"], run["batch_size"]) == \
+        ("moons", 1, [5], 50)
+
+
+def test_predict_labels_and_probabilities(trained, in_tmp, capsys):
+    from nerve.data import spiral
+    X, y = spiral(100, 3, seed=0)
+    np.save("x.npy", X)
+    np.savetxt("x.csv", X[:5], delimiter=",")
+    assert main(["predict", str(trained / "model.npz"), "x.npy", "--out", "p.npy"]) == 0
+    labels = np.load("p.npy")
+    assert labels.shape == (300,) and set(labels.tolist()) <= {0, 1, 2}
+    assert (labels == y).mean() > 0.5
+    capsys.readouterr()
+    assert main(["predict", str(trained / "model.npz"), "x.csv"]) == 0
+    assert capsys.readouterr().out.split() == [str(v) for v in labels[:5]]
+    assert main(["predict", str(trained / "model.npz"), "x.csv", "--proba", "--out",
+                 "p.csv"]) == 0
+    proba = np.loadtxt("p.csv", delimiter=",")
+    assert proba.shape == (5, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert (proba.argmax(axis=1) == labels[:5]).all()
+
+
+def test_evaluate_on_the_runs_split_and_on_files(trained, in_tmp, capsys):
+    assert main(["evaluate", str(trained / "model.npz")]) == 0
+    out = capsys.readouterr().out
+    run = json.loads((trained / "run.json").read_text())
+    assert "spiral (val split): 60 samples" in out
+    assert f"accuracy {run['metrics']['val_accuracy']:.4f}" in out
+    from nerve.data import spiral
+    X, y = spiral(100, 3, seed=0)
+    np.save("x.npy", X)
+    np.save("y.npy", y)
+    assert main(["evaluate", str(trained / "model.npz"), "--x", "x.npy", "--y", "y.npy",
+                 "--loss", "cross_entropy"]) == 0
+    assert "300 samples - loss" in capsys.readouterr().out
+
+
+def test_demo_backprop_prints_the_lecture_numbers(capsys):
+    assert main(["demo", "backprop"]) == 0
+    out = capsys.readouterr().out
+    for text in ("f = q * z = -12", "df/dx = df/dq * dq/dx = -4 * 1 = -4", "df/dy = -4",
+                 "df/dz = q = 3", "sigmoid(1) = 0.7311", "dw = [-0.20, -0.39, 0.20]",
+                 "dx = [0.39, -0.59]"):
+        assert text in out
+
+
+def test_demo_writes_figures(in_tmp, capsys):
+    assert main(["demo", "backprop", "--out", "figs"]) == 0
+    assert (in_tmp / "figs" / "backprop_sigmoid_neuron.svg").read_text().lstrip().startswith("<")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--dataset", "nope"], "unknown dataset 'nope'"),
+    (["train", "--activation", "swish"], "unknown activation 'swish'"),
+    (["train", "--lr", "fast"], "--lr"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["train", "--val-split", "1.5"], "--val-split"),
+    (["train", "--hidden", "10,x"], "--hidden"),
+    (["train", "--dataset", "mnist"], "--data-root"),
+    (["train", "--config", "missing.toml"], "missing.toml"),
+    (["train", "--frobnicate"], "unrecognized arguments"),
+    (["predict", "missing.npz", "x.npy"], "missing.npz"),
+    (["evaluate", "missing.npz", "--dataset", "digits"], "missing.npz"),
+    (["demo", "nope"], "invalid choice"),
+    (["fly"], "invalid choice"),
+    ([], "required"),
+])
+def test_user_mistakes_are_one_line_on_stderr(argv, words, in_tmp, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code != 0
+    assert err.startswith("nerve: error: ") and err.count("\n") == 1 and words in err
+    assert "Traceback" not in out + err
+
+
+def test_bad_files_are_one_line_errors(trained, in_tmp, capsys):
+    (in_tmp / "bad.csv").write_text("a,b\n1,2\n")
+    (in_tmp / "bad.toml").write_text("epochs = = 3")
+    (in_tmp / "unknown.toml").write_text("epoch = 3")
+    (in_tmp / "fake.npz").write_bytes(b"not a zip")
+    np.save("x3.npy", np.zeros((2, 3), np.float32))
+    model = str(trained / "model.npz")
+    cases = [(["predict", model, "bad.csv"], "comma-separated"),
+             (["predict", model, "x3.npy"], "(N, 2)"),
+             (["predict", model, "data.json"], "does not exist"),
+             (["predict", "fake.npz", "x3.npy"], "fake.npz"),
+             (["train", "--config", "bad.toml"], "not valid TOML"),
+             (["train", "--config", "unknown.toml"], "unknown option 'epoch'")]
+    for argv, words in cases:
+        assert main(argv) != 0
+        err = capsys.readouterr().err
+        assert err.startswith("nerve: error: ") and err.count("\n") == 1, err
+        assert words in err, (argv, err)
+
+
+def test_help_and_version(capsys):
+    for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["predict", "--help"],
+                 ["demo", "--help"]):
+        assert main(argv) == 0
+        assert "usage: nerve" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("nerve ")
+
+
+def test_python_dash_m_nerve_help():
+    proc = subprocess.run([sys.executable, "-m", "nerve", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0
+    for command in ("train", "evaluate", "predict", "demo", "bench"):
+        assert command in proc.stdout
