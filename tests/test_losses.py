@@ -197,3 +197,10 @@ def test_loss_registry():
 ])
 def test_modules_equal_their_functional_twins(module, fn, x, t):
     assert module(x, t).item() == fn(x, t).item()
+
+
+def test_mse_target_tensor_gets_a_gradient():
+    pred = nv.tensor([[1.0], [3.0]], requires_grad=True)
+    target = nv.tensor([0.0, 1.0], requires_grad=True)
+    L.mse(pred, target).backward()
+    np.testing.assert_allclose(target.grad, [-1.0, -2.0])

@@ -139,14 +139,22 @@ def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: L = (1/n) Σ (ŷ − y)² over all n elements (or the sum);
     dL/dŷ = 2(ŷ − y)/n.
 
-    A (N,) target with (N, 1) predictions is accepted (it is reshaped).
+    A (N,) target with (N, 1) predictions is accepted (it is reshaped). A target
+    tensor that requires grad gets its gradient −2(ŷ − y)/n too.
     """
     p = _as_input("mse", pred)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if t.shape != p.shape and p.ndim == 2 and p.shape[1] == 1 and t.shape == (p.shape[0],):
-        t = t.reshape(p.shape)
-    t = _as_target("mse", t, p)
     red = _check_reduction("mse", reduction)
+    column = p.ndim == 2 and p.shape[1] == 1
+    if isinstance(target, Tensor) and target.requires_grad:   # differentiable target
+        t = target.reshape(p.shape) if column and target.shape == (p.shape[0],) else target
+        if t.shape != p.shape:
+            raise ValueError(f"mse: the target has shape {target.shape} but the input has "
+                             f"shape {p.shape}; they must match")
+    else:
+        t = np.asarray(target.data if isinstance(target, Tensor) else target)
+        if column and t.shape == (p.shape[0],):
+            t = t.reshape(p.shape)
+        t = _as_target("mse", t, p)
     diff = p - t
     sq = diff * diff
     if red == "mean":

@@ -198,15 +198,18 @@ class Module:
         own = dict(self._walk("", buffers=True))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
+        mismatched, arrays = [], {}
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                shape = np.shape(value.data if isinstance(value, Tensor) else value)
-                want = target.shape
-                if shape != want:
-                    mismatched.append(f"{key}: checkpoint has shape {shape}, "
-                                      f"the model has {want}")
+                value = np.asarray(value.data if isinstance(value, Tensor) else value)
+                if value.dtype.kind not in "fiub":
+                    raise TypeError(f"state dict entry {key!r} has dtype {value.dtype}; "
+                                    "expected a numeric array")
+                if value.shape != target.shape:
+                    mismatched.append(f"{key}: checkpoint has shape {value.shape}, "
+                                      f"the model has {target.shape}")
+                arrays[key] = value
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
@@ -217,16 +220,10 @@ class Module:
         if problems:
             raise ValueError(f"cannot load the state dict into {type(self).__name__}: "
                              + " | ".join(problems))
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if value.dtype.kind not in "fiub":
-                raise TypeError(f"state dict entry {key!r} has dtype {value.dtype}; "
-                                "expected a numeric array")
-            arr = target.data if isinstance(target, Tensor) else target
-            np.copyto(arr, value, casting="unsafe")
+        for key, value in arrays.items():
+            target = own[key]
+            np.copyto(target.data if isinstance(target, Tensor) else target, value,
+                      casting="unsafe")
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of scalar parameters (only those with requires_grad if asked)."""
