@@ -1,0 +1,223 @@
+"""What MLPClassifier and MLPRegressor share: fitting, partial fitting, early stopping."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..train.callbacks import CallbackList
+from . import _config as C
+from ._loop import Trainer, forward_eval, make_rng, using_rng
+
+
+class BaseMLP(BaseEstimator):
+    """A multi-layer perceptron trained with nerve; subclasses say what the targets are.
+
+    Subclasses implement ``_targets(y, first, classes)`` (checked, encoded targets),
+    ``_n_outputs(y)``, ``_validation_score(X, y)`` and set ``_loss_choices``.
+    """
+
+    _loss_choices: tuple[str, ...] = ()
+
+    # ----------------------------------------------------------------- checks
+    def _hyper(self) -> dict[str, Any]:
+        """The scalar hyperparameters, checked (the layer ones are checked when building)."""
+        bs = self.batch_size
+        if not (isinstance(bs, str) and bs == "auto"):
+            bs = C.check_int("batch_size ('auto' or an int)", bs, 1)
+        return {
+            "max_iter": C.check_int("max_iter", self.max_iter, 0),
+            "batch_size": bs,
+            "tol": C.check_real("tol", self.tol, 0.0),
+            "n_iter_no_change": C.check_int("n_iter_no_change", self.n_iter_no_change, 1),
+            "shuffle": C.check_bool("shuffle", self.shuffle),
+            "early_stopping": C.check_bool("early_stopping", self.early_stopping),
+            "validation_fraction": C.check_real("validation_fraction",
+                                                self.validation_fraction, 0.0, 1.0,
+                                                low_open=True, high_open=True),
+            "warm_start": C.check_bool("warm_start", self.warm_start),
+            "verbose": C.check_bool("verbose", bool(self.verbose)
+                                    if isinstance(self.verbose, (int, np.integer))
+                                    else self.verbose),
+            "loss": C.check_choice("loss", self.loss, self._loss_choices),
+            "dtype": C.model_dtype(self.dtype),
+            "callbacks": self._callback_list(),
+        }
+
+    def _callback_list(self) -> list[Any]:
+        cbs = self.callbacks
+        if cbs is None:
+            return []
+        if isinstance(cbs, (str, bytes)) or not isinstance(cbs, (list, tuple)):
+            raise TypeError(f"callbacks must be a list of nerve.train.Callback objects or "
+                            f"None, got {type(cbs).__name__}")
+        return list(cbs)
+
+    def _check_X(self, X: Any, reset: bool) -> np.ndarray:
+        X = validate_data(self, X, reset=reset, dtype=(np.float32, np.float64))
+        return X.astype(self._dtype, copy=False)
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any) -> "BaseMLP":
+        """Train on X of shape (n_samples, n_features) and targets y; returns self.
+
+        Up to ``max_iter`` epochs, stopping early when the training loss (or, with
+        ``early_stopping``, the validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs in a row.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> "BaseMLP":
+        h = self._hyper()
+        first = not hasattr(self, "network_") or not (h["warm_start"] or incremental)
+        if first:
+            self._dtype = h["dtype"]
+        X, y = validate_data(self, X, y, reset=first, dtype=(np.float32, np.float64),
+                             **self._y_check_params())
+        X = X.astype(self._dtype, copy=False)
+        y = self._targets(y, first, classes)
+        early = h["early_stopping"] and not incremental
+        if first:
+            self._initialize(X.shape[1], self._n_outputs(y), h)
+        if first or not hasattr(self, "_optimizer") or not (h["warm_start"] or incremental):
+            self._optimizer = C.build_optimizer(self, list(self.network_.parameters()))
+            self._schedule = C.build_schedule(self, self._optimizer, max(1, h["max_iter"]))
+        with using_rng(self._rng) as rng:
+            X_val = y_val = None
+            if early:
+                X, y, X_val, y_val = self._split(X, y, h["validation_fraction"], rng)
+            self._run(X, y, X_val, y_val, h, rng, incremental)
+        return self
+
+    def _initialize(self, n_features: int, n_outputs: int, h: dict[str, Any]) -> None:
+        self._rng = make_rng(self.random_state)
+        with using_rng(self._rng):
+            self.network_ = C.build_network(self, n_features, n_outputs, self._dtype)
+        self.n_layers_ = len(C.hidden_sizes(self.hidden_layer_sizes)) + 2
+        self.n_outputs_ = n_outputs
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_: list[float] = []
+        self._no_improvement_count = 0
+        self._best_state: dict[str, np.ndarray] | None = None
+        if h["early_stopping"]:
+            self.validation_scores_: list[float] | None = []
+            self.best_validation_score_: float | None = -np.inf
+            self.best_loss_: float | None = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _split(self, X: np.ndarray, y: np.ndarray, fraction: float,
+               rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Hold out ceil(fraction · n) random rows for validation (early stopping)."""
+        n = X.shape[0]
+        n_val = max(1, math.ceil(fraction * n))
+        if n - n_val < 1:
+            raise ValueError(f"early_stopping needs at least 2 samples to hold out a "
+                             f"validation set (validation_fraction={fraction}); got "
+                             f"n_samples={n}")
+        order = rng.permutation(n)
+        val, train = order[:n_val], order[n_val:]
+        return X[train], y[train], X[val], y[val]
+
+    def _run(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
+             y_val: np.ndarray | None, h: dict[str, Any], rng: np.random.Generator,
+             incremental: bool) -> None:
+        n = X.shape[0]
+        bs = min(200, n) if h["batch_size"] == "auto" else min(h["batch_size"], n)
+        l2, l1 = C.penalty_terms(self)
+        has_bn = any(type(m).__name__ == "BatchNorm1d" for m in self.network_.modules())
+        trainer = Trainer(self.network_, h["loss"], self._optimizer, l2, l1,
+                          min_batch=2 if has_bn else 1)
+        if has_bn and n < 2:
+            raise ValueError(f"batch_norm=True cannot train on one sample: BatchNorm1d needs "
+                             f"at least 2 rows to estimate a variance; got n_samples={n}")
+        epochs = 1 if incremental else h["max_iter"]
+        params = {"epochs": epochs, "batch_size": bs, "steps": math.ceil(n / bs), "samples": n}
+        callbacks = CallbackList(h["callbacks"], self.network_, params)
+        net = self.network_
+        net.stop_training = False
+        callbacks.train_begin({})
+        stopped = incremental
+        for _ in range(epochs):
+            epoch = self.n_iter_
+            callbacks.epoch_begin(epoch, {})
+            logs = trainer.run_epoch(X, y, bs, h["shuffle"], rng, epoch, callbacks)
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_curve_.append(logs["loss"])
+            if X_val is not None:
+                logs.update(self._validation_logs(trainer, X_val, y_val))
+            converged = self._update_no_improvement(logs, h["tol"], X_val is not None)
+            if self._schedule is not None:
+                self._schedule.step()
+            if h["verbose"]:
+                extra = f", validation score = {logs['val_score']:.6f}" if X_val is not None \
+                    else ""
+                print(f"Iteration {self.n_iter_}, loss = {logs['loss']:.8f}{extra}")
+            callbacks.epoch_end(epoch, logs)
+            if not incremental and converged > h["n_iter_no_change"]:
+                stopped = True
+                break
+            if getattr(net, "stop_training", False):
+                stopped = True
+                break
+        if X_val is not None and self._best_state is not None:
+            net.load_state_dict(self._best_state)
+        callbacks.train_end({})
+        del net.stop_training
+        if not stopped and epochs > 0:
+            warnings.warn(f"{type(self).__name__}: reached max_iter={epochs} epochs before the "
+                          f"loss stopped improving by tol={h['tol']:g}; raise max_iter or "
+                          "learning_rate_init, or ignore this if the scores suffice",
+                          ConvergenceWarning, stacklevel=4)
+
+    def _update_no_improvement(self, logs: dict[str, float], tol: float, early: bool) -> int:
+        """scikit-learn's rule: count epochs in a row without an improvement of ``tol`` in
+        the validation score (early stopping) or the training loss; keep the best weights."""
+        if early:
+            score = logs["val_score"]
+            self.validation_scores_.append(score)
+            best = self.best_validation_score_
+            self._no_improvement_count = self._no_improvement_count + 1 \
+                if score < best + tol else 0
+            if score > best:
+                self.best_validation_score_ = score
+                self._best_state = self.network_.state_dict()
+        else:
+            loss = logs["loss"]
+            self._no_improvement_count = self._no_improvement_count + 1 \
+                if loss > self.best_loss_ - tol else 0
+            self.best_loss_ = min(self.best_loss_, loss)
+        return self._no_improvement_count
+
+    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray,
+                         y_val: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- predict
+    def _raw(self, X: Any) -> np.ndarray:
+        """The network's output for X: class scores or predicted targets."""
+        check_is_fitted(self, "network_")
+        return forward_eval(self.network_, self._check_X(X, reset=False))
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices of shape (fan_in, fan_out) per layer, as scikit-learn stores them."""
+        check_is_fitted(self, "network_")
+        return [p.data.T for name, p in self.network_.named_parameters()
+                if name.endswith("weight")]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors per layer."""
+        check_is_fitted(self, "network_")
+        return [p.data for name, p in self.network_.named_parameters()
+                if name.endswith("bias")]

@@ -1,0 +1,109 @@
+"""``MLPRegressor``: a scikit-learn regressor trained by nerve."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from ._base import BaseMLP
+from ._loop import Trainer, forward_eval
+from .classifier import PARAMETERS_DOC
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """A multi-layer perceptron regressor: hidden layers, then a Linear layer with one
+    output per target, trained on the mean squared error L = mean((ŷ − y)²)
+    (``loss="squared_error"``). Targets y of shape (n_samples,) or
+    (n_samples, n_targets); ``score`` is R².
+
+    Fitted attributes as :class:`MLPClassifier` (without ``classes_``);
+    ``validation_scores_`` hold R² on the held-out rows.
+    """ + PARAMETERS_DOC
+
+    _loss_choices = ("squared_error",)
+
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: Any = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, penalty: str | None = "l2",
+                 l1_ratio: float = 0.15, loss: str = "squared_error",
+                 batch_size: int | str = "auto", learning_rate: str = "constant",
+                 learning_rate_init: float = 0.001, learning_rate_params: dict | None = None,
+                 max_iter: int = 200, shuffle: bool = True, random_state: Any = None,
+                 tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
+                 momentum: float = 0.9, nesterovs_momentum: bool = True,
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 n_iter_no_change: int = 10, dropout: Any = 0.0, batch_norm: bool = False,
+                 init: str = "auto", callbacks: Any = None, dtype: str = "float32") -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate_params = learning_rate_params
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.init = init
+        self.callbacks = callbacks
+        self.dtype = dtype
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # ------------------------------------------------------------- targets
+    def _y_check_params(self) -> dict[str, Any]:
+        return {"multi_output": True, "y_numeric": True}
+
+    def _n_outputs(self, y: np.ndarray) -> int:
+        return y.shape[1]
+
+    def _targets(self, y: np.ndarray, first: bool, classes: Any) -> np.ndarray:
+        """Float targets of shape (n_samples, n_targets) in the model's dtype."""
+        y = np.asarray(y, dtype=self._dtype)
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if first:
+            self.out_activation_ = "identity"
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y.shape[1]} target columns but the model was fitted "
+                             f"with {self.n_outputs_}")
+        return y
+
+    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray,
+                         y_val: np.ndarray) -> dict[str, float]:
+        pred = forward_eval(self.network_, X_val)
+        r2 = float(r2_score(y_val, pred)) if len(y_val) > 1 else 0.0
+        return {"val_loss": trainer.validation_loss(pred, y_val), "val_r2": r2,
+                "val_score": r2}
+
+    # --------------------------------------------------------------- public
+    def partial_fit(self, X: Any, y: Any) -> "MLPRegressor":
+        """One epoch over (X, y), continuing from the current weights; returns self."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets)."""
+        out = self._raw(X)
+        return out[:, 0] if out.shape[1] == 1 else out
