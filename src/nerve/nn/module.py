@@ -122,7 +122,7 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs in attribute order, each parameter once."""
         seen: set[int] = set()
-        for name, p in self._walk(prefix, buffers=False):
+        for name, p in self._walk(f"{prefix}." if prefix else "", buffers=False):
             if id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
@@ -142,7 +142,7 @@ class Module:
         setattr(self, name, value)
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for name, value in self._walk(prefix, buffers=True):
+        for name, value in self._walk(f"{prefix}." if prefix else "", buffers=True):
             if isinstance(value, np.ndarray):
                 yield name, value
 
