@@ -88,13 +88,12 @@ def _limit_threads(n: int) -> dict:
         applied["blas"] = threadpoolctl.threadpool_limits(n)  # kept alive for the run
     except ImportError:
         applied["blas"] = None
-    if "torch" in sys.modules or True:
-        try:
-            import torch
+    try:
+        import torch
 
-            torch.set_num_threads(n)
-        except ImportError:
-            pass
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
     return applied
 
 
@@ -112,10 +111,10 @@ def run(argv: list[str] | None = None) -> dict:
     log = (lambda s: None) if args.quiet else (lambda s: print(f"[bench] {s}", file=sys.stderr,
                                                                 flush=True))
     limits = _limit_threads(args.threads) if args.threads else None  # noqa: F841 (kept alive)
-    t_start = time.perf_counter()
+    t_start, load = time.perf_counter(), report.load_average()
     columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
     results: dict = {
-        "mode": args.mode, "machine": report.machine_info(),
+        "mode": args.mode, "machine": {},
         "settings": {"repeats": settings["repeats"], "seed": args.seed, "skip": args.skip_list,
                      "threads": args.threads, "configs": [c.name for c in args.config_list]},
         "columns": [(c.key, c.title) for c in columns],
@@ -141,6 +140,7 @@ def run(argv: list[str] | None = None) -> dict:
     if "chain" in args.section_list:
         log("op chain")
         results["op_chain"] = latency.op_chain(repeats=settings["chain_repeats"], skip=skip)
+    results["machine"] = report.machine_info(skip, load)
     results["elapsed_s"] = time.perf_counter() - t_start
     text = report.to_markdown(results)
     print(text)

@@ -5,11 +5,12 @@ import json
 import os
 import platform
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from nerve.bench import jax_ref, sklearn_ref, torch_ref
+from nerve.bench import torch_ref
 
 DASH = "—"  # a column not measured in this run (skipped or not installed)
 
@@ -94,36 +95,76 @@ def _blas() -> list[dict]:
                                            "MKL_NUM_THREADS") if k in os.environ}
         return [{"library": "unknown (install threadpoolctl to see it)", "env": env}]
     return [{"library": i.get("internal_api"), "version": i.get("version"),
-             "threads": i.get("num_threads"), "user_api": i.get("user_api")}
+             "threads": i.get("num_threads"), "user_api": i.get("user_api"),
+             "path": i.get("filepath")}
             for i in threadpoolctl.threadpool_info()]
 
 
-def machine_info() -> dict:
-    """CPU, cores, load, library versions and thread counts, for the report header."""
+def _dist_version(name: str) -> str | None:
+    """Installed version of a distribution, without importing it (None when absent)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
+def machine_info(skip: tuple[str, ...] = (), load: list[float] | None = None) -> dict:
+    """CPU, cores, load, library versions and thread counts, for the report header.
+
+    Versions come from package metadata; torch is imported (for its thread count) only
+    when it is installed and not skipped. Call it after the run so that every BLAS the
+    comparators loaded is listed; pass the load average taken at the start.
+    """
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
-    import nerve
-
+    torch_version = _dist_version("torch")
     return {
         "cpu": _cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
         "load_average_at_start": load, "platform": platform.platform(),
         "python": sys.version.split()[0], "numpy": np.__version__,
-        "nerve": getattr(nerve, "__version__", None), "torch": torch_ref.version(),
-        "torch_threads": torch_ref.threads(), "jax": jax_ref.version(),
-        "sklearn": sklearn_ref.version(), "blas": _blas(),
+        "nerve": _dist_version("nerve"), "torch": torch_version,
+        "torch_threads": torch_ref.threads() if torch_version and "torch" not in skip else None,
+        "jax": _dist_version("jax"), "sklearn": _dist_version("scikit-learn"),
+        "blas": _blas(),
     }
 
 
+def busy_warning(m: dict) -> str | None:
+    """A warning when the machine was already loaded at the start (figures then unreliable)."""
+    load, cores = m.get("load_average_at_start"), m.get("usable_cores") or 1
+    if load and load[0] > 0.5 * cores:
+        return (f"**Warning: the machine was busy at the start (1-minute load {load[0]} on "
+                f"{cores} cores); absolute figures and ratios involving multithreaded BLAS "
+                "or torch are unreliable. Re-run on an idle machine.**")
+    return None
+
+
 # ------------------------------------------------------------------- report
+def _blas_owner(path: str | None) -> str:
+    """Which package shipped a BLAS, guessed from its file path ("numpy", "torch", ...)."""
+    if not path:
+        return "?"
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part in ("site-packages", "dist-packages") and i + 1 < len(parts):
+            return parts[i + 1].split(".")[0]
+    return Path(path).name
+
+
 def _machine_lines(m: dict) -> list[str]:
     blas = "; ".join(
-        f"{b.get('library')} {b.get('version') or ''} ({b.get('threads')} threads)".strip()
+        f"{b.get('library')} {b.get('version') or ''} from {_blas_owner(b.get('path'))} "
+        f"({b.get('threads')} threads)"
         for b in m["blas"] if b.get("user_api", "blas") == "blas") or "unknown"
     versions = ", ".join(f"{k} {m[k]}" for k in ("numpy", "torch", "jax", "sklearn") if m[k])
     return [f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
@@ -181,6 +222,9 @@ def _latency_lines(latency: dict) -> list[str]:
 def to_markdown(results: dict) -> str:
     """The whole report as Markdown."""
     lines = [f"# nerve benchmark ({results['mode']})", ""] + _machine_lines(results["machine"])
+    warning = busy_warning(results["machine"])
+    if warning:
+        lines += ["", warning]
     if results.get("training"):
         lines += ["", "## Training throughput (samples/s, median of "
                   f"{results['settings']['repeats']} interleaved repeats)", ""]

@@ -1,0 +1,182 @@
+"""The speed benchmark's own correctness: reference gradients, harness end to end, report.
+
+No timing assertions: only that the pieces compute the right things and write the table.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nerve.bench import main, run
+from nerve.bench.configs import CONFIGS, Config, parse_configs, workload
+from nerve.bench.reference_numpy import GemmFloor, NumpyMLP
+from nerve.bench.report import format_bytes, format_rate, format_ratio, format_seconds
+from nerve.bench.report import training_table
+
+SIZES = (5, 4, 3, 3)
+
+
+def _tiny(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((6, SIZES[0]))
+    y = rng.integers(0, SIZES[-1], size=6)
+    return X, y
+
+
+def _loss(net: NumpyMLP, X, y) -> float:
+    scores = net.forward(X)
+    scores = scores - scores.max(axis=1, keepdims=True)
+    logp = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+def test_numpy_reference_gradients_match_finite_differences():
+    X, y = _tiny()
+    net = NumpyMLP(SIZES, dtype=np.float64, seed=1)
+    loss, grads = net.loss_and_grads(X, y)
+    assert loss == pytest.approx(_loss(net, X, y), rel=1e-12)
+    h = 1e-6
+    for layer, pair in enumerate(net.params):
+        for which, p in enumerate(pair):
+            numeric = np.zeros_like(p)
+            for idx in np.ndindex(p.shape):
+                old = p[idx]
+                p[idx] = old + h
+                up = _loss(net, X, y)
+                p[idx] = old - h
+                down = _loss(net, X, y)
+                p[idx] = old
+                numeric[idx] = (up - down) / (2 * h)
+            analytic = grads[layer][which]
+            rel = np.abs(analytic - numeric).max() / max(1e-12, np.abs(numeric).max())
+            assert rel < 1e-6, f"layer {layer} param {which}: relative error {rel:.2e}"
+
+
+def test_train_step_is_momentum_sgd_on_those_gradients():
+    X, y = _tiny(3)
+    net = NumpyMLP(SIZES, lr=0.1, momentum=0.9, dtype=np.float64, seed=2)
+    W0 = [[p.copy() for p in pair] for pair in net.params]
+    _, g1 = net.loss_and_grads(X, y)
+    net.train_step(X, y)  # v1 = -lr g1, W1 = W0 + v1
+    for pair, old, g in zip(net.params, W0, g1):
+        for p, p0, gp in zip(pair, old, g):
+            np.testing.assert_allclose(p, p0 - 0.1 * gp, rtol=1e-12, atol=1e-14)
+    W1 = [[p.copy() for p in pair] for pair in net.params]
+    _, g2 = net.loss_and_grads(X, y)
+    net.train_step(X, y)  # v2 = 0.9 v1 - lr g2
+    for pair, old, a, b in zip(net.params, W1, g1, g2):
+        for p, p1, ga, gb in zip(pair, old, a, b):
+            np.testing.assert_allclose(p, p1 + 0.9 * (-0.1 * ga) - 0.1 * gb, rtol=1e-10,
+                                       atol=1e-13)
+
+
+def test_reference_stays_float32():
+    net = NumpyMLP(SIZES, seed=0)
+    X, y = _tiny()
+    loss = net.train_step(X.astype(np.float32), y)
+    assert np.isfinite(loss)
+    assert all(p.dtype == np.float32 for pair in net.params + net.velocity for p in pair)
+    assert net.forward(X.astype(np.float32)).dtype == np.float32
+
+
+def test_gemm_floor_computes_the_step_products():
+    floor = GemmFloor((5, 7, 3), batch=4, dtype=np.float64, seed=0)
+    X = np.random.default_rng(0).standard_normal((4, 5))
+    floor.step(X)
+    W0, W1 = floor.weights
+    h1 = X @ W0
+    np.testing.assert_allclose(floor.outs[0], h1)
+    np.testing.assert_allclose(floor.outs[1], h1 @ W1)
+    np.testing.assert_allclose(floor.dWs[0], X.T @ floor.outs[0])
+    np.testing.assert_allclose(floor.dWs[1], h1.T @ floor.outs[1])
+    np.testing.assert_allclose(floor.dXs[1], floor.outs[1] @ W1.T)
+
+
+def test_workload_rounds_to_whole_batches_and_rejects_too_few_samples():
+    cfg = Config("T", (3, 4, 2), batch=8, samples=100)
+    wl = workload(cfg, 100)
+    assert wl.pool % 8 == 0 and wl.samples % 8 == 0
+    assert wl.X.dtype == np.float32 and wl.y.dtype == np.int64
+    assert wl.X.shape == (wl.pool, 3) and set(np.unique(wl.y)) <= {0, 1}
+    with pytest.raises(ValueError, match="at least the batch size"):
+        workload(cfg, 4)
+
+
+def test_unknown_config_and_bad_arguments_are_rejected(capsys):
+    with pytest.raises(ValueError, match="valid names"):
+        parse_configs("A,Z")
+    assert [c.name for c in parse_configs("c, e")] == ["C", "E"]
+    assert main(["--configs", "Q", "--quiet"]) == 2
+    assert "valid names" in capsys.readouterr().err
+    assert main(["--skip", "tensorflow", "--quiet"]) == 2
+    assert main(["--repeats", "0", "--quiet"]) == 2
+
+
+def test_harness_runs_a_tiny_config_end_to_end(tmp_path, capsys):
+    results = run(["--quick", "--configs", "C", "--samples", "256", "--repeats", "2",
+                   "--sections", "training", "--skip", "torch,jax,sklearn",
+                   "--out", str(tmp_path), "--quiet"])
+    printed = capsys.readouterr().out
+    md = (tmp_path / "latest.md").read_text()
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert md == printed.rstrip("\n") + "\n"
+    assert "| C | 2-16-16-3, 32 |" in md and "nerve/NumPy" in md
+    cols = data["training"]["C"]["columns"]
+    assert set(cols) == {"gemm", "numpy", "nerve", "nerve_fit", "captured"}
+    for key in ("gemm", "numpy"):
+        assert cols[key]["samples_per_s"] > 0 and len(cols[key]["times_s"]) == 2
+    for key in ("nerve", "nerve_fit", "captured"):  # measured, or says why not
+        assert cols[key].get("samples_per_s", 0) > 0 or cols[key]["unavailable"]
+    assert data["machine"]["cores"] >= 1 and data["machine"]["numpy"] == np.__version__
+    assert results["training"]["C"]["samples"] == data["training"]["C"]["samples"]
+
+
+def test_report_formats_rates_ratios_and_units():
+    assert format_rate(134_000) == "134k"
+    assert format_rate(91_234) == "91.2k"
+    assert format_rate(9_512) == "9.51k"
+    assert format_rate(3_310_000) == "3.31M"
+    assert format_rate(999_999) == "1.00M"
+    assert format_rate(512) == "512"
+    assert format_rate(None) == "—"
+    assert format_ratio(58_000, 91_000) == "0.64×"
+    assert format_ratio(3.3e6, 1.0e4) == "330×"
+    assert format_ratio(1.0, None) == "—" and format_ratio(1.0, 0.0) == "—"
+    assert format_seconds(12.3e-6) == "12.3 µs" and format_seconds(0.25) == "250 ms"
+    assert format_seconds(2.0) == "2.00 s"
+    assert format_bytes(38 * 2**20) == "38.0 MiB"
+
+
+def test_training_table_puts_ratios_in_their_columns():
+    training = {"A": {"label": CONFIGS["A"].label, "columns": {
+        "numpy": {"samples_per_s": 100_000.0}, "nerve": {"samples_per_s": 50_000.0},
+        "torch": {"samples_per_s": 25_000.0}, "gemm": {"samples_per_s": 200_000.0},
+        "captured": {"samples_per_s": 80_000.0}, "jax_step": {"unavailable": "not installed"}}}}
+    lines = training_table(training, [("gemm", "GEMM floor"), ("numpy", "NumPy"),
+                                      ("nerve", "nerve"), ("jax_step", "JAX step")])
+    assert lines[2] == "| A | 784-256-256-10, 128 | 200k | 100k | 50.0k | n/a |"
+    header = [c.strip() for c in lines[4].strip("|").split("|")]
+    row = [c.strip() for c in lines[6].strip("|").split("|")]
+    cells = dict(zip(header, row))
+    assert cells["nerve/NumPy"] == "0.50×" and cells["nerve/PyTorch"] == "2.00×"
+    assert cells["nerve/JAX"] == "—" and cells["captured/GEMM floor"] == "0.40×"
+
+
+def test_memory_child_counts_training_arrays():
+    from nerve.bench.memory import child
+
+    result = child("numpy", "tracemalloc", 1)
+    params = sum(a * b + b for a, b in zip(CONFIGS["D"].sizes[:-1], CONFIGS["D"].sizes[1:]))
+    # parameters + momentum buffers + one weight gradient at least
+    assert result["bytes"] >= 3 * 4 * params * 0.95
+
+
+def test_digits_reference_reaches_the_target():
+    from nerve.bench.digits import TARGET, time_to_accuracy
+
+    out = time_to_accuracy(seeds=(0,), max_epochs=30, skip=("nerve", "sklearn"))
+    res = out["results"]["numpy"]
+    assert "unavailable" not in res, res
+    assert res["runs"][0]["accuracy"] >= TARGET and res["epochs"] <= 30
