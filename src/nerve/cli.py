@@ -190,7 +190,6 @@ def _resolve_train_options(args: argparse.Namespace) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- nerve train
 def _cmd_train(args: argparse.Namespace) -> int:
     import nerve as nv
-    from .nn import get_activation  # noqa: F401 - fail early if nn is missing
     from .optim import get_optimizer
     from .train import evaluate, fit
     from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty, \
@@ -212,18 +211,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     optimizer = get_optimizer(opts["optimizer"], model.parameters(), lr=opts["lr"], **kwargs)
     penalties = [make(model, opts[key]) for key, make in (("l2", l2_penalty),
                                                            ("l1", l1_penalty)) if opts[key]]
-    regularizer = None
-    if penalties:
-        def regularizer() -> Any:
-            total = penalties[0]()
-            for p in penalties[1:]:
-                total = total + p()
-            return total
+    def regularizer() -> Any:
+        total = penalties[0]()
+        for p in penalties[1:]:
+            total = total + p()
+        return total
     os.makedirs(opts["out"], exist_ok=True)
     history = fit(model, data.X_train, data.y_train, loss=opts["loss"], optimizer=optimizer,
                   epochs=opts["epochs"], batch_size=opts["batch_size"],
                   validation_data=(data.X_val, data.y_val), progress=not args.quiet,
-                  seed=opts["seed"], regularizer=regularizer)
+                  seed=opts["seed"], regularizer=regularizer if penalties else None)
     metrics = {"train_accuracy": evaluate(model, data.X_train, data.y_train)["accuracy"],
                "val_accuracy": evaluate(model, data.X_val, data.y_val)["accuracy"]}
     if data.X_test is not None:
@@ -385,8 +382,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demos import run_demo
-    run_demo(args.name, out=args.out)
+    from .demos import NEEDS_DATA_ROOT, run_demo
+    kwargs: dict[str, Any] = {"out": args.out}
+    if args.name in NEEDS_DATA_ROOT:
+        if args.data_root is None:
+            raise CLIError(f"demo {args.name!r} reads its dataset from files: pass "
+                           "--data-root DIR")
+        kwargs["root"] = args.data_root
+    elif args.data_root is not None:
+        raise CLIError(f"demo {args.name!r} takes no --data-root")
+    run_demo(args.name, **kwargs)
     return 0
 
 
@@ -472,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("name", choices=tuple(DEMOS), metavar="NAME",
                    help=f"one of {', '.join(DEMOS)}")
     d.add_argument("--out", help="folder for the demo's figures")
+    d.add_argument("--data-root", help="dataset folder, for the demos that need one (cifar10)")
     d.set_defaults(func=_cmd_demo)
 
     sub.add_parser("bench", help="speed benchmark against PyTorch and NumPy (see nerve bench "

@@ -11,6 +11,7 @@ of the numbers it showed, so that tests can check them.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
 from .activations import activations
@@ -18,15 +19,33 @@ from .backprop import backprop
 from .spiral import spiral
 from .xor import xor
 
-__all__ = ["DEMOS", "run_demo", "activations", "backprop", "xor", "spiral"]
+__all__ = ["DEMOS", "NEEDS_DATA_ROOT", "run_demo", "activations", "backprop", "xor", "spiral"]
 
-#: name -> (function, one-line description)
+
+def _lazy(module: str) -> Callable[..., dict[str, Any]]:
+    """``nerve.demos.<module>.run``, imported only when the demo runs."""
+    def call(**kwargs: Any) -> dict[str, Any]:
+        return importlib.import_module(f"{__name__}.{module}").run(**kwargs)
+    call.__name__ = module
+    return call
+
+
+#: name -> (function, one-line description); each function takes ``out=`` (a folder for
+#: figures) and ``stream=``.
 DEMOS: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {
     "activations": (activations, "each activation's values and derivatives, and a plot"),
     "backprop": (backprop, "the lectures' worked backprop examples, every gradient"),
     "xor": (xor, "a single layer cannot learn XOR; one hidden layer can"),
     "spiral": (spiral, "linear softmax (~50%) vs a 2-layer ReLU net (~98%) on the spiral"),
+    "capacity": (_lazy("capacity"), "hidden units x regularization strength on the spiral"),
+    "optimization": (_lazy("optimization"), "random search vs numerical vs analytic "
+                     "gradient descent"),
+    "cifar10": (_lazy("cifar10"), "the CIFAR-10 pipeline: random search, softmax, SVM, "
+                "2-layer nets on pixels and features (needs --data-root)"),
 }
+
+#: Demos that read a dataset from files: ``nerve demo NAME --data-root DIR`` passes ``root``.
+NEEDS_DATA_ROOT = frozenset({"cifar10"})
 
 
 def run_demo(name: str, **kwargs: Any) -> dict[str, Any]:
