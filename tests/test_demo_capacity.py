@@ -53,6 +53,13 @@ def test_figure_is_saved(tmp_path):
     assert (tmp_path / "capacity.png").stat().st_size > 5000
 
 
+def test_out_is_an_alias_of_out_dir(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = capacity.run(out=tmp_path, hidden=(2,), regs=(0.01,), epochs=2, n_per_class=10,
+                          stream=io.StringIO())
+    assert (tmp_path / "capacity.png").exists() and result["figure"]
+
+
 def test_same_seed_same_result():
     a = capacity.run(hidden=(4,), regs=(0.01,), epochs=20, n_per_class=20,
                      stream=io.StringIO())

@@ -52,8 +52,14 @@ def cifar_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def result(cifar_root):
-    return cifar10.run(cifar_root, num_val=40, params=FAST, stream=io.StringIO())
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cifar_out")
+
+
+@pytest.fixture(scope="module")
+def result(cifar_root, out_dir):
+    """One run for most tests; it writes the templates figure when matplotlib is present."""
+    return cifar10.run(cifar_root, out_dir, num_val=40, params=FAST, stream=io.StringIO())
 
 
 def test_the_fixture_is_real_cifar10_format(cifar_root):
@@ -95,15 +101,10 @@ def test_max_train_limits_the_training_set(cifar_root):
     assert small["n_train"] == 50 and small["n_val"] == 20
 
 
-def test_templates_figure(cifar_root, tmp_path):
+def test_templates_figure(result, out_dir):
     pytest.importorskip("matplotlib")
-    out = io.StringIO()
-    fast = dict(FAST, two_layer_pixels={"hidden": 4, "epochs": 1},
-                two_layer_features={"hidden": 4, "epochs": 1})
-    result = cifar10.run(cifar_root, tmp_path, num_val=20, max_train=60, params=fast,
-                         stream=out)
-    assert result["figure"] == str(tmp_path / "cifar10_templates.png")
-    assert (tmp_path / "cifar10_templates.png").stat().st_size > 1000
+    assert result["figure"] == str(out_dir / "cifar10_templates.png")
+    assert (out_dir / "cifar10_templates.png").stat().st_size > 1000
 
 
 def test_missing_dataset_says_where_to_put_it(tmp_path):
@@ -120,3 +121,8 @@ def test_missing_dataset_says_where_to_put_it(tmp_path):
 def test_bad_arguments(cifar_root, kwargs, words):
     with pytest.raises(ValueError, match=words):
         cifar10.run(cifar_root, stream=io.StringIO(), **kwargs)
+
+
+def test_without_root_says_how_to_pass_it():
+    with pytest.raises(ValueError, match="--root DIR"):
+        cifar10.run(stream=io.StringIO())

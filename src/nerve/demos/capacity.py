@@ -51,13 +51,15 @@ def _check(hidden: Sequence[int], regs: Sequence[float], epochs: int, lr: float,
 
 def run(out_dir: str | os.PathLike | None = None, *, hidden: Sequence[int] = HIDDEN,
         regs: Sequence[float] = REGS, epochs: int = 500, lr: float = 0.03,
-        n_per_class: int = 100, seed: int = 0, stream: TextIO | None = None
-        ) -> dict[str, Any]:
+        n_per_class: int = 100, seed: int = 0, stream: TextIO | None = None,
+        out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train one network per (hidden units, λ) cell on the spiral; print and plot the grid.
 
     Each network trains full batch with Adam (``lr``) for ``epochs`` steps from
     the same seed. With ``out_dir`` (and matplotlib) the decision boundaries are
-    saved as ``capacity.png``, rows = hidden units, columns = λ.
+    saved as ``capacity.png``, rows = hidden units, columns = λ. ``out`` is the
+    same as ``out_dir`` (the keyword ``nerve demo`` passes); ``stream`` receives the
+    table (stdout by default).
 
     Returns ``{"accuracy": {H: {λ: train accuracy}}, "grid": array (len(hidden),
     len(regs)) of the same accuracies, "hidden": ..., "regs": ..., "table": str,
@@ -71,6 +73,7 @@ def run(out_dir: str | os.PathLike | None = None, *, hidden: Sequence[int] = HID
 
     hidden, regs = _check(hidden, regs, epochs, lr, n_per_class)
     stream = stream_or_stdout(stream)
+    out_dir = out_dir if out is None else out
     X, y = spiral(n_per_class, 3, seed=seed)
     Xs, mean, std = standardize(X)
     grid = np.zeros((len(hidden), len(regs)))

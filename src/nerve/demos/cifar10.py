@@ -141,10 +141,11 @@ def _merge(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]
     return merged
 
 
-def run(root: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
+def run(root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None, *,
         max_train: int | None = None, num_val: int = 1000,
         params: dict[str, dict[str, Any]] | None = None, seed: int = 0,
-        progress: bool = False, stream: TextIO | None = None) -> dict[str, Any]:
+        progress: bool = False, stream: TextIO | None = None,
+        out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Train every row of :data:`ROWS` on CIFAR-10 and print their validation accuracies.
 
     Args:
@@ -157,6 +158,8 @@ def run(root: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
             (fewer when the files hold under 5·num_val images).
         params: per-row overrides of :data:`DEFAULT_PARAMS`.
         seed: makes every row reproducible; progress: show the networks' training.
+        stream: where the table goes (stdout by default); out: same as ``out_dir``
+            (the keyword ``nerve demo`` passes).
 
     Returns ``{"accuracy": {row key: validation accuracy}, "rows": [dicts with key,
     method, input, val_accuracy, reference, seconds], "n_train", "n_val", "table",
@@ -165,6 +168,11 @@ def run(root: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
     from ..data import load_cifar10, standardize
     from ..data.cifar10 import CIFAR10_CLASSES
 
+    if root is None:
+        raise ValueError("the cifar10 demo needs the dataset folder: nerve demo cifar10 "
+                         "--root DIR, with DIR holding cifar-10-batches-bin/ (the binary "
+                         "version, cifar-10-binary.tar.gz, unpacked)")
+    out_dir = out_dir if out is None else out
     if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int)
                                   or max_train < 2):
         raise ValueError(f"cifar10 demo: max_train must be an int >= 2 or None, got "

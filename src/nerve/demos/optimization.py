@@ -81,7 +81,8 @@ def _result(key: str, loss: np.ndarray, seconds: np.ndarray, evaluations: int,
 def run(out_dir: str | os.PathLike | None = None, *, tries: int = 1000,
         local_steps: int = 1000, steps: int = 100, numerical_steps: int = 10,
         lr: float = 0.5, reg: float = 1e-3, scale: float = 0.05, step_size: float = 0.02,
-        n_train: int = 200, seed: int = 0, stream: TextIO | None = None) -> dict[str, Any]:
+        n_train: int = 200, seed: int = 0, stream: TextIO | None = None,
+        out: str | os.PathLike | None = None) -> dict[str, Any]:
     """Run the four strategies on the same problem, print the table, plot loss curves.
 
     Args:
@@ -93,6 +94,8 @@ def run(out_dir: str | os.PathLike | None = None, *, tries: int = 1000,
         lr: gradient-descent step size; reg: λ; scale: random search's weight scale;
         step_size: random local search's perturbation scale.
         n_train: digits in the problem; seed: data subset, starting point, samples.
+        stream: where the table goes (stdout by default); out: same as ``out_dir``
+            (the keyword ``nerve demo`` passes).
 
     Returns ``{"methods": {key: result}, "target_loss": random search's best loss,
     "table": the printed table, "figure": path or None}``, where each result holds
@@ -116,6 +119,7 @@ def run(out_dir: str | os.PathLike | None = None, *, tries: int = 1000,
     if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not reg >= 0:
         raise ValueError(f"optimization demo: reg must be a number >= 0, got {reg!r}")
     stream = stream_or_stdout(stream)
+    out_dir = out_dir if out is None else out
     X, y = _problem(min(n_train, 1797), seed)
     classes = 10
     shape = (classes, X.shape[1])
