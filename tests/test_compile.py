@@ -75,3 +75,41 @@ def test_bad_batches_are_clear_errors():
         step(np.zeros((4, 5)), np.zeros(4, dtype=int))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         step(np.zeros((4, 6)), np.array([0, 1, 2, 3]))
+
+
+def test_optimizer_state_stays_shared_with_eager_steps(tmp_path):
+    """Compiled steps, then eager steps, then compiled again: same as eager all along."""
+    eager, mixed = make(nn.ReLU), make(nn.ReLU)
+    loss_fn = nn.CrossEntropyLoss()
+    opt_e = optim.Adam(eager.parameters(), lr=0.01)
+    opt_m = optim.Adam(mixed.parameters(), lr=0.01)
+    step = nv.compile(mixed, loss_fn, opt_m)
+
+    def eager_step(model, opt, xb, yb):
+        opt.zero_grad()
+        loss_fn(model(nv.tensor(xb)), yb).backward()
+        opt.step()
+
+    for i, (xb, yb) in enumerate(batches(9, 16)):
+        eager_step(eager, opt_e, xb, yb)
+        if 3 <= i < 6:
+            eager_step(mixed, opt_m, xb, yb)
+        else:
+            step(xb, yb)
+    for p, q in zip(eager.parameters(), mixed.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    sd_e, sd_m = opt_e.state_dict(), opt_m.state_dict()
+    assert sd_e.keys() == sd_m.keys()
+    for k in sd_e:
+        np.testing.assert_array_equal(sd_e[k], sd_m[k])
+
+
+def test_load_state_dict_after_compile_is_seen_by_the_step():
+    model = make(nn.ReLU)
+    twin = make(nn.ReLU, seed=5)
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    model.load_state_dict(twin.state_dict())
+    xb, yb = next(batches(1, 8))
+    with nv.no_grad():
+        expected = nn.CrossEntropyLoss()(twin(nv.tensor(xb)), yb).item()
+    assert step(xb, yb) == expected

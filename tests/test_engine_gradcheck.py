@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import nerve as nv
+from nerve import functional as F
 
 rng = np.random.default_rng(1234)
 
@@ -63,8 +64,8 @@ CASES = [
     ("matmul_mat_vec", lambda a, b: a @ b, [rand(3, 4), rand(4)]),
     ("matmul_vec_vec", lambda a, b: a @ b, [rand(4), rand(4)]),
     ("matmul_batched_broadcast", lambda a, b: a @ b, [rand(2, 3, 4), rand(4, 5)]),
-    ("linear", lambda x, w, b: nv.linear(x, w, b), [rand(5, 3), rand(4, 3), rand(4)]),
-    ("linear_nobias", lambda x, w: nv.linear(x, w), [rand(5, 3), rand(4, 3)]),
+    ("linear", lambda x, w, b: F.linear(x, w, b), [rand(5, 3), rand(4, 3), rand(4)]),
+    ("linear_nobias", lambda x, w: F.linear(x, w), [rand(5, 3), rand(4, 3)]),
     ("relu", lambda a: a.relu(), [rand(4, 5, away_from_zero=True)]),
     ("leaky_relu", lambda a: a.leaky_relu(0.1), [rand(4, 5, away_from_zero=True)]),
     ("elu", lambda a: a.elu(1.3), [rand(4, 5, away_from_zero=True)]),

@@ -8,16 +8,21 @@ array([3., 5., 7.], dtype=float32)
 """
 from __future__ import annotations
 
-from . import data, nn, ops, optim  # noqa: F401
+from . import data, features, losses, nn, ops, optim, perceptron, regularizers  # noqa: F401
 from .compile import CompiledStep, compile
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .functional import (
-    abs, clip, concatenate, elu, exp, leaky_relu, linear, log, log_softmax, matmul, max,
+    abs, clip, concatenate, elu, exp, leaky_relu, log, log_softmax, matmul, max,
     maximum, mean, min, minimum, ones, randn, relu, reshape, sigmoid, softmax, sqrt, stack,
     step, sum, tanh, transpose, where, zeros,
 )
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import draw_graph
+from .io import load, load_state, save, save_state
+from .train import (
+    Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint, TrainingDivergedError,
+    evaluate, fit, predict,
+)
 from .random import get_rng, manual_seed
 from .tensor import (
     Tensor, bool_, float32, float64, get_default_dtype, int64, set_default_dtype, tensor,
