@@ -124,5 +124,5 @@ def test_bad_arguments(cifar_root, kwargs, words):
 
 
 def test_without_root_says_how_to_pass_it():
-    with pytest.raises(ValueError, match="--root DIR"):
+    with pytest.raises(ValueError, match="--data-root DIR"):
         cifar10.run(stream=io.StringIO())

@@ -1,17 +1,19 @@
 """Demo: the CIFAR-10 pipeline of the lectures, one table of validation accuracies.
 
-From the dataset's binary batches (``ROOT/cifar-10-batches-bin/``), the first
+Run it as ``nerve demo cifar10 --data-root DIR`` or ``run(root=DIR)``. From the
+dataset's binary batches (``DIR/cifar-10-batches-bin/``), the first
 images train and the last ``num_val`` training images validate (49,000 / 1,000
-by default, as in CS231n). Six classifiers, each on two inputs:
+by default, as in CS231n). Seven rows over two inputs:
 
 - pixels: the 3,072 values of an image, standardised with the training set's
   per-pixel mean and standard deviation;
 - features: HoG (324 values) + colour histogram (10 bins) from
   :func:`nerve.features.extract`, standardised the same way.
 
-Rows: random search (the best of many random W under the SVM loss), softmax and
-SVM linear classifiers (:mod:`nerve.linear`), and a 2-layer ReLU network trained
-with SGD + momentum, printed beside the lectures' reference figures. The linear
+Rows: random search on pixels (the best of many random W under the SVM loss);
+softmax and SVM linear classifiers (:mod:`nerve.linear`) and a 2-layer ReLU
+network trained with SGD + momentum, each on pixels and on features; printed
+beside the lectures' reference figures. The linear
 classifiers' hyperparameters on pixels are the published CS231n ones (lr 1e-7,
 λ 2.5e4 on mean-subtracted 0..255 pixels) rescaled to standardised pixels
 (σ ≈ 62: lr·σ² ≈ 4e-4, λ/σ² ≈ 6.5); pass ``params`` to change any of them.
@@ -170,8 +172,9 @@ def run(root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None
 
     if root is None:
         raise ValueError("the cifar10 demo needs the dataset folder: nerve demo cifar10 "
-                         "--root DIR, with DIR holding cifar-10-batches-bin/ (the binary "
-                         "version, cifar-10-binary.tar.gz, unpacked)")
+                         "--data-root DIR (or run(root=DIR)), with DIR holding "
+                         "cifar-10-batches-bin/ (the binary version, cifar-10-binary.tar.gz, "
+                         "unpacked)")
     out_dir = out_dir if out is None else out
     if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int)
                                   or max_train < 2):
