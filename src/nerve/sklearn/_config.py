@@ -19,7 +19,6 @@ from .. import nn, optim
 HIDDEN_ACTIVATIONS = tuple(nn.ACTIVATIONS) + ("maxout",)
 SCHEDULES = ("constant", "step", "exponential", "cosine")
 PENALTIES = ("l2", "l1", "elasticnet", None)
-INITS = ("auto",) + tuple(nn.INITS)
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -95,12 +94,6 @@ def model_dtype(value: Any) -> type:
     return DTYPES[check_choice("dtype", key, tuple(DTYPES))]
 
 
-def _init_for(init: str, activation: str) -> str:
-    if init != "auto":
-        return init
-    return "he" if activation in ("relu", "leaky_relu", "prelu", "elu", "maxout") else "xavier"
-
-
 def build_network(est: Any, n_in: int, n_out: int, dtype: type) -> nn.Sequential:
     """The network the estimator trains: per hidden layer Linear → [BatchNorm1d] →
     activation → [Dropout] (or Maxout → [BatchNorm1d] → [Dropout]), then a Linear output
@@ -113,15 +106,15 @@ def build_network(est: Any, n_in: int, n_out: int, dtype: type) -> nn.Sequential
                         high_open=True)
              for i, p in enumerate(per_layer("dropout", est.dropout, len(sizes)))]
     batch_norm = check_bool("batch_norm", est.batch_norm)
-    init = check_choice("init", est.init, INITS)
+    init = check_choice("init", est.init, tuple(nn.INITS))
     layers: list[nn.Module] = []
     fan_in = n_in
     for size, act, p in zip(sizes, acts, drops):
         if act == "maxout":
-            layers.append(nn.Maxout(fan_in, size, pieces=2, init=_init_for(init, act),
+            layers.append(nn.Maxout(fan_in, size, pieces=2, init=init,
                                     dtype=dtype))
         else:
-            layers.append(nn.Linear(fan_in, size, init=_init_for(init, act), dtype=dtype))
+            layers.append(nn.Linear(fan_in, size, init=init, dtype=dtype))
         if batch_norm:
             layers.append(nn.BatchNorm1d(size, dtype=dtype))
         if act == "prelu":
@@ -131,8 +124,7 @@ def build_network(est: Any, n_in: int, n_out: int, dtype: type) -> nn.Sequential
         if p > 0:
             layers.append(nn.Dropout(p))
         fan_in = size
-    last_init = "xavier" if init == "auto" else init
-    layers.append(nn.Linear(fan_in, n_out, init=last_init, dtype=dtype))
+    layers.append(nn.Linear(fan_in, n_out, init=init, dtype=dtype))
     return nn.Sequential(*layers)
 
 

@@ -43,9 +43,9 @@ PARAMETERS_DOC = """
         Dropout probability after each hidden activation.
     batch_norm : bool, default False
         BatchNorm1d after each hidden Linear layer (before its activation).
-    init : str, default "auto"
-        Weight initialisation ("he" for ReLU-like layers and "xavier" otherwise, or any
-        ``nerve.nn.INITS`` name).
+    init : str, default "xavier_uniform"
+        Weight initialisation, any ``nerve.nn.INITS`` name; the default is Glorot's
+        uniform scheme, as scikit-learn's MLP ("he" suits deep ReLU networks).
     callbacks : list of nerve.train.Callback, optional
         Called with Keras's hooks; ``logs`` hold ``loss``, ``accuracy`` (classifier) and,
         with early stopping, ``val_loss``, ``val_accuracy``/``val_r2`` and ``val_score``.
@@ -101,7 +101,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
                  n_iter_no_change: int = 10, dropout: Any = 0.0, batch_norm: bool = False,
-                 init: str = "auto", callbacks: Any = None, dtype: str = "float32") -> None:
+                 init: str = "xavier_uniform", callbacks: Any = None,
+                 dtype: str = "float32") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver

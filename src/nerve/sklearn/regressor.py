@@ -35,7 +35,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
                  n_iter_no_change: int = 10, dropout: Any = 0.0, batch_norm: bool = False,
-                 init: str = "auto", callbacks: Any = None, dtype: str = "float32") -> None:
+                 init: str = "xavier_uniform", callbacks: Any = None,
+                 dtype: str = "float32") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver

@@ -1,0 +1,55 @@
+"""scikit-learn's own estimator checks on nerve.sklearn's MLPClassifier and MLPRegressor.
+
+For speed the checks run on small networks (32 hidden units, learning rate 0.01,
+at most 60 epochs) rather than the defaults (100 units, 0.001, 200 epochs); the
+defaults pass the same checks, only ~4x slower. The float32 estimators (nerve's
+default dtype) have two expected failures, both about float32 itself (see
+``_float32_expected_failures``); the float64 variants, which also switch on the
+less common options (hinge loss, Maxout, batch norm, dropout, elastic net, RMSProp,
+two hidden layers), must pass every check. A fixed random_state makes every
+check deterministic.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from nerve.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+
+FAST = dict(hidden_layer_sizes=(32,), max_iter=60, learning_rate_init=0.01, random_state=0)
+
+ESTIMATORS = [
+    MLPClassifier(**FAST),
+    MLPRegressor(**FAST),
+    MLPClassifier(**FAST, dtype="float64", loss="hinge", activation="maxout",
+                  batch_norm=True, dropout=0.1),
+    MLPRegressor(**{**FAST, "hidden_layer_sizes": (32, 16)}, dtype="float64",
+                 activation=("tanh", "elu"), batch_norm=True, dropout=0.1,
+                 penalty="elasticnet", solver="rmsprop"),
+]
+
+
+def _float32_expected_failures(estimator) -> dict[str, str]:
+    """Checks that fail only because the network computes in float32."""
+    if estimator.dtype != "float32":
+        return {}
+    failures = {
+        "check_methods_subset_invariance":
+            "float32 matrix products give results that depend, in the last bit, on how "
+            "many rows are multiplied at once (BLAS picks different kernels), and the check "
+            "compares a near-zero binary margin s1 - s0 with atol=1e-7; it passes with "
+            "dtype='float64' (tested below)",
+    }
+    if isinstance(estimator, MLPRegressor):
+        failures["check_regressor_multioutput"] = (
+            "the check requires float64 predictions; nerve computes and predicts in float32 "
+            "unless dtype='float64' is asked for (which passes, tested below)")
+    return failures
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_float32_expected_failures)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
