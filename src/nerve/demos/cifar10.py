@@ -20,7 +20,6 @@ classifiers' hyperparameters on pixels are the published CS231n ones (lr 1e-7,
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from typing import Any, TextIO
@@ -235,8 +234,9 @@ def _table(rows: list[dict[str, Any]], n_train: int, n_val: int) -> str:
     for row in rows:
         lines.append(f"{row['method']:<14} {row['input']:<13} {row['val_accuracy']:>8.3f}  "
                      f"{row['reference']:<22} {row['seconds']:>8.1f}")
-    lines += ["", f"(chance: 10%; the lectures' figures are for the full 49,000 training "
-              f"images)" if n_train < 49000 else "(chance: 10%)", ""]
+    note = "(chance: 10%)" if n_train >= 49000 else \
+        "(chance: 10%; the lectures' figures are for the full 49,000 training images)"
+    lines += ["", note, ""]
     return "\n".join(lines) + "\n"
 
 
