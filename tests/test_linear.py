@@ -171,6 +171,8 @@ def test_arbitrary_labels_and_probabilities():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
     assert clf.loss(X, names) < math.log(3)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.loss(X, y)  # integer labels for a classifier fitted on names
 
 
 def test_rgb_templates_keep_channel_order():

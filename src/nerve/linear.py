@@ -123,8 +123,6 @@ class LinearClassifier:
     ``loss_history_`` (one total loss per SGD step, float64), ``n_iter_``.
     """
 
-    _loss_name = ""
-
     def __init__(self, lr: float = 1e-2, reg: float = 1e-4, epochs: int = 20,
                  batch_size: int = 200, momentum: float = 0.0, weight_scale: float = 1e-3,
                  seed: int | None = None, dtype: Any = np.float32):
@@ -184,12 +182,12 @@ class LinearClassifier:
         owner = type(self).__name__
         X = _as_features(owner, X, self.dtype)
         y = _as_labels(owner, y, len(X))
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        classes, labels = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
             raise ValueError(f"{owner}: y must contain at least 2 classes, got only "
-                             f"{self.classes_.tolist()}")
+                             f"{classes.tolist()}")
         n, d = X.shape
-        c = len(self.classes_)
+        c = len(classes)
         rng = get_rng(self.seed)
         W = Tensor(rng.standard_normal((c, d), dtype=self.dtype) * self.dtype.type(
             self.weight_scale), dtype=self.dtype, requires_grad=True)
@@ -215,7 +213,7 @@ class LinearClassifier:
                         f"features are badly scaled (standardise X)")
                 history[step] = value
                 step += 1
-        self.W_, self.b_ = W.data, b.data
+        self.W_, self.b_, self.classes_ = W.data, b.data, classes
         self.loss_history_ = history
         self.n_iter_ = step
         self.n_features_in_ = d
@@ -236,9 +234,8 @@ class LinearClassifier:
 
     def _encode(self, y: np.ndarray) -> np.ndarray:
         """Labels as indices into ``classes_``; unknown labels are an error."""
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        unknown = self.classes_[idx] != y
+        idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        unknown = np.asarray(self.classes_[idx] != y, dtype=bool)
         if np.any(unknown):
             raise ValueError(f"{type(self).__name__}: y holds labels not seen in fit: "
                              f"{np.unique(y[unknown]).tolist()[:5]}; known classes are "
@@ -302,8 +299,6 @@ class SoftmaxClassifier(LinearClassifier):
     1.0
     """
 
-    _loss_name = "softmax"
-
     def _data_loss(self, scores: Tensor, labels: np.ndarray) -> Tensor:
         return losses.cross_entropy(scores, labels)
 
@@ -323,8 +318,6 @@ class SVMClassifier(LinearClassifier):
     dLᵢ/ds_yᵢ = −(number of positive margins). ``margin`` is Δ (1 by default);
     the other arguments are those of :class:`LinearClassifier`.
     """
-
-    _loss_name = "svm"
 
     def __init__(self, lr: float = 1e-2, reg: float = 1e-4, epochs: int = 20,
                  batch_size: int = 200, momentum: float = 0.0, weight_scale: float = 1e-3,
