@@ -1,0 +1,224 @@
+"""Export a trained network to ONNX, for onnxruntime and every other ONNX runtime.
+
+``export_onnx(model, path, example_input)`` writes a ``Sequential`` of nerve layers
+as a graph of standard ONNX operators (optional extra: ``pip install 'nerve[onnx]'``),
+built with the ``onnx`` package's own helpers and checked with
+``onnx.checker.check_model`` before the file is written (atomically). The model is
+exported as it computes in eval mode:
+
+==============  ==========================================================
+nerve layer     ONNX operators
+==============  ==========================================================
+Linear          Gemm(x, W, b, transB=1)                 y = x Wᵀ + b
+Maxout          Gemm → Reshape(−1, pieces, out) → ReduceMax(axis 1)
+BatchNorm1d     BatchNormalization (running mean and variance, eval mode)
+Dropout         Identity (inverted dropout is the identity at inference)
+ReLU, Sigmoid,  Relu, Sigmoid, Tanh, Identity
+Tanh, Identity
+LeakyReLU, ELU  LeakyRelu(alpha), Elu(alpha)
+PReLU           PRelu(x, slopes)
+Softmax         Softmax(axis)
+Step            Cast(Greater(x, 0), float)              y = 1[x > 0]
+==============  ==========================================================
+
+Nested ``Sequential`` containers are flattened. The batch dimension is symbolic
+(``"batch"``), so the file runs on any number of rows. Initializers keep the
+state-dict names (``"0.weight"``, ``"2.running_mean"``...).
+
+>>> export_onnx(model, "model.onnx", X[:1])       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._extras import require
+from .atomic import atomic_path
+from .autograd import no_grad
+from .tensor import Tensor
+
+#: The opset written by default: the last one whose ReduceMax takes ``axes`` as an
+#: attribute, supported by every onnxruntime release since 1.12.
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax's per-axis semantics
+
+
+class _Graph:
+    """Nodes and initializers collected while walking the layers."""
+
+    def __init__(self, onnx: Any, dtype: np.dtype, opset: int) -> None:
+        self.onnx, self.helper = onnx, onnx.helper
+        self.dtype, self.opset = dtype, opset
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
+        self.nodes.append(self.helper.make_node(op, inputs, [output], name=name, **attrs))
+        return output
+
+
+def _params(layer: Any, prefix: str, g: _Graph, *names: str) -> list[str]:
+    return [g.constant(f"{prefix}{n}", getattr(layer, n).data) for n in names]
+
+
+def _linear(layer, x, prefix, g):
+    names = ["weight"] + (["bias"] if layer.bias is not None else [])
+    return g.node("Gemm", [x] + _params(layer, prefix, g, *names), f"{prefix}out",
+                  f"{prefix}Gemm", transB=1)
+
+
+def _maxout(layer, x, prefix, g):
+    z = g.node("Gemm", [x] + _params(layer, prefix, g, "weight", "bias"), f"{prefix}affine",
+               f"{prefix}Gemm", transB=1)
+    shape = g.constant(f"{prefix}shape", np.array([-1, layer.pieces, layer.out_features],
+                                                   dtype=np.int64))
+    z = g.node("Reshape", [z, shape], f"{prefix}pieces", f"{prefix}Reshape")
+    if g.opset >= 18:  # axes became an input in opset 18
+        axes = g.constant(f"{prefix}axes", np.array([1], dtype=np.int64))
+        return g.node("ReduceMax", [z, axes], f"{prefix}out", f"{prefix}ReduceMax",
+                      keepdims=0)
+    return g.node("ReduceMax", [z], f"{prefix}out", f"{prefix}ReduceMax", axes=[1],
+                  keepdims=0)
+
+
+def _batchnorm(layer, x, prefix, g):
+    inputs = [x] + _params(layer, prefix, g, "gamma", "beta")
+    inputs += [g.constant(f"{prefix}running_mean", layer.running_mean),
+               g.constant(f"{prefix}running_var", layer.running_var)]
+    return g.node("BatchNormalization", inputs, f"{prefix}out", f"{prefix}BatchNormalization",
+                  epsilon=float(layer.eps))
+
+
+def _prelu(layer, x, prefix, g):
+    return g.node("PRelu", [x] + _params(layer, prefix, g, "alpha"), f"{prefix}out",
+                  f"{prefix}PRelu")
+
+
+def _step(layer, x, prefix, g):
+    zero = g.constant(f"{prefix}zero", np.zeros((), dtype=g.dtype))
+    positive = g.node("Greater", [x, zero], f"{prefix}positive", f"{prefix}Greater")
+    elem = g.helper.np_dtype_to_tensor_dtype(np.dtype(g.dtype))
+    return g.node("Cast", [positive], f"{prefix}out", f"{prefix}Cast", to=elem)
+
+
+def _simple(op: str, **attrs_from: str) -> Callable:
+    """A one-node converter; ``attrs_from`` maps ONNX attribute names to layer attributes."""
+    def convert(layer, x, prefix, g):
+        attrs = {k: getattr(layer, v) for k, v in attrs_from.items()}
+        return g.node(op, [x], f"{prefix}out", f"{prefix}{op}", **attrs)
+    return convert
+
+
+def _converters() -> dict[type, Callable]:
+    from . import nn
+    return {
+        nn.Linear: _linear, nn.Maxout: _maxout, nn.BatchNorm1d: _batchnorm,
+        nn.PReLU: _prelu, nn.Step: _step,
+        nn.Dropout: _simple("Identity"), nn.Identity: _simple("Identity"),
+        nn.ReLU: _simple("Relu"), nn.Sigmoid: _simple("Sigmoid"), nn.Tanh: _simple("Tanh"),
+        nn.LeakyReLU: _simple("LeakyRelu", alpha="alpha"),
+        nn.ELU: _simple("Elu", alpha="alpha"),
+        nn.Softmax: _simple("Softmax", axis="axis"),
+    }
+
+
+def _flatten(model: Any, converters: dict[type, Callable]) -> list[tuple[str, Any]]:
+    """(dotted name, layer) for every layer of ``model``, nested Sequentials flattened."""
+    from .nn import Module, Sequential
+    if not isinstance(model, Module):
+        raise TypeError(f"export_onnx expects a nerve.nn Module (a Sequential of layers), "
+                        f"got {type(model).__name__}")
+    if not isinstance(model, Sequential):
+        return [("", model)]
+    out: list[tuple[str, Any]] = []
+    for i, layer in enumerate(model):
+        for name, leaf in _flatten(layer, converters):
+            out.append((f"{i}.{name}" if name else str(i), leaf))
+    return out
+
+
+def _example(model: Any, example_input: Any, dtype: np.dtype) -> np.ndarray:
+    x = example_input.data if isinstance(example_input, Tensor) else example_input
+    try:
+        x = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"export_onnx: example_input must be an array of numbers, got "
+                        f"{type(example_input).__name__} ({exc})") from None
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"export_onnx: example_input must hold numbers, got dtype {x.dtype}")
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"export_onnx: example_input must have shape (N, n_features) with "
+                         f"N >= 1, got shape {x.shape}")
+    return x.astype(dtype, copy=False)
+
+
+def export_onnx(model: Any, path: str | os.PathLike, example_input: Any, *,
+                opset: int = DEFAULT_OPSET, input_name: str = "input",
+                output_name: str = "output") -> Any:
+    """Write ``model`` (an ``nn.Sequential``) to ``path`` as an ONNX file; return the
+    ``onnx.ModelProto``.
+
+    ``example_input`` of shape (N, n_features) fixes the feature count and is run
+    through the model (in eval mode) to check it; the exported graph takes
+    ``input_name`` of shape (batch, n_features) and returns ``output_name``, in the
+    model's dtype (float32 or float64). A layer without an ONNX mapping raises
+    ValueError naming it; nothing is written unless the whole export succeeds.
+    """
+    onnx = require("onnx", "onnx", "ONNX export")
+    converters = _converters()
+    layers = _flatten(model, converters)
+    for name, layer in layers:
+        if type(layer) not in converters:
+            where = f"layer {name} " if name else ""
+            raise ValueError(f"export_onnx: {where}({type(layer).__name__}) has no ONNX "
+                             f"mapping; supported layers: "
+                             f"{', '.join(sorted(c.__name__ for c in converters))}")
+    if isinstance(opset, bool) or not isinstance(opset, int) or \
+            not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"export_onnx: opset must be an int from {MIN_OPSET} to "
+                         f"{onnx.defs.onnx_opset_version()}, got {opset!r}")
+    for label, value in (("input_name", input_name), ("output_name", output_name)):
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"export_onnx: {label} must be a non-empty string, got {value!r}")
+    dtype = model.dtype
+    x = _example(model, example_input, dtype)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            y = model(Tensor(x, dtype=dtype)).data
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"export_onnx: the model does not accept example_input of shape "
+                         f"{x.shape}: {exc}") from None
+    finally:
+        model.train(was_training)
+
+    g = _Graph(onnx, dtype, opset)
+    current = input_name
+    for i, (name, layer) in enumerate(layers):
+        prefix = f"{name}." if name else f"{i}."
+        current = converters[type(layer)](layer, current, prefix, g)
+    if current == input_name:  # an empty chain of identities still needs a node
+        current = g.node("Identity", [current], "identity_out", "Identity")
+    g.nodes[-1].output[0] = output_name
+
+    elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    graph = onnx.helper.make_graph(
+        g.nodes, "nerve_model",
+        [onnx.helper.make_tensor_value_info(input_name, elem, ["batch", x.shape[1]])],
+        [onnx.helper.make_tensor_value_info(output_name, elem, ["batch", *y.shape[1:]])],
+        initializer=g.initializers)
+    opsets = [onnx.helper.make_opsetid("", opset)]
+    proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="nerve",
+                                   ir_version=onnx.helper.find_min_ir_version_for(opsets))
+    onnx.checker.check_model(proto, full_check=True)
+    with atomic_path(path) as tmp:
+        onnx.save_model(proto, tmp)
+    return proto
