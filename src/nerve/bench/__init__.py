@@ -80,21 +80,40 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _limit_threads(n: int) -> dict:
-    applied = {}
-    try:
-        import threadpoolctl
+class _ThreadLimit:
+    """Limit BLAS (threadpoolctl) and torch to ``n`` threads; :meth:`apply` again after new
+    libraries load; :meth:`restore` undoes it all."""
 
-        applied["blas"] = threadpoolctl.threadpool_limits(n)  # kept alive for the run
-    except ImportError:
-        applied["blas"] = None
-    try:
-        import torch
+    def __init__(self, n: int | None, skip: tuple[str, ...] = ()) -> None:
+        self.n, self.skip, self.limits, self.torch_threads = n, skip, [], None
 
-        torch.set_num_threads(n)
-    except ImportError:
-        pass
-    return applied
+    def apply(self) -> None:
+        if self.n is None:
+            return
+        if "torch" not in self.skip:
+            try:
+                import torch  # noqa: F401  (loaded now so that its pool is limited too)
+            except ImportError:
+                pass
+        try:
+            import threadpoolctl
+
+            self.limits.append(threadpoolctl.threadpool_limits(self.n))
+        except ImportError:
+            pass
+        torch = sys.modules.get("torch")
+        if torch is not None and "torch" not in self.skip:
+            if self.torch_threads is None:
+                self.torch_threads = torch.get_num_threads()
+            torch.set_num_threads(self.n)
+
+    def restore(self) -> None:
+        for limit in reversed(self.limits):
+            limit.restore_original_limits()
+        self.limits.clear()
+        torch = sys.modules.get("torch")
+        if torch is not None and self.torch_threads is not None:
+            torch.set_num_threads(self.torch_threads)
 
 
 def run(argv: list[str] | None = None) -> dict:
@@ -103,14 +122,21 @@ def run(argv: list[str] | None = None) -> dict:
     Prints the Markdown report to stdout (progress to stderr) and, with ``--out DIR``,
     writes ``DIR/latest.md`` and ``DIR/latest.json``.
     """
-    from nerve.bench import digits, harness, latency, memory, report
-
     args = _parse(argv)
     settings = dict(MODES[args.mode])
     settings["repeats"] = args.repeats or settings["repeats"]
     log = (lambda s: None) if args.quiet else (lambda s: print(f"[bench] {s}", file=sys.stderr,
                                                                 flush=True))
-    limits = _limit_threads(args.threads) if args.threads else None  # noqa: F841 (kept alive)
+    threads = _ThreadLimit(args.threads, args.skip_list)
+    try:
+        return _run(args, settings, log, threads)
+    finally:
+        threads.restore()
+
+
+def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -> dict:
+    from nerve.bench import digits, harness, latency, memory, report
+
     t_start, load = time.perf_counter(), report.load_average()
     columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
     results: dict = {
@@ -123,9 +149,11 @@ def run(argv: list[str] | None = None) -> dict:
     if "training" in args.section_list:
         results["training"] = {}
         for cfg in args.config_list:
+            threads.apply()
             samples = args.samples or max(cfg.batch, cfg.samples // settings["divide"])
             results["training"][cfg.name] = harness.measure_config(
                 cfg, samples, settings["repeats"], columns, args.seed, log)
+    threads.apply()
     if "latency" in args.section_list:
         log("inference latency")
         results["latency"] = latency.inference_latency(
@@ -133,7 +161,8 @@ def run(argv: list[str] | None = None) -> dict:
             seed=args.seed)
     if "memory" in args.section_list:
         log("peak memory (subprocesses)")
-        results["memory"] = memory.peak_memory(settings["memory_steps"], skip=skip)
+        results["memory"] = memory.peak_memory(settings["memory_steps"], skip=skip,
+                                               threads=args.threads)
     if "digits" in args.section_list:
         log("digits time to 97%")
         results["digits"] = digits.time_to_accuracy(settings["digits_seeds"], skip=skip)

@@ -76,15 +76,14 @@ def _numpy_run(data, seed: int, max_epochs: int) -> dict:
 def _nerve_run(data, seed: int, max_epochs: int) -> dict:
     Xtr, ytr, Xte, yte = data
     nv, nn, optim = nerve_impl.modules()
-    if not hasattr(nv, "fit"):
-        raise Unavailable("nerve.fit does not exist yet")
+    fit = nerve_impl.fit_function(nv)
     model = nerve_impl.build_mlp(SIZES, seed)
     loss_fn = nn.CrossEntropyLoss()
     opt = optim.SGD(model.parameters(), lr=LR, momentum=0.9)
 
     def epoch():
         model.train()
-        nv.fit(model, Xtr, ytr, loss=loss_fn, optimizer=opt, epochs=1, batch_size=BATCH,
+        fit(model, Xtr, ytr, loss=loss_fn, optimizer=opt, epochs=1, batch_size=BATCH,
                progress=False)
 
     def accuracy():

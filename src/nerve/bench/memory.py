@@ -87,9 +87,17 @@ def _child_main(impl: str, method: str, steps: int) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def peak_memory(steps: int = 4, skip: tuple[str, ...] = (), timeout: float = 120.0) -> dict:
-    """``{method: {impl: {"bytes": ...} | {"unavailable": ...}}}`` from fresh subprocesses."""
+def peak_memory(steps: int = 4, skip: tuple[str, ...] = (), timeout: float = 120.0,
+                threads: int | None = None) -> dict:
+    """``{method: {impl: {"bytes": ...} | {"unavailable": ...}}}`` from fresh subprocesses.
+
+    ``threads`` sets the BLAS thread count of the subprocesses (environment variables).
+    """
     out: dict[str, dict] = {m: {} for m in METHODS}
+    env = dict(os.environ)
+    if threads is not None:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
     for method in METHODS:
         for impl in IMPLS:
             if impl in skip:
@@ -98,7 +106,7 @@ def peak_memory(steps: int = 4, skip: tuple[str, ...] = (), timeout: float = 120
                     f"_child_main({impl!r}, {method!r}, {int(steps)})")
             try:
                 proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                      text=True, timeout=timeout)
+                                      text=True, timeout=timeout, env=env)
                 lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
                 if not lines:
                     err = (proc.stderr.strip().splitlines() or ["no output"])[-1]

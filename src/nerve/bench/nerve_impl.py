@@ -35,6 +35,17 @@ def modules() -> tuple[ModuleType, ModuleType, ModuleType]:
     return nv, nn, optim
 
 
+def fit_function(nv: ModuleType) -> Callable[..., object]:
+    """``nv.fit``, or ``nerve.train.fit`` while the top-level export is not there yet."""
+    fit = getattr(nv, "fit", None)
+    if fit is None:
+        try:
+            from nerve.train import fit
+        except ImportError as exc:
+            raise Unavailable(f"nerve.fit does not exist yet ({exc})") from exc
+    return fit
+
+
 def build_mlp(sizes: tuple[int, ...], seed: int = 0):
     """``nn.Sequential(Linear, ReLU, ..., Linear)`` for ``sizes`` (He init, seeded)."""
     nv, nn, _ = modules()
@@ -73,11 +84,10 @@ class NerveFit(NerveLoop):
 
     def __init__(self, wl: Workload, seed: int = 0) -> None:
         super().__init__(wl, seed)
-        if not hasattr(self.nv, "fit"):
-            raise Unavailable("nerve.fit does not exist yet")
+        self.fit = fit_function(self.nv)
 
     def _fit(self, X: np.ndarray, y: np.ndarray, epochs: int) -> None:
-        self.nv.fit(self.model, X, y, loss=self.loss_fn, optimizer=self.opt, epochs=epochs,
+        self.fit(self.model, X, y, loss=self.loss_fn, optimizer=self.opt, epochs=epochs,
                     batch_size=self.wl.config.batch, progress=False)
 
     def warmup(self) -> None:

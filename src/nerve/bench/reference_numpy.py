@@ -8,7 +8,8 @@ CS231n way with manual gradients and no framework at all:
   with gradient ``dS = (softmax(S) - onehot(y)) / N``;
 * backward, per layer: ``dW = H^T dZ``, ``db = sum_n dZ``, ``dH = dZ W^T`` then
   ``dZ = dH * [H > 0]`` (ReLU; relu'(0) = 0);
-* momentum update in place (CS231n form): ``v = mu v - lr dW``, ``W = W + v``.
+* momentum update in place (CS231n form): ``v = mu v - lr dW``, ``W = W + v``, with
+  ``-lr`` folded into ``dS`` so that the products yield ``-lr dW`` directly.
 
 Everything stays in the requested dtype (float32 by default): no float64 temporaries.
 :class:`GemmFloor` times only the matrix products of one such step.
@@ -35,6 +36,9 @@ class NumpyMLP:
     """ReLU MLP with manual gradients and an in-place momentum SGD step.
 
     ``sizes`` = (D, H1, ..., C). Weights ``W_i`` have shape (fan_in, fan_out).
+    :meth:`train_step` writes every intermediate into arrays allocated once per batch
+    size and folds ``-lr`` into the loss gradient, so the backward products come out
+    as ``-lr dW`` directly and the update is ``v = mu v + (-lr dW)``, ``W += v``.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class NumpyMLP:
         self.momentum = self.dtype.type(momentum)
         self.params = he_init(self.sizes, self.dtype.type, seed)
         self.velocity = [[np.zeros_like(W), np.zeros_like(b)] for W, b in self.params]
+        self._buf: dict | None = None  # arrays for the latest batch size only
 
     # ------------------------------------------------------------------ forward
     def forward(self, X: np.ndarray) -> np.ndarray:
@@ -67,25 +72,14 @@ class NumpyMLP:
             H = Z
         return H
 
-    def _forward_train(self, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Layer inputs ``[X, H1, ...]`` (kept for backward) and the scores (N, C)."""
-        inputs = [X]
-        H = X
-        last = len(self.params) - 1
-        for i, (W, b) in enumerate(self.params):
-            Z = H @ W
-            Z += b
-            if i < last:
-                np.maximum(Z, 0, out=Z)
-                inputs.append(Z)
-            H = Z
-        return inputs, H
-
     @staticmethod
-    def _softmax_ce(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """Fused softmax cross-entropy; overwrites ``scores`` with ``dL/dscores`` (N, C)."""
-        n = scores.shape[0]
-        rows = np.arange(n)
+    def _softmax_ce(scores: np.ndarray, y: np.ndarray, rows: np.ndarray,
+                    scale: float = 1.0) -> tuple[float, np.ndarray]:
+        """Fused softmax cross-entropy; overwrites ``scores`` with ``scale * dL/dscores``.
+
+        ``L = mean_n(log sum_c exp(s_nc - m_n) - (s_{n,y_n} - m_n))``, ``m_n = max_c s_nc``;
+        ``dL/ds = (softmax(s) - onehot(y)) / N``.
+        """
         scores -= scores.max(axis=1, keepdims=True)
         correct = scores[rows, y]
         np.exp(scores, out=scores)
@@ -93,44 +87,67 @@ class NumpyMLP:
         loss = float(np.mean(np.log(sums[:, 0]) - correct))
         scores /= sums
         scores[rows, y] -= 1
-        scores /= scores.dtype.type(n)
+        scores *= scores.dtype.type(scale / scores.shape[0])
         return loss, scores
 
     # ----------------------------------------------------------------- backward
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list[list[np.ndarray]]]:
         """Mean softmax-CE loss and its gradients ``[[dW, db], ...]``; parameters unchanged."""
-        inputs, scores = self._forward_train(X)
-        loss, dZ = self._softmax_ce(scores, y)
+        inputs = [X]
+        for W, b in self.params[:-1]:
+            inputs.append(np.maximum(inputs[-1] @ W + b, 0))
+        W, b = self.params[-1]
+        loss, dZ = self._softmax_ce(inputs[-1] @ W + b, y, np.arange(len(y)))
         grads = [None] * len(self.params)
         for i in range(len(self.params) - 1, -1, -1):
-            W = self.params[i][0]
             H = inputs[i]
             grads[i] = [H.T @ dZ, dZ.sum(axis=0)]
             if i > 0:
-                dH = dZ @ W.T
-                dH *= H > 0
-                dZ = dH
+                dZ = (dZ @ self.params[i][0].T) * (H > 0)
         return loss, grads
+
+    def _buffers(self, n: int) -> dict:
+        if self._buf is None or self._buf["n"] != n:
+            dt, Ws = self.dtype, [W for W, _ in self.params]
+            self._buf = {
+                "n": n, "rows": np.arange(n),
+                "out": [np.empty((n, W.shape[1]), dt) for W in Ws],  # Z_i, then H_i
+                "dx": [np.empty((n, W.shape[0]), dt) for W in Ws],  # dH_i (i > 0)
+                "mask": [np.empty((n, W.shape[0]), bool) for W in Ws],
+                "dW": [np.empty_like(W) for W in Ws],
+                "db": [np.empty(W.shape[1], dt) for W in Ws],
+            }
+        return self._buf
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
         """One SGD-momentum step on the batch (X (N, D), y (N,) int); returns the loss."""
-        inputs, scores = self._forward_train(X)
-        loss, dZ = self._softmax_ce(scores, y)
-        lr, mu = self.lr, self.momentum
-        for i in range(len(self.params) - 1, -1, -1):
+        buf = self._buffers(X.shape[0])
+        out, last = buf["out"], len(self.params) - 1
+        H = X
+        for i, (W, b) in enumerate(self.params):
+            Z = out[i]
+            np.matmul(H, W, out=Z)
+            Z += b
+            if i < last:
+                np.maximum(Z, 0, out=Z)
+            H = Z
+        loss, dZ = self._softmax_ce(out[last], y, buf["rows"], -float(self.lr))
+        mu = self.momentum
+        for i in range(last, -1, -1):
             W, b = self.params[i]
-            vW, vb = self.velocity[i]
-            H = inputs[i]
-            dW = H.T @ dZ
-            db = dZ.sum(axis=0)
-            if i > 0:  # dX before W changes
-                dH = dZ @ W.T
-                dH *= H > 0
+            H = X if i == 0 else out[i - 1]
+            dW, db = buf["dW"][i], buf["db"][i]
+            np.matmul(H.T, dZ, out=dW)  # = -lr dL/dW
+            np.sum(dZ, axis=0, out=db)
+            if i > 0:  # dX before W changes; ReLU mask [H > 0]
+                dH, mask = buf["dx"][i], buf["mask"][i]
+                np.matmul(dZ, W.T, out=dH)
+                np.greater(H, 0, out=mask)
+                np.multiply(dH, mask, out=dH)
                 dZ = dH
-            for p, v, g in ((W, vW, dW), (b, vb, db)):
+            for p, v, g in ((W, self.velocity[i][0], dW), (b, self.velocity[i][1], db)):
                 v *= mu
-                g *= lr
-                v -= g
+                v += g
                 p += v
         return loss
 
