@@ -126,21 +126,23 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     creation number, and a tensor is always created after its inputs, so taking
     nodes from a heap, newest first, visits each one only after all the nodes that
     consumed it have passed their gradient back (no recursion, deterministic).
-    Gradients add up, out of place, where a value fans out. Leaves accumulate into
-    ``.grad``; intermediate results keep theirs only after ``retain_grad()``.
+    Gradients add up, out of place, where a value fans out. Leaves (tensors no op
+    made, such as parameters) accumulate each contribution into ``.grad`` as it
+    arrives; intermediate results keep theirs only after ``retain_grad()``.
     Unless ``retain_graph`` is set, the saved arrays of each op are freed as it goes.
     """
     grads = {id(root): grad}
     heap = [(-root._seq, root)]
     handed_out: set = set()  # ids of arrays already stored in a leaf's .grad
+    if root._ctx is None:  # backward on a leaf: its gradient is the upstream one
+        _store_grad(root, grad, handed_out)
+        return
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(id(node))
         ctx = node._ctx
-        if ctx is None or node._retain:
+        if node._retain:
             _store_grad(node, g, handed_out)
-            if ctx is None:
-                continue
         if type(ctx) is _Freed:
             raise RuntimeError(
                 f"backward through the graph a second time: the saved values of "
@@ -156,6 +158,9 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                     f"{type(ctx).__name__}.backward returned a gradient of shape {pg.shape} "
                     f"for an input of shape {parent.data.shape}"
                 )
+            if parent._ctx is None:  # a leaf: nothing flows further, store it now
+                _store_grad(parent, pg, handed_out)
+                continue
             key = id(parent)
             prev = grads.get(key)
             if prev is None:

@@ -19,14 +19,42 @@ import numpy as np
 from .tensor import Tensor, as_array
 
 
-class _Buffers(dict):
-    """Arrays of one kernel for one batch size, allocated on first use."""
+class _Plan:
+    """The NumPy calls of one step for one batch size, with every array preallocated.
 
-    def get_array(self, key, shape, dtype):
-        arr = self.get(key)
-        if arr is None:
-            arr = self[key] = np.empty(shape, dtype=dtype)
-        return arr
+    ``forward`` and ``backward`` are lists of ``(function, args)`` replayed in order;
+    ``inputs`` lists the (list index, call index, argument index) places where the
+    batch itself is read, patched at each step so the batch is never copied.
+    """
+
+    def __init__(self, x_stub: np.ndarray):
+        self.x_stub = x_stub
+        self.forward: list = []
+        self.backward: list = []
+        self.inputs: list = []
+
+    def find_inputs(self) -> None:
+        for which, calls in enumerate((self.forward, self.backward)):
+            for i, (_, args) in enumerate(calls):
+                for j, a in enumerate(args):
+                    if a is self.x_stub:
+                        self.inputs.append((which, i, j))
+
+    def run(self, x: np.ndarray, calls: list) -> None:
+        lists = (self.forward, self.backward)
+        for which, i, j in self.inputs:
+            fn, args = lists[which][i]
+            lists[which][i] = (fn, args[:j] + (x,) + args[j + 1:])
+        for fn, args in calls:
+            fn(*args)
+
+
+def _empty(shape, dtype):
+    return np.empty(shape, dtype=dtype)
+
+
+def _relu_into(x, y):
+    np.maximum(x, 0, out=y)  # np.maximum takes its output by keyword only
 
 
 class _LinearKernel:
@@ -34,83 +62,74 @@ class _LinearKernel:
 
     def __init__(self, layer):
         self.layer = layer
-        self.has_bias = layer.bias is not None
 
-    def forward(self, x, buf):
-        w = self.layer.weight.data
-        buf["x"] = x
-        y = buf.get_array("y", (x.shape[0], w.shape[0]), w.dtype)
-        np.matmul(x, w.T, out=y)
-        if self.has_bias:
-            y += self.layer.bias.data
+    def build(self, x, plan):
+        w, b = self.layer.weight, self.layer.bias
+        self.x = x
+        y = _empty((x.shape[0], w.data.shape[0]), w.data.dtype)
+        plan.forward.append((np.matmul, (x, w.data.T, y)))
+        if b is not None:
+            plan.forward.append((np.add, (y, b.data, y)))
         return y
 
-    def backward(self, g, buf, need_input_grad):
-        layer = self.layer
-        w, x = layer.weight.data, buf["x"]
-        np.matmul(g.T, x, out=layer.weight.grad)
-        if self.has_bias:
-            np.sum(g, axis=0, out=layer.bias.grad)
+    def build_backward(self, g, plan, need_input_grad):
+        w, b, x = self.layer.weight, self.layer.bias, self.x
+        plan.backward.append((np.matmul, (g.T, x, w.grad)))
+        if b is not None:
+            plan.backward.append((np.add.reduce, (g, 0, None, b.grad)))
         if not need_input_grad:
             return None
-        gx = buf.get_array("gx", x.shape, x.dtype)
-        np.matmul(g, w, out=gx)
+        gx = _empty(x.shape, x.dtype)
+        plan.backward.append((np.matmul, (g, w.data, gx)))
         return gx
 
 
 class _ReLUKernel:
     """y = max(0, x);  dx = g · 1[x > 0]."""
 
-    def forward(self, x, buf):
-        mask = buf.get_array("mask", x.shape, np.bool_)
-        y = buf.get_array("y", x.shape, x.dtype)
-        np.greater(x, 0, out=mask)
-        np.maximum(x, 0, out=y)
+    def build(self, x, plan):
+        self.mask = _empty(x.shape, np.bool_)
+        y = _empty(x.shape, x.dtype)
+        plan.forward += [(np.greater, (x, 0, self.mask)), (_relu_into, (x, y))]
         return y
 
-    def backward(self, g, buf, need_input_grad):
-        gx = buf.get_array("gx", g.shape, g.dtype)
-        np.multiply(g, buf["mask"], out=gx)
+    def build_backward(self, g, plan, need_input_grad):
+        gx = _empty(g.shape, g.dtype)
+        plan.backward.append((np.multiply, (g, self.mask, gx)))
         return gx
 
 
 class _TanhKernel:
     """y = tanh x;  dx = g · (1 − y²)."""
 
-    def forward(self, x, buf):
-        y = buf.get_array("y", x.shape, x.dtype)
-        np.tanh(x, out=y)
+    def build(self, x, plan):
+        self.y = y = _empty(x.shape, x.dtype)
+        plan.forward.append((np.tanh, (x, y)))
         return y
 
-    def backward(self, g, buf, need_input_grad):
-        y = buf["y"]
-        t = buf.get_array("t", y.shape, y.dtype)
-        np.multiply(y, y, out=t)
-        np.subtract(1, t, out=t)
-        gx = buf.get_array("gx", g.shape, g.dtype)
-        np.multiply(g, t, out=gx)
+    def build_backward(self, g, plan, need_input_grad):
+        y = self.y
+        t, gx = _empty(y.shape, y.dtype), _empty(g.shape, g.dtype)
+        plan.backward += [(np.multiply, (y, y, t)), (np.subtract, (1, t, t)),
+                          (np.multiply, (g, t, gx))]
         return gx
 
 
 class _SigmoidKernel:
     """y = ½ tanh(x/2) + ½ = σ(x);  dx = g · y · (1 − y)."""
 
-    def forward(self, x, buf):
+    def build(self, x, plan):
         half = np.asarray(0.5, dtype=x.dtype)
-        y = buf.get_array("y", x.shape, x.dtype)
-        np.multiply(x, half, out=y)
-        np.tanh(y, out=y)
-        y *= half
-        y += half
+        self.y = y = _empty(x.shape, x.dtype)
+        plan.forward += [(np.multiply, (x, half, y)), (np.tanh, (y, y)),
+                         (np.multiply, (y, half, y)), (np.add, (y, half, y))]
         return y
 
-    def backward(self, g, buf, need_input_grad):
-        y = buf["y"]
-        gx = buf.get_array("gx", g.shape, g.dtype)
-        t = buf.get_array("t", y.shape, y.dtype)
-        np.multiply(g, y, out=gx)
-        np.subtract(1, y, out=t)
-        gx *= t
+    def build_backward(self, g, plan, need_input_grad):
+        y = self.y
+        t, gx = _empty(y.shape, y.dtype), _empty(g.shape, g.dtype)
+        plan.backward += [(np.multiply, (g, y, gx)), (np.subtract, (1, y, t)),
+                          (np.multiply, (gx, t, gx))]
         return gx
 
 
@@ -120,53 +139,66 @@ class _LeakyReLUKernel:
     def __init__(self, alpha):
         self.alpha = alpha
 
-    def forward(self, x, buf):
-        mask = buf.get_array("mask", x.shape, np.bool_)
-        y = buf.get_array("y", x.shape, x.dtype)
-        np.greater(x, 0, out=mask)
-        np.multiply(x, np.asarray(self.alpha, dtype=x.dtype), out=y)
-        np.copyto(y, x, where=mask)
+    def build(self, x, plan):
+        self.alpha_arr = np.asarray(self.alpha, dtype=x.dtype)
+        self.mask = _empty(x.shape, np.bool_)
+        y = _empty(x.shape, x.dtype)
+        plan.forward += [(np.greater, (x, 0, self.mask)),
+                         (np.multiply, (x, self.alpha_arr, y)),
+                         (np.copyto, (y, x, "same_kind", self.mask))]
         return y
 
-    def backward(self, g, buf, need_input_grad):
-        gx = buf.get_array("gx", g.shape, g.dtype)
-        np.multiply(g, np.asarray(self.alpha, dtype=g.dtype), out=gx)
-        np.copyto(gx, g, where=buf["mask"])
+    def build_backward(self, g, plan, need_input_grad):
+        gx = _empty(g.shape, g.dtype)
+        plan.backward += [(np.multiply, (g, self.alpha_arr, gx)),
+                          (np.copyto, (gx, g, "same_kind", self.mask))]
         return gx
 
 
 class _IdentityKernel:
-    def forward(self, x, buf):
+    def build(self, x, plan):
         return x
 
-    def backward(self, g, buf, need_input_grad):
+    def build_backward(self, g, plan, need_input_grad):
         return g
 
 
 class _CrossEntropyKernel:
-    """Mean softmax cross-entropy and its gradient (softmax − onehot)/N in one pass
-    (the same operations as nerve.ops.loss.CrossEntropy)."""
+    """Mean softmax cross-entropy and its gradient (softmax − onehot)/N: the same
+    operations as nerve.ops.loss.CrossEntropy, the label-free ones on the tape."""
 
-    def run(self, scores, labels, buf):
+    def build(self, scores, plan):
         n, c = scores.shape
-        rows = buf.get("rows")
-        if rows is None:
-            rows = buf["rows"] = np.arange(n)
-            buf["scale"] = np.ones((), dtype=scores.dtype) / np.asarray(n, dtype=scores.dtype)
-        peak = buf.get_array("max", (n, 1), scores.dtype)
-        shifted = buf.get_array("shifted", scores.shape, scores.dtype)
-        probs = buf.get_array("probs", scores.shape, scores.dtype)
-        total = buf.get_array("total", (n, 1), scores.dtype)
-        np.max(scores, axis=1, keepdims=True, out=peak)
-        np.subtract(scores, peak, out=shifted)
-        np.exp(shifted, out=probs)
-        np.sum(probs, axis=1, keepdims=True, out=total)
-        per_example = np.log(total[:, 0]) - shifted[rows, labels]
-        loss = per_example.mean(dtype=per_example.dtype)
-        probs /= total
-        probs[rows, labels] -= 1
-        probs *= buf["scale"]
-        return loss, probs
+        dt = scores.dtype
+        self.n = n
+        self.offsets = np.arange(n) * c  # row starts in the flattened scores
+        self.index = _empty(n, np.int64)
+        self.shifted = _empty((n, c), dt)
+        self.probs = _empty((n, c), dt)
+        self.log_total = _empty(n, dt)
+        self.per_example = _empty(n, dt)
+        peak, total = _empty((n, 1), dt), _empty((n, 1), dt)
+        self.scale = np.ones((), dtype=dt) / np.asarray(n, dtype=dt)
+        plan.forward += [(np.maximum.reduce, (scores, 1, None, peak, True)),  # = scores.max
+                         (np.subtract, (scores, peak, self.shifted)),
+                         (np.exp, (self.shifted, self.probs)),
+                         (np.add.reduce, (self.probs, 1, None, total, True)),
+                         (np.log, (total[:, 0], self.log_total)),
+                         (np.divide, (self.probs, total, self.probs))]
+        return self.probs
+
+    def loss_and_grad(self, labels):
+        """The loss, with the gradient left in ``self.probs`` (needs the forward tape run)."""
+        index = self.index
+        np.add(self.offsets, labels, out=index)
+        np.subtract(self.log_total, self.shifted.reshape(-1)[index], out=self.per_example)
+        # As ndarray.mean: sum, then divide by the count as an intp, then cast.
+        total = np.add.reduce(self.per_example)
+        loss = self.per_example.dtype.type(total / np.intp(self.n))
+        flat = self.probs.reshape(-1)
+        flat[index] -= 1
+        np.multiply(self.probs, self.scale, out=self.probs)
+        return loss
 
 
 def _kernel_for(layer):
@@ -175,11 +207,11 @@ def _kernel_for(layer):
     kinds = {nn.ReLU: _ReLUKernel, nn.Tanh: _TanhKernel, nn.Sigmoid: _SigmoidKernel,
              nn.Identity: _IdentityKernel}
     if type(layer) is nn.Linear:
-        return _LinearKernel(layer)
+        return lambda: _LinearKernel(layer)
     if type(layer) is nn.LeakyReLU:
-        return _LeakyReLUKernel(layer.alpha)
+        return lambda: _LeakyReLUKernel(layer.alpha)
     if type(layer) in kinds:
-        return kinds[type(layer)]()
+        return kinds[type(layer)]
     supported = "Linear, ReLU, Tanh, Sigmoid, LeakyReLU, Identity"
     raise ValueError(f"nv.compile: layer {type(layer).__name__} is not supported by the "
                      f"captured step (supported: {supported}); train it with the eager loop")
@@ -271,17 +303,17 @@ class CompiledStep:
         layers = list(model) if isinstance(model, nn.Sequential) else [model]
         if not layers:
             raise ValueError("nv.compile: the model has no layers")
-        self.kernels = [_kernel_for(layer) for layer in layers]
+        self.kernel_factories = [_kernel_for(layer) for layer in layers]
         if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean":
             raise ValueError(f"nv.compile: loss {type(loss).__name__} is not supported by the "
                              "captured step (supported: CrossEntropyLoss with mean reduction)")
-        self.model, self.optimizer = model, optimizer
-        self.loss_kernel = _CrossEntropyKernel()
-        first = next((k for k in self.kernels if isinstance(k, _LinearKernel)), None)
-        if first is None:
+        linears = [layer for layer in layers if type(layer) is nn.Linear]
+        if not linears:
             raise ValueError("nv.compile: the model needs at least one Linear layer")
-        self.dtype = first.layer.weight.data.dtype
-        self.in_features = first.layer.in_features
+        self.model, self.optimizer = model, optimizer
+        self.dtype = linears[0].weight.data.dtype
+        self.in_features = linears[0].in_features
+        self.n_classes = linears[-1].out_features
         self.params = list(model.parameters())
         groups = getattr(optimizer, "param_groups", None)
         if not groups or len(groups) != 1 or len(groups[0]["params"]) != len(self.params) or \
@@ -291,37 +323,53 @@ class CompiledStep:
         if any(p.data.dtype != self.dtype for p in self.params):
             raise ValueError("nv.compile: all parameters must share one dtype")
         self.flat = _FlatParameters(self.params, optimizer)
-        self._plans: dict[int, list[_Buffers]] = {}
+        self._plans: dict[int, tuple] = {}
         self.scores: np.ndarray | None = None  # the last step's scores (for accuracy)
+
+    def _build(self, n: int) -> tuple:
+        plan = _Plan(_empty((n, self.in_features), self.dtype))
+        kernels = [make() for make in self.kernel_factories]
+        a = plan.x_stub
+        for kernel in kernels:
+            a = kernel.build(a, plan)
+        scores = a
+        loss = _CrossEntropyKernel()
+        g = loss.build(scores, plan)
+        for i in range(len(kernels) - 1, -1, -1):
+            g = kernels[i].build_backward(g, plan, need_input_grad=i > 0)
+        plan.find_inputs()
+        return plan, loss, scores
 
     def __call__(self, x, y) -> float:
         """Run forward, backward and the optimizer's update on one batch; return the loss."""
-        x = as_array(x, self.dtype)
-        labels = np.asarray(y.data if isinstance(y, Tensor) else y)
+        if type(x) is not np.ndarray or x.dtype != self.dtype:
+            x = as_array(x, self.dtype)
+        labels = y.data if isinstance(y, Tensor) else y
+        if type(labels) is not np.ndarray:
+            labels = np.asarray(labels)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"nv.compile step: expected a batch of shape (N, {self.in_features}),"
                              f" got {x.shape}")
-        if labels.shape != (x.shape[0],) or labels.dtype.kind not in "iu":
-            raise ValueError(f"nv.compile step: expected {x.shape[0]} integer labels, got an "
+        n = x.shape[0]
+        if labels.shape != (n,) or labels.dtype.kind not in "iu":
+            raise ValueError(f"nv.compile step: expected {n} integer labels, got an "
                              f"array of shape {labels.shape} and dtype {labels.dtype}")
+        if n and (labels.min() < 0 or labels.max() >= self.n_classes):
+            raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
+                             f"values from {labels.min()} to {labels.max()}")
         flat = self.flat
-        if not flat.intact():  # something rebound a parameter's data: gather again
+        if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
             flat = self.flat = _FlatParameters(self.params, self.optimizer)
+            self._plans.clear()
         else:
             flat.attach()  # zero_grad() may have set .grad to None
-        plan = self._plans.get(x.shape[0])
-        if plan is None:
-            plan = self._plans[x.shape[0]] = [_Buffers() for _ in range(len(self.kernels) + 1)]
-        a = x
-        for kernel, buf in zip(self.kernels, plan):
-            a = kernel.forward(a, buf)
-        if labels.size and (labels.min() < 0 or labels.max() >= a.shape[1]):
-            raise ValueError(f"nv.compile step: labels must lie in [0, {a.shape[1]}), got "
-                             f"values from {labels.min()} to {labels.max()}")
-        self.scores = a
-        loss, g = self.loss_kernel.run(a, labels, plan[-1])
-        for i in range(len(self.kernels) - 1, -1, -1):
-            g = self.kernels[i].backward(g, plan[i], need_input_grad=i > 0)
+        entry = self._plans.get(n)
+        if entry is None:
+            entry = self._plans[n] = self._build(n)
+        plan, loss_kernel, self.scores = entry
+        plan.run(x, plan.forward)
+        loss = loss_kernel.loss_and_grad(labels)
+        plan.run(x, plan.backward)
         flat.step()
         return float(loss)
 

@@ -42,7 +42,10 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
             state["momentum_buffer"] = buf
         else:
             buf *= momentum
-            buf += (1.0 - dampening) * grad
+            if dampening != 0.0:
+                buf += (1.0 - dampening) * grad
+            else:
+                buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
     param -= lr * grad
 
