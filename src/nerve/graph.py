@@ -51,6 +51,10 @@ def draw_graph(t, path: str | os.PathLike | None = None, format: str = "dot",  #
     binary needed. ``names`` maps tensors to labels (``{x: "x"}``). With ``path``
     the text is also written there. Returns the text.
     """
+    from .tensor import Tensor
+    if not isinstance(t, Tensor):
+        raise TypeError(f"draw_graph expects a nerve Tensor (the result of a computation), "
+                        f"got {type(t).__name__}")
     if format not in ("dot", "svg"):
         raise ValueError(f"unknown format {format!r}; expected 'dot' or 'svg'")
     names = {id(k): v for k, v in (names or {}).items()}
