@@ -75,7 +75,7 @@ def _as_target(where: str, target: Any, like: Tensor, unit: bool = False) -> np.
         raise ValueError(f"{where}: the target has shape {t.shape} but the input has shape "
                          f"{like.shape}; they must match")
     t = t.astype(like.data.dtype, copy=False)
-    if unit and t.size and (t.min() < 0 or t.max() > 1):
+    if unit and t.size and not np.all((t >= 0) & (t <= 1)):  # NaN is outside [0, 1] too
         raise ValueError(f"{where}: targets must be probabilities in [0, 1], got values in "
                          f"[{t.min():g}, {t.max():g}]")
     return t
