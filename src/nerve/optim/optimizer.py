@@ -115,6 +115,11 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{self._name}: params must be the model's parameters: pass "
+                f"model.parameters(), not the {type(params).__name__} itself"
+            )
         if isinstance(params, Mapping) or hasattr(params, "data"):
             raise TypeError(
                 f"{self._name}: params must be an iterable of parameters or of dicts "
