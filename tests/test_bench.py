@@ -180,3 +180,20 @@ def test_digits_reference_reaches_the_target():
     res = out["results"]["numpy"]
     assert "unavailable" not in res, res
     assert res["runs"][0]["accuracy"] >= TARGET and res["epochs"] <= 30
+
+
+def test_runs_without_torch_jax_or_sklearn(monkeypatch, capsys):
+    import sys
+
+    for name in list(sys.modules) + ["torch", "jax", "sklearn"]:
+        if name.split(".")[0] in ("torch", "jax", "sklearn"):
+            monkeypatch.setitem(sys.modules, name, None)  # import now raises ImportError
+    results = run(["--configs", "C", "--samples", "256", "--repeats", "1",
+                   "--sections", "training,latency", "--quiet"])
+    cols = results["training"]["C"]["columns"]
+    for key in ("torch", "jax_step", "jax_scan", "sklearn"):
+        assert "not installed" in cols[key]["unavailable"]
+    assert cols["numpy"]["samples_per_s"] > 0
+    assert "not installed" in results["latency"]["batch 1"]["torch"]["unavailable"]
+    assert results["latency"]["batch 1"]["numpy"]["seconds"] > 0
+    assert "| C |" in capsys.readouterr().out

@@ -260,19 +260,20 @@ def to_markdown(results: dict) -> str:
         lines += _impl_table(["implementation", "total", "per op"], rows)
         lines += ["", "nerve/PyTorch time: " + format_ratio(
             _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
-    extra_notes = [f"- {sec}/{k}: {r['unavailable']}"
-                   for sec, table in (("latency", results.get("latency") or {}),)
-                   for batch, row in table.items() for k, r in row.items() if "unavailable" in r]
-    for sec in ("memory",):
-        for m, row in (results.get(sec) or {}).items():
-            extra_notes += [f"- {sec} {m}/{k}: {r['unavailable']}" for k, r in row.items()
-                            if "unavailable" in r]
-    if results.get("op_chain"):
-        extra_notes += [f"- op chain/{k}: {r['unavailable']}"
-                        for k, r in results["op_chain"]["results"].items() if "unavailable" in r]
-    if extra_notes:
-        lines += ["", "Other unavailable measurements:"] + sorted(set(extra_notes))
+    extra = _other_unavailable(results)
+    if extra:
+        lines += ["", "Other unavailable measurements:"] + extra
     return "\n".join(lines) + "\n"
+
+
+def _other_unavailable(results: dict) -> list[str]:
+    """Bullets for the latency, memory and op-chain cells that could not be measured."""
+    tables = {f"latency {k}": row for k, row in (results.get("latency") or {}).items()}
+    tables.update({f"memory {k}": row for k, row in (results.get("memory") or {}).items()})
+    if results.get("op_chain"):
+        tables["op chain"] = results["op_chain"]["results"]
+    return [f"- {where}, {impl}: {cell['unavailable']}" for where, row in tables.items()
+            for impl, cell in row.items() if "unavailable" in cell]
 
 
 def _digits_lines(d: dict) -> list[str]:
