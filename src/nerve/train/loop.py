@@ -154,18 +154,18 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                 L = loss_fn(scores, tb)
                 if regularizer is not None:
                     L = L + regularizer()
+                value = float(L.data)
+                if not math.isfinite(value):  # before the step: NaN never reaches the weights
+                    raise TrainingDivergedError(
+                        f"training diverged: the loss became {value} at epoch {epoch + 1}/"
+                        f"{epochs}, iteration {batch + 1}/{steps} of that epoch ({iteration + 1}"
+                        f" overall); {_advice(opt)}", epoch, iteration, history)
                 opt.zero_grad()
                 L.backward()
                 if clip_grad_norm is not None:
                     from ..optim import clip_grad_norm_
                     clip_grad_norm_(parameters, clip_grad_norm)
                 opt.step()
-                value = float(L.data)
-                if not math.isfinite(value):
-                    raise TrainingDivergedError(
-                        f"training diverged: the loss became {value} at epoch {epoch + 1}/"
-                        f"{epochs}, iteration {batch + 1}/{steps} of that epoch ({iteration + 1}"
-                        f" overall); {_advice(opt)}", epoch, iteration, history)
                 n = len(xb)
                 total += value * n
                 seen += n
