@@ -195,6 +195,12 @@ def load(path: str | os.PathLike):
         model.load_state_dict(arrays)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: {exc}") from None
+    except RecursionError:  # a crafted file: layers nested thousands deep
+        raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: its architecture "
+                         "is nested too deeply (corrupt or crafted file)") from None
+    except MemoryError as exc:  # a crafted file: layer sizes far beyond its own weights
+        raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: its architecture "
+                         f"needs more memory than is available ({exc})") from None
     return model
 
 
