@@ -73,6 +73,15 @@ def test_fit_returns_self_and_sets_fitted_attributes(digits):
     assert clf.score(X, y) > 0.9
 
 
+@pytest.mark.parametrize("hidden", [(16,), (64,)])      # (64,): a square first layer
+def test_coefs_reproduce_the_predictions(hidden, digits):
+    X, y = digits
+    clf = MLPClassifier(**{**SMALL, "hidden_layer_sizes": hidden}, max_iter=3).fit(X, y)
+    (w0, w1), (b0, b1) = clf.coefs_, clf.intercepts_
+    scores = np.maximum(X @ w0 + b0, 0) @ w1 + b1
+    np.testing.assert_allclose(clf.decision_function(X), scores, rtol=1e-4, atol=1e-4)
+
+
 def test_string_labels_and_binary_decision_function(digits):
     X, y = digits
     keep = y < 2

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import nn
 from ..train.callbacks import CallbackList
 from . import _config as C
 from ._loop import Trainer, forward_eval, make_rng, using_rng
@@ -139,11 +140,31 @@ class BaseMLP(BaseEstimator):
         if has_bn and n < 2:
             raise ValueError(f"batch_norm=True cannot train on one sample: BatchNorm1d needs "
                              f"at least 2 rows to estimate a variance; got n_samples={n}")
+        if has_bn and bs < 2:
+            raise ValueError(f"batch_norm=True needs batch_size >= 2 (BatchNorm1d estimates a "
+                             f"variance per batch), got batch_size={bs}")
         epochs = 1 if incremental else h["max_iter"]
         params = {"epochs": epochs, "batch_size": bs, "steps": math.ceil(n / bs), "samples": n}
         callbacks = CallbackList(h["callbacks"], self.network_, params)
         net = self.network_
         net.stop_training = False
+        try:
+            stopped = self._epochs(trainer, callbacks, X, y, X_val, y_val, h, rng, bs, epochs,
+                                   incremental)
+        finally:
+            del net.stop_training
+        if not stopped and epochs > 0:
+            warnings.warn(f"{type(self).__name__}: reached max_iter={epochs} epochs before the "
+                          f"loss stopped improving by tol={h['tol']:g}; raise max_iter or "
+                          "learning_rate_init, or ignore this if the scores suffice",
+                          ConvergenceWarning, stacklevel=4)
+
+    def _epochs(self, trainer: Trainer, callbacks: CallbackList, X: np.ndarray,
+                y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None,
+                h: dict[str, Any], rng: np.random.Generator, bs: int, epochs: int,
+                incremental: bool) -> bool:
+        """Run up to ``epochs`` epochs; return whether training stopped (rule or callback)."""
+        net = self.network_
         callbacks.train_begin({})
         stopped = incremental
         for _ in range(epochs):
@@ -151,7 +172,7 @@ class BaseMLP(BaseEstimator):
             callbacks.epoch_begin(epoch, {})
             logs = trainer.run_epoch(X, y, bs, h["shuffle"], rng, epoch, callbacks)
             self.n_iter_ += 1
-            self.t_ += n
+            self.t_ += X.shape[0]
             self.loss_curve_.append(logs["loss"])
             if X_val is not None:
                 logs.update(self._validation_logs(trainer, X_val, y_val))
@@ -163,21 +184,14 @@ class BaseMLP(BaseEstimator):
                     else ""
                 print(f"Iteration {self.n_iter_}, loss = {logs['loss']:.8f}{extra}")
             callbacks.epoch_end(epoch, logs)
-            if not incremental and converged > h["n_iter_no_change"]:
-                stopped = True
-                break
-            if getattr(net, "stop_training", False):
+            if (not incremental and converged > h["n_iter_no_change"]) \
+                    or getattr(net, "stop_training", False):
                 stopped = True
                 break
         if X_val is not None and self._best_state is not None:
             net.load_state_dict(self._best_state)
         callbacks.train_end({})
-        del net.stop_training
-        if not stopped and epochs > 0:
-            warnings.warn(f"{type(self).__name__}: reached max_iter={epochs} epochs before the "
-                          f"loss stopped improving by tol={h['tol']:g}; raise max_iter or "
-                          "learning_rate_init, or ignore this if the scores suffice",
-                          ConvergenceWarning, stacklevel=4)
+        return stopped
 
     def _update_no_improvement(self, logs: dict[str, float], tol: float, early: bool) -> int:
         """scikit-learn's rule: count epochs in a row without an improvement of ``tol`` in
@@ -212,12 +226,20 @@ class BaseMLP(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices of shape (fan_in, fan_out) per layer, as scikit-learn stores them."""
         check_is_fitted(self, "network_")
-        return [p.data.T for name, p in self.network_.named_parameters()
-                if name.endswith("weight")]
+        return [_fan_in_first(m) for m in self.network_
+                if getattr(m, "weight", None) is not None and hasattr(m, "in_features")]
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors per layer."""
         check_is_fitted(self, "network_")
-        return [p.data for name, p in self.network_.named_parameters()
-                if name.endswith("bias")]
+        return [m.bias.data for m in self.network_
+                if getattr(m, "bias", None) is not None and hasattr(m, "in_features")]
+
+
+def _fan_in_first(layer: Any) -> np.ndarray:
+    """A Linear/Maxout weight as (in_features, units), whichever way the layer stores it."""
+    w = layer.weight.data
+    if w.shape[0] != w.shape[1]:
+        return w if w.shape[0] == layer.in_features else w.T
+    return w if nn.Linear(1, 2, init="zeros").weight.shape[0] == 1 else w.T

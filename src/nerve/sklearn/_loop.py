@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +46,12 @@ def make_rng(random_state: Any) -> np.random.Generator | None:
                     f"got {random_state!r}")
 
 
+#: Held while a fit has swapped nerve's generator: fits with a random_state that run in
+#: threads (e.g. GridSearchCV with a threading backend) take turns, so that each draws
+#: only from its own generator and the library-wide one is always put back.
+_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def using_rng(rng: np.random.Generator | None) -> Iterator[np.random.Generator]:
     """Make ``rng`` nerve's generator for the block (initialisation, shuffling and dropout
@@ -52,12 +59,13 @@ def using_rng(rng: np.random.Generator | None) -> Iterator[np.random.Generator]:
     if rng is None:
         yield nerve_random.get_rng()
         return
-    previous = nerve_random._rng
-    nerve_random._rng = rng
-    try:
-        yield rng
-    finally:
-        nerve_random._rng = previous
+    with _RNG_LOCK:
+        previous = nerve_random._rng
+        nerve_random._rng = rng
+        try:
+            yield rng
+        finally:
+            nerve_random._rng = previous
 
 
 def batch_bounds(n: int, batch_size: int, min_last: int = 1) -> list[tuple[int, int]]:
