@@ -39,6 +39,7 @@ def _with_running_stats(net, n_in):
 LAYER_ROWS = [
     ("Linear", lambda: nn.Sequential(nn.Linear(5, 3))),
     ("Linear-no-bias", lambda: nn.Sequential(nn.Linear(5, 3, bias=False))),
+    ("Linear-square", lambda: nn.Sequential(nn.Linear(5, 5), nn.Tanh(), nn.Linear(5, 3))),
     ("ReLU", lambda: nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))),
     ("Sigmoid", lambda: nn.Sequential(nn.Linear(5, 6), nn.Sigmoid(), nn.Linear(6, 3))),
     ("Tanh", lambda: nn.Sequential(nn.Linear(5, 6), nn.Tanh(), nn.Linear(6, 3))),
@@ -53,6 +54,7 @@ LAYER_ROWS = [
     ("Identity", lambda: nn.Sequential(nn.Linear(5, 6), nn.Identity(), nn.Linear(6, 3))),
     ("Step", lambda: nn.Sequential(nn.Linear(5, 6), nn.Step(), nn.Linear(6, 3))),
     ("Maxout", lambda: nn.Sequential(nn.Maxout(5, 4, pieces=3), nn.Linear(4, 3))),
+    ("Maxout-square", lambda: nn.Sequential(nn.Linear(5, 6), nn.Maxout(6, 3, pieces=2))),
     ("BatchNorm1d", lambda: _with_running_stats(
         nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3)), 5)),
     ("Dropout", lambda: nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Dropout(0.5),

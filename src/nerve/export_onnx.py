@@ -9,7 +9,7 @@ exported as it computes in eval mode:
 ==============  ==========================================================
 nerve layer     ONNX operators
 ==============  ==========================================================
-Linear          Gemm(x, W, b, transB=1)                 y = x Wᵀ + b
+Linear          Gemm(x, W, b), W as (in, out)           y = x W + b
 Maxout          Gemm → Reshape(−1, pieces, out) → ReduceMax(axis 1)
 BatchNorm1d     BatchNormalization (running mean and variance, eval mode)
 Dropout         Identity (inverted dropout is the identity at inference)
@@ -68,15 +68,30 @@ def _params(layer: Any, prefix: str, g: _Graph, *names: str) -> list[str]:
     return [g.constant(f"{prefix}{n}", getattr(layer, n).data) for n in names]
 
 
+def _weight_in_out(layer: Any) -> np.ndarray:
+    """A Linear/Maxout weight as (in_features, units), whichever way the layer stores it."""
+    w = layer.weight.data
+    if w.shape[0] != w.shape[1]:
+        return w if w.shape[0] == layer.in_features else np.ascontiguousarray(w.T)
+    from .nn import Linear
+    in_out = Linear(1, 2, init="zeros").weight.shape[0] == 1
+    return w if in_out else np.ascontiguousarray(w.T)
+
+
+def _affine(layer, x, prefix, g, output):
+    """Gemm(x, W, b) = x W + b with W of shape (in_features, units)."""
+    inputs = [x, g.constant(f"{prefix}weight", _weight_in_out(layer))]
+    if layer.bias is not None:
+        inputs += _params(layer, prefix, g, "bias")
+    return g.node("Gemm", inputs, output, f"{prefix}Gemm")
+
+
 def _linear(layer, x, prefix, g):
-    names = ["weight"] + (["bias"] if layer.bias is not None else [])
-    return g.node("Gemm", [x] + _params(layer, prefix, g, *names), f"{prefix}out",
-                  f"{prefix}Gemm", transB=1)
+    return _affine(layer, x, prefix, g, f"{prefix}out")
 
 
 def _maxout(layer, x, prefix, g):
-    z = g.node("Gemm", [x] + _params(layer, prefix, g, "weight", "bias"), f"{prefix}affine",
-               f"{prefix}Gemm", transB=1)
+    z = _affine(layer, x, prefix, g, f"{prefix}affine")
     shape = g.constant(f"{prefix}shape", np.array([-1, layer.pieces, layer.out_features],
                                                    dtype=np.int64))
     z = g.node("Reshape", [z, shape], f"{prefix}pieces", f"{prefix}Reshape")
