@@ -157,6 +157,8 @@ def test_warm_start_continues_training(digits):
     clf.fit(X, y)
     assert clf.n_iter_ == 8 and len(clf.loss_curve_) == 8
     assert not all(np.array_equal(first[k], v) for k, v in _state(clf).items())
+    clf.set_params(early_stopping=True).fit(X, y)        # switched on in a warm start
+    assert len(clf.validation_scores_) == clf.n_iter_ - 8
     cold = MLPClassifier(**SMALL, max_iter=4).fit(X, y)
     cold.fit(X, y)
     assert cold.n_iter_ == 4

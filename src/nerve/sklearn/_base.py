@@ -85,6 +85,8 @@ class BaseMLP(BaseEstimator):
         early = h["early_stopping"] and not incremental
         if first:
             self._initialize(X.shape[1], self._n_outputs(y), h)
+        elif early and self.validation_scores_ is None:  # warm start, now early stopping
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
         if first or not hasattr(self, "_optimizer") or not (h["warm_start"] or incremental):
             self._optimizer = C.build_optimizer(self, list(self.network_.parameters()))
             self._schedule = C.build_schedule(self, self._optimizer, max(1, h["max_iter"]))
