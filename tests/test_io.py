@@ -56,7 +56,7 @@ def test_the_file_is_plain_npz_with_a_marker(tmp_path):
         assert config["layers"][0] == {"type": "Linear", "config": {
             "in_features": 3, "out_features": 2, "bias": True, "init": "he",
             "dtype": "float32"}}
-        assert z["state/0.weight"].shape == (2, 3)
+        assert z["state/0.weight"].shape == (3, 2)  # (in, out), as X·W
 
 
 def test_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
@@ -191,7 +191,7 @@ def test_bad_files_raise_a_clear_value_error(tmp_path, kind):
     if kind == "unknown_layer":
         assert "Evil" in str(err.value) and "Linear" in str(err.value)
     if kind == "bad_shapes":
-        assert "(5, 5)" in str(err.value) and "(8, 3)" in str(err.value)
+        assert "(5, 5)" in str(err.value) and "(3, 8)" in str(err.value)
     if kind == "newer_version":
         assert "99" in str(err.value)
 

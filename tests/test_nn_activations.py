@@ -128,7 +128,7 @@ def test_maxout_has_k_times_the_linear_parameters():
 def test_maxout_forward_and_gradcheck():
     layer = nn.Maxout(4, 3, pieces=2).double()
     x = nv.tensor(X, dtype=nv.float64)
-    z = X @ layer.weight.data.T + layer.bias.data
+    z = X @ layer.weight.data + layer.bias.data
     expected = z.reshape(2, 2, 3).max(axis=1)
     np.testing.assert_allclose(layer(x).data, expected)
     w0, b0 = layer.weight.data.copy(), layer.bias.data.copy()
@@ -141,7 +141,7 @@ def test_maxout_ties_share_the_gradient_evenly():
     x = nv.tensor([[1.0, 2.0]], requires_grad=True)
     layer(x).sum().backward()
     np.testing.assert_allclose(layer.bias.grad, [0.5, 0.5])
-    np.testing.assert_allclose(layer.weight.grad, [[0.5, 1.0], [0.5, 1.0]])
+    np.testing.assert_allclose(layer.weight.grad, [[0.5, 0.5], [1.0, 1.0]])  # (in, pieces·out)
 
 
 def test_registry_and_unknown_names():

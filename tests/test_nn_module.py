@@ -24,7 +24,7 @@ def test_parameter_is_a_tensor_that_requires_grad():
 def test_dotted_names_in_attribute_order():
     net = mlp(3, 4, 2)
     assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert net[0].weight.shape == (4, 3) and net[0].bias.shape == (4,)
+    assert net[0].weight.shape == (3, 4) and net[0].bias.shape == (4,)  # (in, out): X·W
 
 
 def test_custom_module_walks_attributes_lists_and_nesting():
@@ -105,7 +105,7 @@ def test_load_state_dict_reports_missing_unexpected_and_shapes():
         net.load_state_dict(sd)
     msg = str(err.value)
     assert "missing keys: 0.bias" in msg and "unexpected keys: 9.weight" in msg
-    assert "(3, 3)" in msg and "(2, 4)" in msg
+    assert "(3, 3)" in msg and "(4, 2)" in msg
     np.testing.assert_array_equal(net[2].weight.data, before)   # nothing changed
 
 

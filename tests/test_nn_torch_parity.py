@@ -52,12 +52,12 @@ def test_linear():
     ours = nn.Linear(5, 3).double()
     theirs = torch.nn.Linear(5, 3).double()
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data))
+        theirs.weight.copy_(torch.tensor(ours.weight.data.T))  # PyTorch stores (out, in)
         theirs.bias.copy_(torch.tensor(RNG.normal(size=3)))
     ours.bias.data[:] = theirs.bias.detach().numpy()
     a, b = both(X)
     check(ours(a), theirs(b), a, b)
-    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy().T, rtol=1e-9)
 
 
 def test_batchnorm_training_and_eval():

@@ -21,7 +21,7 @@ def test_mlp_cross_entropy_matches_pytorch():
     # nerve, from primitive ops
     p = {k: nv.tensor(v, dtype=nv.float64, requires_grad=True) for k, v in params.items()}
     h = (nv.tensor(X, dtype=nv.float64) @ p["W1"].T + p["b1"]).relu()
-    scores = F.linear(h, p["W2"], p["b2"])
+    scores = F.linear(h, p["W2"].T, p["b2"])
     loss = -scores.log_softmax()[np.arange(8), y].mean()
     loss.backward()
 

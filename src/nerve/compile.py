@@ -23,28 +23,33 @@ class _Plan:
     """The NumPy calls of one step for one batch size, with every array preallocated.
 
     ``forward`` and ``backward`` are lists of ``(function, args)`` replayed in order;
-    ``inputs`` lists the (list index, call index, argument index) places where the
-    batch itself is read, patched at each step so the batch is never copied.
+    ``inputs`` lists the (list index, call index, argument index, transposed) places
+    where the batch itself (or its transpose) is read, patched at each step so the
+    batch is never copied.
     """
 
     def __init__(self, x_stub: np.ndarray):
-        self.x_stub = x_stub
+        self.x_stub, self.x_stub_T = x_stub, x_stub.T
         self.forward: list = []
         self.backward: list = []
         self.inputs: list = []
+
+    def transpose(self, a: np.ndarray) -> np.ndarray:
+        """``a.T``, as the one view the patcher recognises when ``a`` is the batch."""
+        return self.x_stub_T if a is self.x_stub else a.T
 
     def find_inputs(self) -> None:
         for which, calls in enumerate((self.forward, self.backward)):
             for i, (_, args) in enumerate(calls):
                 for j, a in enumerate(args):
-                    if a is self.x_stub:
-                        self.inputs.append((which, i, j))
+                    if a is self.x_stub or a is self.x_stub_T:
+                        self.inputs.append((which, i, j, a is self.x_stub_T))
 
     def run(self, x: np.ndarray, calls: list) -> None:
         lists = (self.forward, self.backward)
-        for which, i, j in self.inputs:
+        for which, i, j, transposed in self.inputs:
             fn, args = lists[which][i]
-            lists[which][i] = (fn, args[:j] + (x,) + args[j + 1:])
+            lists[which][i] = (fn, args[:j] + (x.T if transposed else x,) + args[j + 1:])
         for fn, args in calls:
             fn(*args)
 
@@ -58,7 +63,7 @@ def _relu_into(x, y):
 
 
 class _LinearKernel:
-    """y = x Wᵀ + b;  dx = g W, dW = gᵀ x, db = Σₙ g (as nerve.ops.linalg.Linear)."""
+    """y = x W + b;  dx = g Wᵀ, dW = xᵀ g, db = Σₙ g (as nerve.ops.linalg.Linear)."""
 
     def __init__(self, layer):
         self.layer = layer
@@ -66,21 +71,21 @@ class _LinearKernel:
     def build(self, x, plan):
         w, b = self.layer.weight, self.layer.bias
         self.x = x
-        y = _empty((x.shape[0], w.data.shape[0]), w.data.dtype)
-        plan.forward.append((np.matmul, (x, w.data.T, y)))
+        y = _empty((x.shape[0], w.data.shape[1]), w.data.dtype)
+        plan.forward.append((np.matmul, (x, w.data, y)))
         if b is not None:
             plan.forward.append((np.add, (y, b.data, y)))
         return y
 
     def build_backward(self, g, plan, need_input_grad):
         w, b, x = self.layer.weight, self.layer.bias, self.x
-        plan.backward.append((np.matmul, (g.T, x, w.grad)))
+        plan.backward.append((np.matmul, (plan.transpose(x), g, w.grad)))
         if b is not None:
             plan.backward.append((np.add.reduce, (g, 0, None, b.grad)))
         if not need_input_grad:
             return None
         gx = _empty(x.shape, x.dtype)
-        plan.backward.append((np.matmul, (g, w.data, gx)))
+        plan.backward.append((np.matmul, (g, w.data.T, gx)))
         return gx
 
 

@@ -115,7 +115,7 @@ def matmul(a, b):
 
 
 def linear(x, weight, bias=None):
-    """x @ weightᵀ + bias as one fused op (x: (N, in), weight: (out, in), bias: (out,))."""
+    """x @ weight + bias as one fused op (x: (N, in), weight: (in, out), bias: (out,))."""
     x, weight = _pair(x, weight)
     if bias is None:
         return L.Linear.apply(x, weight)

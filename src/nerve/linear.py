@@ -156,7 +156,7 @@ class LinearClassifier:
         W (C, D) and b (C,) are tensors, X (N, D) an array, labels (N,) class indices
         0..C−1. dL/dW = (dL/dS)ᵀ X + 2λW and dL/db = Σₙ dL/dS come from autograd.
         """
-        loss = self._data_loss(F.linear(X, W, b), labels)
+        loss = self._data_loss(F.linear(X, W.T, b), labels)  # S = X Wᵀ + b
         if self.reg:
             loss = loss + l2(W) * self.reg
         return loss

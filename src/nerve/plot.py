@@ -209,12 +209,15 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
                  path: str | os.PathLike | None = None, max_units: int = 64) -> Any:
     """The first layer's weights, one image per hidden unit (the templates it learned).
 
-    Takes a model (its first 2-D weight, shape (units, features) as ``nn.Linear``
-    stores it) or a weight array of that shape. Each unit's row is reshaped to
+    Takes a model (its first 2-D weight, shape (features, units) as ``nn.Linear``
+    stores it) or a weight array of shape (units, features). Each unit's weights are
+    reshaped to
     ``image_shape`` (e.g. (8, 8) for the digits, (32, 32, 3) for CIFAR-10) and
     scaled to its own min..max. At most ``max_units`` units are drawn.
     """
     W = np.asarray(_first_weight(model_or_weights), dtype=np.float64)
+    if not isinstance(model_or_weights, np.ndarray):
+        W = W.T  # a model's Linear weight is (features, units): one unit per column
     shape = tuple(int(s) for s in image_shape)
     if W.ndim != 2 or W.shape[1] != int(np.prod(shape)):
         raise ValueError(f"weights of shape {W.shape} cannot be drawn as {shape} images: "

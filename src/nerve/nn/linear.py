@@ -21,10 +21,11 @@ def check_features(owner: str, **sizes: Any) -> None:
 
 
 class Linear(Module):
-    """y = x Wᵀ + b, for x of shape (N, in_features) and y of shape (N, out_features).
+    """y = x W + b, for x of shape (N, in_features) and y of shape (N, out_features).
 
-    W has shape (out_features, in_features), b shape (out_features,).
-    Backward: dx = G W, dW = Gᵀ x, db = Σₙ G — three matrix products in one fused op.
+    W has shape (in_features, out_features) — the lectures' X·W, column j holding
+    the weights of output unit j — and b shape (out_features,).
+    Backward: dx = G Wᵀ, dW = xᵀ G, db = Σₙ G — three matrix products in one fused op.
 
     >>> layer = Linear(3, 4)
     >>> layer.num_parameters()      # 3·4 weights + 4 biases
@@ -41,7 +42,7 @@ class Linear(Module):
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init = init
-        shape = (self.out_features, self.in_features)
+        shape = (self.in_features, self.out_features)
         self.weight = Parameter(initialize(init, shape, self.in_features, self.out_features, dt),
                                 dtype=dt)
         self.bias = Parameter(np.zeros(self.out_features), dtype=dt) if bias else None

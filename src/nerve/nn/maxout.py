@@ -33,10 +33,10 @@ class Maxout(Module):
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.pieces, self.init = int(pieces), init
-        rows = self.pieces * self.out_features
-        self.weight = Parameter(initialize(init, (rows, self.in_features), self.in_features,
+        cols = self.pieces * self.out_features
+        self.weight = Parameter(initialize(init, (self.in_features, cols), self.in_features,
                                            self.out_features, dt), dtype=dt)
-        self.bias = Parameter(np.zeros(rows), dtype=dt)
+        self.bias = Parameter(np.zeros(cols), dtype=dt)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 2 or x.shape[1] != self.in_features:

@@ -45,23 +45,23 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """Y = X @ Wᵀ + b for X (N, in), W (out, in), b (out,);
-    dX = G @ W, dW = Gᵀ @ X, db = Σₙ G (three matrix products, one fused node)."""
+    """Y = X @ W + b for X (N, in), W (in, out), b (out,) — the lectures' X·W;
+    dX = G @ Wᵀ, dW = Xᵀ @ G, db = Σₙ G (three matrix products, one fused node)."""
 
     def forward(self, x, w, b=None):
-        if x.ndim != 2 or x.shape[1] != w.shape[1]:
+        if x.ndim != 2 or x.shape[1] != w.shape[0]:
             raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
-                             f"{w.shape}; expected (N, {w.shape[1]})")
+                             f"{w.shape}; expected (N, {w.shape[0]})")
         self.x, self.w = x, w
-        y = x @ w.T
+        y = x @ w
         if b is not None:
             y += b
         return y
 
     def backward(self, g):
         x, w = self.x, self.w
-        gx = g @ w if self.parents[0].requires_grad else None
-        gw = g.T @ x
+        gx = g @ w.T if self.parents[0].requires_grad else None
+        gw = x.T @ g
         if len(self.parents) == 3:
             return gx, gw, g.sum(axis=0)
         return gx, gw

@@ -139,7 +139,8 @@ def build_mlp(in_features: int, hidden: list[int], out_features: int,
 def fold_standardization(model: Any, mean: np.ndarray, std: np.ndarray) -> None:
     """Fold ``x_std = (x - mean) / std`` into the model's first Linear layer, in place.
 
-    With y = W x_std + b = (W / std) x + (b - W (mean / std)), the layer takes raw
+    With y = x_std W + b = x (W / std) + (b − (mean / std) W), dividing row i of W
+    (input feature i) by std_i, the layer takes raw
     inputs afterwards and the saved model needs no separate preprocessing file.
     """
     first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
@@ -150,10 +151,10 @@ def fold_standardization(model: Any, mean: np.ndarray, std: np.ndarray) -> None:
     shift = np.asarray(mean, dtype=np.float64).reshape(-1) * scale
     dtype = first.weight.data.dtype
     if first.bias is not None:
-        first.bias.data[...] = (first.bias.data.astype(np.float64) - W @ shift).astype(dtype)
+        first.bias.data[...] = (first.bias.data.astype(np.float64) - shift @ W).astype(dtype)
     elif np.any(shift != 0):
         raise ValueError("cannot fold a non-zero mean into a Linear layer without a bias")
-    first.weight.data[...] = (W * scale).astype(dtype)
+    first.weight.data[...] = (W * scale[:, None]).astype(dtype)
 
 
 def _weights(model: Any) -> list[Any]:
