@@ -46,8 +46,8 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     they are (PyTorch would turn them all into nan).
     """
     owner = "clip_grad_norm_"
-    max_norm = check_number(owner, "max_norm", max_norm)
-    norm_type = check_number(owner, "norm_type", norm_type, 0.0, math.inf)
+    max_norm = check_number(owner, "max_norm", max_norm, allow_inf=True)
+    norm_type = check_number(owner, "norm_type", norm_type, 0.0, math.inf, allow_inf=True)
     if norm_type == 0.0:
         raise ValueError(f"{owner}: norm_type must be > 0 (or inf), got 0")
     grads = _grads(params, owner)

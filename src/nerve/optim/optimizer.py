@@ -31,11 +31,13 @@ _EXTRA_GROUP_KEYS = ("initial_lr",)
 # Checks shared by the update functions and the classes
 # ----------------------------------------------------------------------------
 def check_number(owner: str, name: str, value: Any, low: float = 0.0,
-                 high: float = math.inf, high_open: bool = False) -> float:
+                 high: float = math.inf, high_open: bool = False,
+                 allow_inf: bool = False) -> float:
     """Return ``value`` as a Python float, raising if it is not in ``[low, high]``.
 
-    ``high_open=True`` makes the interval ``[low, high)``. The message names the
-    owner, the argument, the value and the valid range.
+    ``high_open=True`` makes the interval ``[low, high)``. Infinity is refused
+    unless ``allow_inf`` (a learning rate of inf is never meant). The message names
+    the owner, the argument, the value and the valid range.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.ndarray)):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
@@ -52,6 +54,8 @@ def check_number(owner: str, name: str, value: Any, low: float = 0.0,
         raise ValueError(
             f"{owner}: {name} must be in [{low:g}, {high:g}{closing}, got {value!r}"
         )
+    if math.isinf(value) and not allow_inf:
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}")
     return value
 
 
