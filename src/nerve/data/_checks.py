@@ -18,12 +18,12 @@ def check_int(name: str, value: object, minimum: int = 1) -> int:
 
 
 def check_float(name: str, value: object, minimum: float = 0.0) -> float:
-    """Return ``value`` as a float, or raise if it is not a real number >= ``minimum``."""
+    """Return ``value`` as a float, or raise if it is not a finite real number >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number >= {minimum}, got {value!r}")
     value = float(value)
-    if not value >= minimum:  # also rejects NaN
-        raise ValueError(f"{name} must be a real number >= {minimum}, got {value}")
+    if not minimum <= value < float("inf"):  # also rejects NaN and inf
+        raise ValueError(f"{name} must be a finite real number >= {minimum}, got {value}")
     return value
 
 
