@@ -109,6 +109,11 @@ def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray |
     if len(X) == 0:
         raise ValueError(f"X must have shape (N, ...) with N >= 1, got shape {X.shape}")
     dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.dtype(np.float32)
+    finite = np.isfinite(X)
+    if not finite.all():  # one NaN would silently turn its whole feature into NaN
+        row = int(np.argwhere(~finite)[0][0])
+        raise ValueError(f"X contains NaN or inf (first in row {row}); remove or impute "
+                         "missing values before standardizing")
     if (mean is None) != (std is None):
         raise ValueError("pass both mean and std (from an earlier standardize call) or neither")
     if mean is None:
