@@ -21,10 +21,13 @@ from .tensor import Tensor, as_array
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(where: str, reduction: str) -> str:
+def _check_reduction(where: str, reduction: str, x: Tensor | None = None) -> str:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{where}: reduction must be one of {', '.join(_REDUCTIONS)}, "
                          f"got {reduction!r}")
+    if reduction == "mean" and x is not None and x.size == 0:
+        raise ValueError(f"{where}: the mean over an empty input (shape {x.shape}) is "
+                         "undefined; pass at least one element")
     return reduction
 
 
@@ -64,6 +67,8 @@ def _check_scores(where: str, scores: Tensor) -> None:
         raise ValueError(f"{where}: expected scores of shape (N, C), got shape {scores.shape}")
     if scores.shape[1] < 1:
         raise ValueError(f"{where}: scores need at least one class, got shape {scores.shape}")
+    if scores.shape[0] < 1:
+        raise ValueError(f"{where}: scores need at least one example, got shape {scores.shape}")
 
 
 def _as_target(where: str, target: Any, like: Tensor, unit: bool = False) -> np.ndarray:
@@ -116,7 +121,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     """
     x = _as_input("binary_cross_entropy_with_logits", logits)
     t = _as_target("binary_cross_entropy_with_logits", target, x, unit=True)
-    red = _check_reduction("binary_cross_entropy_with_logits", reduction)
+    red = _check_reduction("binary_cross_entropy_with_logits", reduction, x)
     return L.BCEWithLogits.apply(x, target=t, reduction=red)
 
 
@@ -131,7 +136,7 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Te
                          f"(apply a sigmoid first), got values in [{p.data.min():g}, "
                          f"{p.data.max():g}]")
     t = _as_target("binary_cross_entropy", target, p, unit=True)
-    red = _check_reduction("binary_cross_entropy", reduction)
+    red = _check_reduction("binary_cross_entropy", reduction, p)
     return L.BCE.apply(p, target=t, reduction=red)
 
 
@@ -143,7 +148,7 @@ def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     tensor that requires grad gets its gradient −2(ŷ − y)/n too.
     """
     p = _as_input("mse", pred)
-    red = _check_reduction("mse", reduction)
+    red = _check_reduction("mse", reduction, p)
     column = p.ndim == 2 and p.shape[1] == 1
     if isinstance(target, Tensor) and target.requires_grad:   # differentiable target
         t = target.reshape(p.shape) if column and target.shape == (p.shape[0],) else target
