@@ -28,6 +28,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     x = np.asarray(x)
     if x.dtype.kind != "f":
         raise TypeError(f"numerical_gradient needs a float array, got dtype {x.dtype}")
+    if not (isinstance(h, (int, float)) and 0 < h < float("inf")):
+        raise ValueError(f"numerical_gradient: the step h must be a positive number, got {h!r}")
     grad = np.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
@@ -53,6 +55,8 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
     as they are. Returns True, or raises :class:`GradcheckError` naming the worst
     element, its index and both values.
     """
+    if not (isinstance(eps, (int, float)) and 0 < eps < float("inf")):
+        raise ValueError(f"gradcheck: the step eps must be a positive number, got {eps!r}")
     args, checked = [], []
     for i, x in enumerate(inputs):
         if isinstance(x, (Tensor, np.ndarray, float, list)) and \
