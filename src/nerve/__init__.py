@@ -8,7 +8,7 @@ array([3., 5., 7.], dtype=float32)
 """
 from __future__ import annotations
 
-from . import data, features, losses, nn, ops, optim, perceptron, regularizers  # noqa: F401
+from . import data, features, linear, losses, nn, ops, optim, perceptron, regularizers  # noqa: F401
 from .compile import CompiledStep, compile
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .functional import (
@@ -16,6 +16,7 @@ from .functional import (
     maximum, mean, min, minimum, ones, randn, relu, reshape, sigmoid, softmax, sqrt, stack,
     step, sum, tanh, transpose, where, zeros,
 )
+from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import draw_graph
 from .io import load, load_state, save, save_state
