@@ -477,7 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("name", choices=tuple(DEMOS), metavar="NAME",
                    help=f"one of {', '.join(DEMOS)}")
     d.add_argument("--out", help="folder for the demo's figures")
-    d.add_argument("--data-root", help="dataset folder, for the demos that need one (cifar10)")
+    d.add_argument("--data-root", "--root", dest="data_root",
+                   help="dataset folder, for the demos that need one (cifar10)")
     d.set_defaults(func=_cmd_demo)
 
     sub.add_parser("bench", help="speed benchmark against PyTorch and NumPy (see nerve bench "
