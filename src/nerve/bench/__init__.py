@@ -9,11 +9,12 @@ on config D, digits time-to-97 % and a 10,000-op autodiff chain. Comparators tha
 are not installed are left out; nerve columns whose API is missing say why.
 
 >>> from nerve.bench import run
->>> results = run(["--configs", "C", "--sections", "training", "--skip", "torch,jax"])  # doctest: +SKIP
+>>> results = run(["--configs", "C", "--sections", "training"])  # doctest: +SKIP
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 
@@ -91,8 +92,8 @@ class _ThreadLimit:
         if self.n is None:
             return
         if "torch" not in self.skip:
-            try:
-                import torch  # noqa: F401  (loaded now so that its pool is limited too)
+            try:  # load torch now so that its thread pool is limited too
+                importlib.import_module("torch")
             except ImportError:
                 pass
         try:

@@ -11,7 +11,7 @@ from nerve.bench.configs import Workload
 
 
 class Unavailable(Exception):
-    """A column cannot be measured here (package missing, API not there yet); the message says why."""
+    """A column cannot be measured here (package missing, API not there yet); says why."""
 
 
 def optional_import(module: str, why: str = "") -> ModuleType:

@@ -22,7 +22,7 @@ from nerve.random import get_rng
 
 
 def he_init(sizes: tuple[int, ...], dtype=np.float32, seed: int = 0) -> list[list[np.ndarray]]:
-    """He-initialised ``[W, b]`` pairs: ``W ~ N(0, 2 / fan_in)`` of shape (fan_in, fan_out), b = 0."""
+    """He-initialised ``[W, b]`` pairs: ``W ~ N(0, 2 / fan_in)``, shape (fan_in, fan_out); b = 0."""
     rng = get_rng(seed)
     params = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):

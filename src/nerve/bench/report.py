@@ -222,6 +222,10 @@ def _latency_lines(latency: dict) -> list[str]:
 def to_markdown(results: dict) -> str:
     """The whole report as Markdown."""
     lines = [f"# nerve benchmark ({results['mode']})", ""] + _machine_lines(results["machine"])
+    threads = results.get("settings", {}).get("threads")
+    if threads:
+        lines.append(f"- Threads limited to {threads} for every BLAS and for torch "
+                     "(not for JAX: XLA's CPU pool cannot be resized at run time)")
     warning = busy_warning(results["machine"])
     if warning:
         lines += ["", warning]
