@@ -113,3 +113,37 @@ def test_load_state_dict_after_compile_is_seen_by_the_step():
     with nv.no_grad():
         expected = nn.CrossEntropyLoss()(twin(nv.tensor(xb)), yb).item()
     assert step(xb, yb) == expected
+
+
+def test_fit_compile_gives_bitwise_the_same_history_and_weights():
+    X, y = nv.data.spiral(n_per_class=40, seed=3)
+    runs = []
+    for compiled in (False, True):
+        model = make(nn.Tanh, sizes=(2, 16, 3))
+        opt = optim.SGD(model.parameters(), lr=0.3, momentum=0.9)
+        h = nv.fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer=opt, epochs=5,
+                   batch_size=32, seed=11, progress=False, compile=compiled,
+                   validation_data=(X[:20], y[:20]))
+        runs.append((h.history, [p.data.copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_non_finite_loss_leaves_weights_untouched():
+    model = make(nn.ReLU)
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    before = [p.data.copy() for p in model.parameters()]
+    x = np.full((4, 6), np.inf, dtype=np.float32)
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(step(x, np.zeros(4, dtype=int)))
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_fit_compile_rejects_what_it_cannot_capture():
+    model = make(nn.ReLU)
+    X, y = np.zeros((8, 6), np.float32), np.zeros(8, dtype=int)
+    with pytest.raises(ValueError, match="regularizer"):
+        nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=1,
+               batch_size=4, progress=False, compile=True, regularizer=lambda: 0)

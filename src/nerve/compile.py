@@ -346,7 +346,11 @@ class CompiledStep:
         return plan, loss, scores
 
     def __call__(self, x, y) -> float:
-        """Run forward, backward and the optimizer's update on one batch; return the loss."""
+        """Run forward, backward and the optimizer's update on one batch; return the loss.
+
+        A loss that is NaN or infinite is returned without a backward pass or an
+        update, so a diverging run never writes NaN into the weights.
+        """
         if type(x) is not np.ndarray or x.dtype != self.dtype:
             x = as_array(x, self.dtype)
         labels = y.data if isinstance(y, Tensor) else y
@@ -373,10 +377,12 @@ class CompiledStep:
             entry = self._plans[n] = self._build(n)
         plan, loss_kernel, self.scores = entry
         plan.run(x, plan.forward)
-        loss = loss_kernel.loss_and_grad(labels)
+        loss = float(loss_kernel.loss_and_grad(labels))
+        if loss - loss != 0.0:  # NaN or inf: leave the weights as they are
+            return loss
         plan.run(x, plan.backward)
         flat.step()
-        return float(loss)
+        return loss
 
 
 def compile(model, loss, optimizer) -> CompiledStep:  # noqa: A001 - the API's name
