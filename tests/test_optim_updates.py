@@ -155,3 +155,14 @@ def test_parameters_without_grad_are_skipped():
     opt.step()
     np.testing.assert_array_equal(b.data, W0)
     assert 1 not in opt.state or not opt.state[1]
+
+
+def test_sgd_update_in_slices_is_bitwise_the_plain_update():
+    from nerve.optim.sgd import CHUNK, sgd_update
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(3 * CHUNK + 17).astype(np.float32)
+    g = rng.standard_normal(w.shape).astype(np.float32)
+    expected, state = w.copy(), {}
+    expected -= 0.1 * g
+    sgd_update(w, g, state, lr=0.1)
+    np.testing.assert_array_equal(w, expected)

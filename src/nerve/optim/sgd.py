@@ -47,7 +47,26 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
             else:
                 buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
-    param -= lr * grad
+    subtract_scaled(param, lr, grad)
+
+
+#: Above this many elements the update runs in slices of this size.
+CHUNK = 1 << 16
+
+
+def subtract_scaled(param: np.ndarray, lr: float, step: np.ndarray) -> None:
+    """``param -= lr * step`` in place, without a temporary as large as ``param``.
+
+    A big layer's update would otherwise allocate one more array of its size at
+    the peak of training memory; slicing gives the same numbers, bitwise, since
+    every element is computed alone.
+    """
+    if param.size <= CHUNK or not (param.flags.c_contiguous and step.flags.c_contiguous):
+        param -= lr * step
+        return
+    p, s = param.reshape(-1), step.reshape(-1)
+    for start in range(0, p.size, CHUNK):
+        p[start:start + CHUNK] -= lr * s[start:start + CHUNK]
 
 
 class SGD(Optimizer):
