@@ -16,7 +16,10 @@ from ..autograd import Function
 
 def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        return np.asarray(per_item.mean(dtype=per_item.dtype))
+        # ndarray.mean's own arithmetic (sum, then divide by the count as an intp and
+        # cast back), without its Python-level wrapper.
+        total = np.add.reduce(per_item, axis=None)
+        return np.asarray(per_item.dtype.type(total / np.intp(per_item.size)))
     if reduction == "sum":
         return np.asarray(per_item.sum(dtype=per_item.dtype))
     return per_item
@@ -43,7 +46,7 @@ class CrossEntropy(Function):
         self.labels, self.reduction = labels, reduction
 
     def forward(self, scores):
-        rows = np.arange(scores.shape[0])
+        self.rows = rows = np.arange(scores.shape[0])
         shifted = scores - scores.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
@@ -55,7 +58,7 @@ class CrossEntropy(Function):
     def backward(self, g):
         n = self.probs.shape[0]
         grad = self.probs.copy()  # a copy: backward may run twice with retain_graph
-        grad[np.arange(n), self.labels] -= 1
+        grad[self.rows, self.labels] -= 1
         grad *= _upstream(g, self.reduction, n, 1)
         return (grad,)
 
