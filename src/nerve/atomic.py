@@ -19,6 +19,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     ...     np.savez(tmp, w=w)
     """
     target = os.fspath(path)
+    if os.path.isdir(target):
+        raise ValueError(f"cannot save to {target!r}: it is a folder; give a file name "
+                         "inside it (e.g. model.npz)")
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
