@@ -46,6 +46,8 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     of 3073-byte records or a label is outside 0..9.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a CIFAR-10 binary batch file")
     data = path.read_bytes()
     if len(data) == 0 or len(data) % RECORD != 0:
         raise ValueError(

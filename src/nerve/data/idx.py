@@ -37,6 +37,8 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     A damaged or truncated gzip stream raises ValueError naming the file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a data file")
     data = path.read_bytes()
     if data[:2] != _GZIP_MAGIC:
         return data
