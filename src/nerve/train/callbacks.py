@@ -186,6 +186,9 @@ class ModelCheckpoint(Callback):
         super().__init__()
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"ModelCheckpoint: path must be a file path, got {path!r}")
+        if os.path.isdir(path):
+            raise ValueError(f"ModelCheckpoint: {os.fspath(path)!r} is a folder; give a file "
+                             "name inside it, e.g. 'ckpt-{epoch:03d}.npz'")
         folder = os.path.dirname(os.path.abspath(os.fspath(path)))
         if not os.path.isdir(folder):
             raise FileNotFoundError(f"ModelCheckpoint: folder {folder!r} does not exist")
