@@ -21,16 +21,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 
 import nerve as nv
-from nerve import nn, optim
+from nerve import optim
 
 SETUP = textwrap.dedent("""
     import json, numpy as np, nerve as nv
-    from nerve import nn, optim
+    from nerve import optim
 
     def problem():
         X, y = nv.data.spiral(n_per_class=200, classes=3, seed=0)

@@ -276,7 +276,8 @@ def test_fused_losses_match_their_formula(name, data):
     elif name == "bce_with_logits":
         fn = lambda s: losses.binary_cross_entropy_with_logits(s, target)  # noqa: E731
         ref = lambda s: np.mean(  # noqa: E731
-            -target * np.log(1 / (1 + np.exp(-s))) - (1 - target) * np.log(1 - 1 / (1 + np.exp(-s))))
+            -target * np.log(1 / (1 + np.exp(-s)))
+            - (1 - target) * np.log(1 - 1 / (1 + np.exp(-s))))
     elif name == "bce":
         fn = lambda p: losses.binary_cross_entropy(p, target)  # noqa: E731
         ref = lambda p: np.mean(-target * np.log(p) - (1 - target) * np.log(1 - p))  # noqa: E731
