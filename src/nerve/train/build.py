@@ -157,31 +157,13 @@ def fold_standardization(model: Any, mean: np.ndarray, std: np.ndarray) -> None:
     first.weight.data[...] = (W * scale[:, None]).astype(dtype)
 
 
-def _weights(model: Any) -> list[Any]:
-    """The weight matrices (parameters with 2+ axes): biases and BatchNorm scales are
-    not regularized, as in the lectures."""
-    return [p for p in model.parameters() if p.data.ndim >= 2]
-
-
 def l2_penalty(model: Any, strength: float) -> Callable[[], Tensor]:
-    """A function returning ``strength · Σ W²`` over the model's weight matrices."""
-    weights = _weights(model)
-
-    def penalty() -> Tensor:
-        total = (weights[0] * weights[0]).sum()
-        for w in weights[1:]:
-            total = total + (w * w).sum()
-        return total * strength
-    return penalty
+    """A function returning ``strength · Σ W²`` over the model's weights (not biases)."""
+    from ..regularizers import l2
+    return lambda: l2(model) * strength
 
 
 def l1_penalty(model: Any, strength: float) -> Callable[[], Tensor]:
-    """A function returning ``strength · Σ |W|`` over the model's weight matrices."""
-    weights = _weights(model)
-
-    def penalty() -> Tensor:
-        total = weights[0].abs().sum()
-        for w in weights[1:]:
-            total = total + w.abs().sum()
-        return total * strength
-    return penalty
+    """A function returning ``strength · Σ |W|`` over the model's weights (not biases)."""
+    from ..regularizers import l1
+    return lambda: l1(model) * strength
