@@ -30,3 +30,21 @@ from .tensor import (
 )
 
 __version__ = "0.1.0"
+
+__all__ = [
+    # subpackages and modules
+    "data", "features", "linear", "losses", "nn", "ops", "optim", "perceptron", "regularizers",
+    # tensors and autodiff
+    "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
+    "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype",
+    "abs", "clip", "concatenate", "elu", "exp", "leaky_relu", "log", "log_softmax", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "ones", "randn", "relu", "reshape", "sigmoid",
+    "softmax", "sqrt", "stack", "step", "sum", "tanh", "transpose", "where", "zeros",
+    "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
+    "manual_seed", "get_rng",
+    # training, files, speed, export
+    "fit", "evaluate", "predict", "History", "Callback", "LambdaCallback", "EarlyStopping",
+    "ModelCheckpoint", "TrainingDivergedError",
+    "save", "load", "save_state", "load_state",
+    "compile", "CompiledStep", "export_onnx",
+]

@@ -5,11 +5,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
-from .tensor import Tensor, as_array
+from .tensor import Tensor
 
 
 def _t(x) -> Tensor:
@@ -182,4 +181,4 @@ def _default():
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in
-           ("annotations", "Sequence", "np", "A", "E", "L", "S", "Tensor", "as_array")]
+           ("annotations", "Sequence", "np", "E", "L", "S", "Tensor")]
