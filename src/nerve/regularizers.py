@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .tensor import Tensor, get_default_dtype
+from .registry import lookup
 
 
 def _params(params: Any, weights_only: bool, where: str) -> list[Tensor]:
@@ -88,7 +89,4 @@ REGULARIZERS: dict[str, Callable[..., Tensor]] = {
 
 def get_regularizer(name: str) -> Callable[..., Tensor]:
     """The penalty function called ``name``; unknown names raise listing the valid ones."""
-    if name not in REGULARIZERS:
-        raise ValueError(f"unknown regularizer {name!r}; expected one of "
-                         f"{', '.join(REGULARIZERS)}")
-    return REGULARIZERS[name]
+    return lookup(REGULARIZERS, name, "regularizer")

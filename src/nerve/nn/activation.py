@@ -15,6 +15,7 @@ from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 from . import derivatives as D
 from .container import Identity
 from .module import Module, Parameter
+from ..registry import lookup, normalize_name
 
 
 def _check_alpha(owner: str, alpha: Any) -> float:
@@ -183,9 +184,5 @@ def get_activation(name: str, **kwargs: Any) -> Module:
     Names are case-insensitive and ``-`` works as ``_``; unknown names raise
     ValueError listing the valid ones.
     """
-    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
-    key = {"leakyrelu": "leaky_relu"}.get(key, key)
-    if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of "
-                         f"{', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[key](**kwargs)
+    key = {"leakyrelu": "leaky_relu"}.get(normalize_name(name), name)
+    return lookup(ACTIVATIONS, key, "activation")(**kwargs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from ..registry import lookup
 
 
 def _arr(x) -> np.ndarray:
@@ -131,6 +132,4 @@ DERIVATIVES: dict[str, Callable] = {
 
 def get_derivative(name: str) -> Callable:
     """The derivative function for an activation name; unknown names list the valid ones."""
-    if name not in DERIVATIVES:
-        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(DERIVATIVES)}")
-    return DERIVATIVES[name]
+    return lookup(DERIVATIVES, name, "activation")

@@ -9,6 +9,7 @@ from typing import Any
 from .. import losses as F
 from ..tensor import Tensor
 from .module import Module
+from ..registry import lookup
 
 
 class _Loss(Module):
@@ -87,7 +88,4 @@ def get_loss(name: str, **kwargs: Any) -> _Loss:
     Names are case-insensitive and ``-`` works as ``_``; unknown names raise
     ValueError listing the valid ones.
     """
-    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
-    return LOSSES[key](**kwargs)
+    return lookup(LOSSES, name, "loss")(**kwargs)

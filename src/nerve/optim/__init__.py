@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ..registry import lookup, normalize_name
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clip import clip_grad_norm_, clip_grad_value_
@@ -52,11 +53,8 @@ def get_optimizer(name: str, params: ParamsT, **kwargs: Any) -> Optimizer:
 
     >>> opt = get_optimizer("momentum", model.parameters(), lr=0.05)  # doctest: +SKIP
     """
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer name must be a string, got {type(name).__name__}")
-    key = name.strip().lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    factory = lookup(OPTIMIZERS, name, "optimizer")
+    key = normalize_name(name)
     if key in ("sgd", "momentum", "nesterov") and "lr" not in kwargs:
         raise TypeError(f"optimizer {key!r} needs a learning rate: pass lr=...")
-    return OPTIMIZERS[key](params, **kwargs)
+    return factory(params, **kwargs)
