@@ -197,3 +197,28 @@ def test_runs_without_torch_jax_or_sklearn(monkeypatch, capsys):
     assert "not installed" in results["latency"]["batch 1"]["torch"]["unavailable"]
     assert results["latency"]["batch 1"]["numpy"]["seconds"] > 0
     assert "| C |" in capsys.readouterr().out
+
+
+def test_interleave_rotates_order_and_respects_the_budget():
+    import time
+
+    from nerve.bench.common import interleave
+
+    calls = []
+
+    def make(name, sleep=0.0):
+        def fn():
+            calls.append(name)
+            time.sleep(sleep)
+        return fn
+
+    def boom():
+        raise RuntimeError("broken column")
+
+    times, errors = interleave({"a": make("a"), "b": make("b"), "slow": make("slow", 0.02),
+                                "bad": boom}, repeats=4, budget_s=0.01)
+    assert len(times["a"]) == 4 and len(times["b"]) == 4
+    assert len(times["slow"]) == 1  # over budget after its first sample
+    assert times["bad"] == [] and errors["bad"] == "RuntimeError: broken column"
+    # round 1 runs a, b, slow; round 2 starts one later, at b, and skips slow and bad
+    assert calls[:5] == ["a", "b", "slow", "b", "a"]

@@ -21,11 +21,13 @@ import time
 from nerve.bench.configs import CONFIGS, parse_configs
 
 SECTIONS = ("training", "latency", "memory", "digits", "chain")
-MODES = {  # quick fits in about two minutes on 2 cores; full takes several
-    "quick": {"divide": 8, "repeats": 3, "latency_s": 0.02, "digits_seeds": (0, 1, 2),
-              "memory_steps": 3, "chain_repeats": 3},
-    "full": {"divide": 1, "repeats": 5, "latency_s": 0.1, "digits_seeds": (0, 1, 2, 3, 4),
-             "memory_steps": 5, "chain_repeats": 5},
+# quick fits in about two minutes on 2 cores; full takes several. budget_s caps the timed
+# seconds one column may spend on one config (a slow column then gets fewer repeats).
+MODES = {
+    "quick": {"divide": 8, "repeats": 3, "budget_s": 4.0, "latency_s": 0.02,
+              "digits_seeds": (0, 1, 2), "memory_steps": 3, "chain_repeats": 3},
+    "full": {"divide": 1, "repeats": 5, "budget_s": 20.0, "latency_s": 0.1,
+             "digits_seeds": (0, 1, 2, 3, 4), "memory_steps": 5, "chain_repeats": 5},
 }
 
 __all__ = ["run", "main", "CONFIGS"]
@@ -153,7 +155,8 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
             threads.apply()
             samples = args.samples or max(cfg.batch, cfg.samples // settings["divide"])
             results["training"][cfg.name] = harness.measure_config(
-                cfg, samples, settings["repeats"], columns, args.seed, log)
+                cfg, samples, settings["repeats"], columns, args.seed, log,
+                budget_s=settings["budget_s"])
     threads.apply()
     if "latency" in args.section_list:
         log("inference latency")

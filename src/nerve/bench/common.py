@@ -60,31 +60,38 @@ def interleave(
     fns: dict[str, Callable[[], object]],
     repeats: int,
     number: dict[str, int] | None = None,
+    budget_s: float | None = None,
 ) -> tuple[dict[str, list[float]], dict[str, str]]:
     """Time each function ``repeats`` times, round-robin, rotating the order every round.
 
     ``number[k]`` calls of ``fns[k]`` make one timed sample (default 1); samples are seconds
-    per call. A function that raises is dropped from later rounds and its error returned.
+    per call. A function whose samples have used up ``budget_s`` seconds in all is not
+    timed again (it keeps at least one sample), so one slow column cannot stretch a run.
+    A function that raises is dropped from later rounds and its error returned.
     Returns ``(times, errors)``.
     """
     number = number or {}
     keys = list(fns)
     times: dict[str, list[float]] = {k: [] for k in keys}
+    spent = dict.fromkeys(keys, 0.0)
     errors: dict[str, str] = {}
     for r in range(repeats):
         gc.collect()
         shift = r % len(keys) if keys else 0
         for key in keys[shift:] + keys[:shift]:
-            if key in errors:
+            if key in errors or (budget_s is not None and spent[key] >= budget_s):
                 continue
             fn, n = fns[key], number.get(key, 1)
             try:
                 t0 = time.perf_counter()
                 for _ in range(n):
                     fn()
-                times[key].append((time.perf_counter() - t0) / n)
+                dt = time.perf_counter() - t0
             except Exception as exc:  # a broken implementation must not stop the others
                 errors[key] = describe_error(exc)
+                continue
+            spent[key] += dt
+            times[key].append(dt / n)
     return times, errors
 
 

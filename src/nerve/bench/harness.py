@@ -42,10 +42,12 @@ def measure_config(
     columns: list[Column],
     seed: int = 0,
     log: Callable[[str], None] = lambda s: None,
+    budget_s: float | None = None,
 ) -> dict:
     """Samples per second of each column on ``config``.
 
-    Every column is built and warmed up first, then timed ``repeats`` times round-robin.
+    Every column is built and warmed up first, then timed ``repeats`` times round-robin
+    (fewer for a column whose measurements have used up ``budget_s`` seconds).
     Returns ``{"label", "samples", "columns": {key: result}}`` where a result is
     ``{"samples_per_s": median, "best": max, "times_s": [...]}`` or ``{"unavailable": reason}``.
     """
@@ -63,7 +65,8 @@ def measure_config(
             results[col.key] = {"unavailable": f"failed: {describe_error(exc)}"}
     log(f"config {config.name} ({config.label}): {wl.samples} samples x {repeats} repeats, "
         f"columns {', '.join(trainers)}")
-    times, errors = interleave({k: t.run for k, t in trainers.items()}, repeats)
+    times, errors = interleave({k: t.run for k, t in trainers.items()}, repeats,
+                               budget_s=budget_s)
     for key in trainers:
         if key in errors:
             results[key] = {"unavailable": f"failed: {errors[key]}"}

@@ -230,11 +230,12 @@ def to_markdown(results: dict) -> str:
     if warning:
         lines += ["", warning]
     if results.get("training"):
-        lines += ["", "## Training throughput (samples/s, median of "
+        lines += ["", "## Training throughput (samples/s, median of up to "
                   f"{results['settings']['repeats']} interleaved repeats)", ""]
         lines += training_table(results["training"], results["columns"])
         lines += ["", "Ratios are throughput ratios (above 1× = the first is faster), taken "
-                  "within this run. n/a = not measurable here (below); — = not run."]
+                  "within this run. n/a = not measurable here (below); — = not run. A column "
+                  "that used up its time budget got fewer repeats (latest.json has them all)."]
         notes = _unavailable_notes(results)
         if notes:
             lines += ["", "Unavailable:"] + notes
