@@ -29,7 +29,7 @@ from nerve import optim
 
 SETUP = textwrap.dedent("""
     import json, numpy as np, nerve as nv
-    from nerve import optim
+    from nerve import nn, optim
 
     def problem():
         X, y = nv.data.spiral(n_per_class=200, classes=3, seed=0)
