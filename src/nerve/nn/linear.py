@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..ops.linalg import Linear as AffineOp
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 from .init import check_init, initialize
 from .module import Module, Parameter
@@ -48,6 +49,10 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(self.out_features), dtype=dt) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        data, w, b = x.data, self.weight, self.bias
+        if data.ndim == 2 and data.shape[1] == self.in_features and data.dtype == w.data.dtype:
+            # The checked common case goes straight to the fused op.
+            return AffineOp.apply(x, w) if b is None else AffineOp.apply(x, w, b)
         shape = x.shape
         if x.ndim not in (1, 2) or shape[-1] != self.in_features:
             raise ValueError(f"{self.short_name()}: expected input of shape "
