@@ -84,7 +84,7 @@ problem, network = namespace["problem"], namespace["network"]
 
 def _run_child_and_kill(folder) -> None:
     """Start training; SIGKILL it in the middle of its third epoch."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ)  # the same BLAS threading as this process: the same bits
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(folder)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:
