@@ -87,7 +87,7 @@ class Function:
             out = fn.forward(*[t.data for t in tensors])
         except ValueError as exc:
             shapes = " and ".join(str(t.data.shape) for t in tensors)
-            raise ValueError(f"{cls.__name__}: incompatible shapes {shapes}: {exc}") from None
+            raise ValueError(f"{cls.__name__} on input shapes {shapes}: {exc}") from None
         result = _Tensor.__new__(_Tensor)
         result.data = out
         result.grad = None

@@ -8,7 +8,7 @@ import numpy as np
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
-from .tensor import Tensor
+from .tensor import Tensor, check_axis
 
 
 def _t(x) -> Tensor:
@@ -147,14 +147,25 @@ def _many(tensors: Sequence) -> list[Tensor]:
     return [first._operand(t) if t is not first else t for t in ts]
 
 
+def _join_axis(axis, ts: list[Tensor], what: str, extra: int) -> int:
+    axis = check_axis(axis, what, allow_many=False)
+    ndim = ts[0].ndim + extra
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{what}: axis {axis} is out of range for tensors with "
+                         f"{ts[0].ndim} dimensions")
+    return axis % ndim
+
+
 def concatenate(tensors: Sequence, axis: int = 0):
     """Join tensors along an existing axis; each gets its slice of the gradient."""
-    return S.Concatenate.apply(*_many(tensors), axis=axis)
+    ts = _many(tensors)
+    return S.Concatenate.apply(*ts, axis=_join_axis(axis, ts, "concatenate", 0))
 
 
 def stack(tensors: Sequence, axis: int = 0):
     """Stack tensors along a new axis; each gets its index of the gradient."""
-    return S.Stack.apply(*_many(tensors), axis=axis)
+    ts = _many(tensors)
+    return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
 def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:

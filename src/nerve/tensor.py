@@ -95,6 +95,36 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
                     "e.g. a list of floats or a numeric NumPy array")
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_axis(axis, what: str, allow_many: bool = True):
+    """An axis argument must be an int (or None / a tuple of ints, for reductions)."""
+    if axis is None and allow_many:
+        return axis
+    if _is_int(axis):
+        return int(axis)
+    if allow_many and isinstance(axis, (tuple, list)) and all(_is_int(a) for a in axis):
+        return tuple(int(a) for a in axis)
+    kinds = "an int, a tuple of ints or None" if allow_many else "an int"
+    raise TypeError(f"{what}: axis must be {kinds}, got {axis!r}")
+
+
+def check_number(value, what: str) -> float:
+    """A scalar hyperparameter (alpha, ...) must be a real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+            or isinstance(value, np.complexfloating):
+        raise TypeError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+def _check_ints(values: tuple, what: str, name: str) -> tuple:
+    if not all(_is_int(v) for v in values):
+        raise TypeError(f"{what}: {name} must be ints, got {values!r}")
+    return tuple(int(v) for v in values)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -231,7 +261,11 @@ class Tensor:
                                    "or reduce it first (e.g. .sum())")
             g = np.ones(self.shape, dtype=self.dtype)
         else:
-            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"backward(grad): grad must be numeric (an array of shape "
+                                f"{self.shape}), got {type(grad).__name__} of dtype {g.dtype}")
+            g = np.array(g, dtype=self.dtype)
             if g.shape != self.shape:
                 raise ValueError(f"backward(grad): grad has shape {g.shape} but the tensor has "
                                  f"shape {self.shape}; they must match")
@@ -363,19 +397,19 @@ class Tensor:
     # -------------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
         """Σ over ``axis`` (all axes when None)."""
-        return R.Sum.apply(self, axis=axis, keepdims=keepdims)
+        return R.Sum.apply(self, axis=check_axis(axis, "sum"), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
         """Average over ``axis`` (all axes when None)."""
-        return R.Mean.apply(self, axis=axis, keepdims=keepdims)
+        return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=keepdims)
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
         """Largest entry over ``axis``; ties share the gradient evenly."""
-        return R.Max.apply(self, axis=axis, keepdims=keepdims)
+        return R.Max.apply(self, axis=check_axis(axis, "max"), keepdims=keepdims)
 
     def min(self, axis=None, keepdims: bool = False) -> "Tensor":
         """Smallest entry over ``axis``; ties share the gradient evenly."""
-        return R.Min.apply(self, axis=axis, keepdims=keepdims)
+        return R.Min.apply(self, axis=check_axis(axis, "min"), keepdims=keepdims)
 
     # ------------------------------------------------------------------- math
     def exp(self) -> "Tensor":
@@ -399,12 +433,12 @@ class Tensor:
     def reshape(self, *shape) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return S.Reshape.apply(self, shape=shape)
+        return S.Reshape.apply(self, shape=_check_ints(shape, "reshape", "the shape"))
 
     def transpose(self, *axes) -> "Tensor":
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return S.Transpose.apply(self, axes=axes or None)
+        return S.Transpose.apply(self, axes=_check_ints(axes, "transpose", "axes") or None)
 
     @property
     def T(self) -> "Tensor":
@@ -424,16 +458,16 @@ class Tensor:
         return A.Tanh.apply(self)
 
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
-        return A.LeakyReLU.apply(self, alpha=alpha)
+        return A.LeakyReLU.apply(self, alpha=check_number(alpha, "leaky_relu: alpha"))
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
-        return A.ELU.apply(self, alpha=alpha)
+        return A.ELU.apply(self, alpha=check_number(alpha, "elu: alpha"))
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        return A.Softmax.apply(self, axis=axis)
+        return A.Softmax.apply(self, axis=check_axis(axis, "softmax", allow_many=False))
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
-        return A.LogSoftmax.apply(self, axis=axis)
+        return A.LogSoftmax.apply(self, axis=check_axis(axis, "log_softmax", allow_many=False))
 
     def step(self) -> "Tensor":
         return A.Step.apply(self)

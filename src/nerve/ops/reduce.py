@@ -51,6 +51,9 @@ class Mean(Function):
         self.shape = x.shape
         self.axes = _normalize_axis(self.axis, x.ndim)
         self.n = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        if self.n == 0:
+            raise ValueError(f"the mean over an empty axis is undefined (tensor of shape "
+                             f"{x.shape}, axis {self.axis}); it has no elements to average")
         return np.mean(x, axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
 
     def backward(self, g):
