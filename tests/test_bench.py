@@ -125,8 +125,11 @@ def test_harness_runs_a_tiny_config_end_to_end(tmp_path, capsys):
     assert "| C | 2-16-16-3, 32 |" in md and "nerve/NumPy" in md
     cols = data["training"]["C"]["columns"]
     assert set(cols) == {"gemm", "numpy", "nerve", "nerve_fit", "captured"}
+    samples = data["training"]["C"]["samples"]
     for key in ("gemm", "numpy"):
         assert cols[key]["samples_per_s"] > 0 and len(cols[key]["times_s"]) == 2
+        best = max(samples / t for t in cols[key]["times_s"])  # the default statistic
+        assert cols[key]["samples_per_s"] == pytest.approx(best)
     for key in ("nerve", "nerve_fit", "captured"):  # measured, or says why not
         assert cols[key].get("samples_per_s", 0) > 0 or cols[key]["unavailable"]
     assert data["machine"]["cores"] >= 1 and data["machine"]["numpy"] == np.__version__

@@ -1,6 +1,6 @@
 """``nerve bench``: nerve's training speed against a hand-written NumPy MLP and other frameworks.
 
-Measures, in one run and interleaved (round-robin repeats, median reported), the
+Measures, in one run and interleaved (round-robin repeats, best or median reported), the
 training throughput of nerve's ordinary loop, ``nv.fit`` and the captured step
 (``nv.compile``, when it exists) against the GEMM floor, the hand-written NumPy
 reference, PyTorch eager, JAX (jit step and whole-pass ``lax.scan``) and
@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=None,
                    help="training samples per measurement, for every config "
                         "(default: the config's own, divided by 8 in --quick)")
+    p.add_argument("--stat", choices=("best", "median"), default="best",
+                   help="which of the repeats to report: the best (default; robust to other "
+                        "load on the machine, which only slows things down) or the median")
     p.add_argument("--threads", type=int, default=None,
                    help="limit BLAS (via threadpoolctl) and torch to this many threads")
     p.add_argument("--seed", type=int, default=0)
@@ -144,7 +147,8 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
     columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
     results: dict = {
         "mode": args.mode, "machine": {},
-        "settings": {"repeats": settings["repeats"], "seed": args.seed, "skip": args.skip_list,
+        "settings": {"repeats": settings["repeats"], "stat": args.stat, "seed": args.seed,
+                     "skip": args.skip_list,
                      "threads": args.threads, "configs": [c.name for c in args.config_list]},
         "columns": [(c.key, c.title) for c in columns],
     }
@@ -156,13 +160,13 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
             samples = args.samples or max(cfg.batch, cfg.samples // settings["divide"])
             results["training"][cfg.name] = harness.measure_config(
                 cfg, samples, settings["repeats"], columns, args.seed, log,
-                budget_s=settings["budget_s"])
+                budget_s=settings["budget_s"], stat=args.stat)
     threads.apply()
     if "latency" in args.section_list:
         log("inference latency")
         results["latency"] = latency.inference_latency(
             repeats=settings["repeats"], target_s=settings["latency_s"], skip=skip,
-            seed=args.seed)
+            seed=args.seed, stat=args.stat)
     if "memory" in args.section_list:
         log("peak memory (subprocesses)")
         results["memory"] = memory.peak_memory(settings["memory_steps"], skip=skip,
@@ -172,7 +176,8 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
         results["digits"] = digits.time_to_accuracy(settings["digits_seeds"], skip=skip)
     if "chain" in args.section_list:
         log("op chain")
-        results["op_chain"] = latency.op_chain(repeats=settings["chain_repeats"], skip=skip)
+        results["op_chain"] = latency.op_chain(repeats=settings["chain_repeats"], skip=skip,
+                                               stat=args.stat)
     results["machine"] = report.machine_info(skip, load)
     results["elapsed_s"] = time.perf_counter() - t_start
     text = report.to_markdown(results)

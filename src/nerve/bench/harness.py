@@ -1,4 +1,4 @@
-"""Training throughput: every column on every config, interleaved, median of repeats."""
+"""Training throughput: every column on every config, interleaved, best or median of repeats."""
 from __future__ import annotations
 
 import statistics
@@ -43,13 +43,15 @@ def measure_config(
     seed: int = 0,
     log: Callable[[str], None] = lambda s: None,
     budget_s: float | None = None,
+    stat: str = "best",
 ) -> dict:
     """Samples per second of each column on ``config``.
 
     Every column is built and warmed up first, then timed ``repeats`` times round-robin
     (fewer for a column whose measurements have used up ``budget_s`` seconds).
     Returns ``{"label", "samples", "columns": {key: result}}`` where a result is
-    ``{"samples_per_s": median, "best": max, "times_s": [...]}`` or ``{"unavailable": reason}``.
+    ``{"samples_per_s": best or median (``stat``), "best", "median", "times_s": [...]}`` or
+    ``{"unavailable": reason}``.
     """
     wl = workload(config, samples, seed)
     results: dict[str, dict] = {}
@@ -72,7 +74,8 @@ def measure_config(
             results[key] = {"unavailable": f"failed: {errors[key]}"}
             continue
         rates = [wl.samples / t for t in times[key]]
-        results[key] = {"samples_per_s": statistics.median(rates), "best": max(rates),
-                        "times_s": times[key]}
+        best, median = max(rates), statistics.median(rates)
+        results[key] = {"samples_per_s": best if stat == "best" else median, "best": best,
+                        "median": median, "times_s": times[key]}
     ordered = {c.key: results[c.key] for c in columns}
     return {"label": config.label, "samples": wl.samples, "columns": ordered}

@@ -174,7 +174,7 @@ def _machine_lines(m: dict) -> list[str]:
 
 
 def training_table(training: dict, columns: list[tuple[str, str]]) -> list[str]:
-    """Samples/s (median of repeats) per config and column, then the ratio table."""
+    """Samples/s (best or median of repeats) per config and column, then the ratio table."""
     titles = [t for _, t in columns]
     lines = ["| config | layers, batch | " + " | ".join(titles) + " |",
              "|---|---|" + "---:|" * len(titles)]
@@ -230,7 +230,7 @@ def to_markdown(results: dict) -> str:
     if warning:
         lines += ["", warning]
     if results.get("training"):
-        lines += ["", "## Training throughput (samples/s, median of up to "
+        lines += ["", f"## Training throughput (samples/s, {_stat(results)} of up to "
                   f"{results['settings']['repeats']} interleaved repeats)", ""]
         lines += training_table(results["training"], results["columns"])
         lines += ["", "Ratios are throughput ratios (above 1× = the first is faster), taken "
@@ -240,7 +240,7 @@ def to_markdown(results: dict) -> str:
         if notes:
             lines += ["", "Unavailable:"] + notes
     if results.get("latency"):
-        lines += ["", "## Inference latency (784-256-256-10, median per call)", ""]
+        lines += ["", f"## Inference latency (784-256-256-10, {_stat(results)} per call)", ""]
         lines += _latency_lines(results["latency"])
     if results.get("memory"):
         mem = results["memory"]
@@ -269,6 +269,10 @@ def to_markdown(results: dict) -> str:
     if extra:
         lines += ["", "Other unavailable measurements:"] + extra
     return "\n".join(lines) + "\n"
+
+
+def _stat(results: dict) -> str:
+    return results.get("settings", {}).get("stat", "best")
 
 
 def _other_unavailable(results: dict) -> list[str]:
