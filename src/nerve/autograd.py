@@ -84,7 +84,10 @@ class Function:
         """Run the op on tensors; record it in the graph if any input needs a gradient."""
         fn = cls(**options) if options else cls()
         try:
-            out = fn.forward(*[t.data for t in tensors])
+            if len(tensors) == 1:
+                out = fn.forward(tensors[0].data)
+            else:
+                out = fn.forward(*[t.data for t in tensors])
         except ValueError as exc:
             shapes = " and ".join(str(t.data.shape) for t in tensors)
             raise ValueError(f"{cls.__name__} on input shapes {shapes}: {exc}") from None
@@ -92,16 +95,17 @@ class Function:
         result.data = out
         result.grad = None
         result._retain = False
-        result._seq = next_seq()
         if _grad_enabled:
             for t in tensors:
                 if t.requires_grad:
                     fn.parents = tensors
                     result.requires_grad = True
                     result._ctx = fn
+                    result._seq = next_seq()  # only graph nodes are ordered by it
                     return result
         result.requires_grad = False
         result._ctx = None
+        result._seq = 0
         return result
 
 
@@ -137,13 +141,15 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     if root._ctx is None:  # backward on a leaf: its gradient is the upstream one
         _store_grad(root, grad, handed_out)
         return
+    pop, push, freed = heappop, heappush, _Freed  # locals: this loop runs once per node
     while heap:
-        node = heappop(heap)[1]
+        node = pop(heap)[1]
         g = grads.pop(id(node))
         ctx = node._ctx
         if node._retain:
             _store_grad(node, g, handed_out)
-        if type(ctx) is _Freed:
+        op = type(ctx)
+        if op is freed:
             raise RuntimeError(
                 f"backward through the graph a second time: the saved values of "
                 f"{ctx.op} were freed by the first backward(); call "
@@ -155,7 +161,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 continue
             if pg.shape != parent.data.shape:
                 raise RuntimeError(
-                    f"{type(ctx).__name__}.backward returned a gradient of shape {pg.shape} "
+                    f"{op.__name__}.backward returned a gradient of shape {pg.shape} "
                     f"for an input of shape {parent.data.shape}"
                 )
             if parent._ctx is None:  # a leaf: nothing flows further, store it now
@@ -165,11 +171,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             prev = grads.get(key)
             if prev is None:
                 grads[key] = pg
-                heappush(heap, (-parent._seq, parent))
+                push(heap, (-parent._seq, parent))
             else:
                 grads[key] = prev + pg  # out of place: pg may be shared with a sibling
         if not retain_graph:
-            node._ctx = _Freed(type(ctx).__name__, parents)
+            node._ctx = freed(op.__name__, parents)
 
 
 def _store_grad(node, g: np.ndarray, handed_out: set) -> None:
