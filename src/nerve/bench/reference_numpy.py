@@ -38,7 +38,9 @@ class NumpyMLP:
     ``sizes`` = (D, H1, ..., C). Weights ``W_i`` have shape (fan_in, fan_out).
     :meth:`train_step` writes every intermediate into arrays allocated once per batch
     size and folds ``-lr`` into the loss gradient, so the backward products come out
-    as ``-lr dW`` directly and the update is ``v = mu v + (-lr dW)``, ``W += v``.
+    as ``-lr dW`` directly and the update is ``v = mu v + (-lr dW)``, ``W += v``. The
+    parameters, velocities and gradients are views of three flat arrays, so that update
+    is three array operations in all, whatever the number of layers.
     """
 
     def __init__(
@@ -55,9 +57,26 @@ class NumpyMLP:
         self.dtype = np.dtype(dtype)
         self.lr = self.dtype.type(lr)
         self.momentum = self.dtype.type(momentum)
-        self.params = he_init(self.sizes, self.dtype.type, seed)
-        self.velocity = [[np.zeros_like(W), np.zeros_like(b)] for W, b in self.params]
+        init = he_init(self.sizes, self.dtype.type, seed)
+        shapes = [a.shape for pair in init for a in pair]
+        total = sum(int(np.prod(shape)) for shape in shapes)
+        self.flat = np.concatenate([a.reshape(-1) for pair in init for a in pair])
+        self.flat_velocity = np.zeros(total, self.dtype)
+        self.flat_grad = np.zeros(total, self.dtype)  # holds -lr * gradient after a step
+        self.params = self._views(self.flat, shapes)
+        self.velocity = self._views(self.flat_velocity, shapes)
+        self._grads = self._views(self.flat_grad, shapes)
         self._buf: dict | None = None  # arrays for the latest batch size only
+
+    @staticmethod
+    def _views(flat: np.ndarray, shapes: list[tuple[int, ...]]) -> list[list[np.ndarray]]:
+        """``[[W, b], ...]`` views of consecutive slices of ``flat``."""
+        views, start = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            views.append(flat[start:start + size].reshape(shape))
+            start += size
+        return [views[i:i + 2] for i in range(0, len(views), 2)]
 
     # ------------------------------------------------------------------ forward
     def forward(self, X: np.ndarray) -> np.ndarray:
@@ -73,21 +92,26 @@ class NumpyMLP:
         return H
 
     @staticmethod
-    def _softmax_ce(scores: np.ndarray, y: np.ndarray, rows: np.ndarray,
+    def _softmax_ce(scores: np.ndarray, y: np.ndarray, row_starts: np.ndarray,
                     scale: float = 1.0) -> tuple[float, np.ndarray]:
         """Fused softmax cross-entropy; overwrites ``scores`` with ``scale * dL/dscores``.
 
         ``L = mean_n(log sum_c exp(s_nc - m_n) - (s_{n,y_n} - m_n))``, ``m_n = max_c s_nc``;
-        ``dL/ds = (softmax(s) - onehot(y)) / N``.
+        ``dL/ds = (softmax(s) - onehot(y)) / N``. ``scores`` (N, C) must be C-contiguous;
+        ``row_starts`` = ``arange(N) * C``. (ufunc reductions are called directly: the
+        ``ndarray.max``/``sum`` methods add a Python-level wrapper per call.)
         """
-        scores -= scores.max(axis=1, keepdims=True)
-        correct = scores[rows, y]
+        n = scores.shape[0]
+        flat = scores.reshape(-1)
+        picks = row_starts + y  # flat index of each row's label
+        scores -= np.maximum.reduce(scores, axis=1, keepdims=True)
+        correct = np.add.reduce(flat[picks])
         np.exp(scores, out=scores)
-        sums = scores.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(sums[:, 0]) - correct))
+        sums = np.add.reduce(scores, axis=1, keepdims=True)
+        loss = (float(np.add.reduce(np.log(sums), axis=None)) - float(correct)) / n
         scores /= sums
-        scores[rows, y] -= 1
-        scores *= scores.dtype.type(scale / scores.shape[0])
+        flat[picks] -= 1
+        scores *= scores.dtype.type(scale / n)
         return loss, scores
 
     # ----------------------------------------------------------------- backward
@@ -97,7 +121,8 @@ class NumpyMLP:
         for W, b in self.params[:-1]:
             inputs.append(np.maximum(inputs[-1] @ W + b, 0))
         W, b = self.params[-1]
-        loss, dZ = self._softmax_ce(inputs[-1] @ W + b, y, np.arange(len(y)))
+        scores = inputs[-1] @ W + b
+        loss, dZ = self._softmax_ce(scores, y, np.arange(len(y)) * scores.shape[1])
         grads = [None] * len(self.params)
         for i in range(len(self.params) - 1, -1, -1):
             H = inputs[i]
@@ -110,12 +135,10 @@ class NumpyMLP:
         if self._buf is None or self._buf["n"] != n:
             dt, Ws = self.dtype, [W for W, _ in self.params]
             self._buf = {
-                "n": n, "rows": np.arange(n),
+                "n": n, "row_starts": np.arange(n) * Ws[-1].shape[1],
                 "out": [np.empty((n, W.shape[1]), dt) for W in Ws],  # Z_i, then H_i
                 "dx": [np.empty((n, W.shape[0]), dt) for W in Ws],  # dH_i (i > 0)
                 "mask": [np.empty((n, W.shape[0]), bool) for W in Ws],
-                "dW": [np.empty_like(W) for W in Ws],
-                "db": [np.empty(W.shape[1], dt) for W in Ws],
             }
         return self._buf
 
@@ -131,24 +154,23 @@ class NumpyMLP:
             if i < last:
                 np.maximum(Z, 0, out=Z)
             H = Z
-        loss, dZ = self._softmax_ce(out[last], y, buf["rows"], -float(self.lr))
-        mu = self.momentum
+        loss, dZ = self._softmax_ce(out[last], y, buf["row_starts"], -float(self.lr))
         for i in range(last, -1, -1):
-            W, b = self.params[i]
+            W = self.params[i][0]
             H = X if i == 0 else out[i - 1]
-            dW, db = buf["dW"][i], buf["db"][i]
+            dW, db = self._grads[i]
             np.matmul(H.T, dZ, out=dW)  # = -lr dL/dW
-            np.sum(dZ, axis=0, out=db)
+            np.add.reduce(dZ, axis=0, out=db)
             if i > 0:  # dX before W changes; ReLU mask [H > 0]
                 dH, mask = buf["dx"][i], buf["mask"][i]
                 np.matmul(dZ, W.T, out=dH)
                 np.greater(H, 0, out=mask)
                 np.multiply(dH, mask, out=dH)
                 dZ = dH
-            for p, v, g in ((W, self.velocity[i][0], dW), (b, self.velocity[i][1], db)):
-                v *= mu
-                v += g
-                p += v
+        v = self.flat_velocity
+        v *= self.momentum
+        v += self.flat_grad
+        self.flat += v
         return loss
 
 
