@@ -23,13 +23,17 @@ from nerve.random import get_rng
 
 def he_init(sizes: tuple[int, ...], dtype=np.float32, seed: int = 0) -> list[list[np.ndarray]]:
     """He-initialised ``[W, b]`` pairs: ``W ~ N(0, 2 / fan_in)``, shape (fan_in, fan_out); b = 0."""
-    rng = get_rng(seed)
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        W = rng.standard_normal((fan_in, fan_out), dtype=dtype)
-        W *= W.dtype.type(np.sqrt(2.0 / fan_in))
-        params.append([W, np.zeros(fan_out, dtype=dtype)])
+    params = [[np.empty((fan_in, fan_out), dtype), np.zeros(fan_out, dtype)]
+              for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    _fill_he(params, get_rng(seed))
     return params
+
+
+def _fill_he(params: list[list[np.ndarray]], rng: np.random.Generator) -> None:
+    """Draw every ``W`` in place (no temporary): ``W ~ N(0, 1) * sqrt(2 / fan_in)``."""
+    for W, _ in params:
+        rng.standard_normal(out=W, dtype=W.dtype)
+        W *= W.dtype.type(np.sqrt(2.0 / W.shape[0]))
 
 
 class NumpyMLP:
@@ -57,15 +61,15 @@ class NumpyMLP:
         self.dtype = np.dtype(dtype)
         self.lr = self.dtype.type(lr)
         self.momentum = self.dtype.type(momentum)
-        init = he_init(self.sizes, self.dtype.type, seed)
-        shapes = [a.shape for pair in init for a in pair]
+        shapes = [s for a, b in zip(self.sizes[:-1], self.sizes[1:]) for s in ((a, b), (b,))]
         total = sum(int(np.prod(shape)) for shape in shapes)
-        self.flat = np.concatenate([a.reshape(-1) for pair in init for a in pair])
+        self.flat = np.zeros(total, self.dtype)
         self.flat_velocity = np.zeros(total, self.dtype)
         self.flat_grad = np.zeros(total, self.dtype)  # holds -lr * gradient after a step
         self.params = self._views(self.flat, shapes)
         self.velocity = self._views(self.flat_velocity, shapes)
         self._grads = self._views(self.flat_grad, shapes)
+        _fill_he(self.params, get_rng(seed))  # the same draws as he_init(sizes, dtype, seed)
         self._buf: dict | None = None  # arrays for the latest batch size only
 
     @staticmethod
@@ -137,8 +141,8 @@ class NumpyMLP:
             self._buf = {
                 "n": n, "row_starts": np.arange(n) * Ws[-1].shape[1],
                 "out": [np.empty((n, W.shape[1]), dt) for W in Ws],  # Z_i, then H_i
-                "dx": [np.empty((n, W.shape[0]), dt) for W in Ws],  # dH_i (i > 0)
-                "mask": [np.empty((n, W.shape[0]), bool) for W in Ws],
+                "dx": [None] + [np.empty((n, W.shape[0]), dt) for W in Ws[1:]],  # dH_i
+                "mask": [None] + [np.empty((n, W.shape[0]), bool) for W in Ws[1:]],
             }
         return self._buf
 
