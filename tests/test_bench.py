@@ -225,3 +225,23 @@ def test_interleave_rotates_order_and_respects_the_budget():
     assert times["bad"] == [] and errors["bad"] == "RuntimeError: broken column"
     # round 1 runs a, b, slow; round 2 starts one later, at b, and skips slow and bad
     assert calls[:5] == ["a", "b", "slow", "b", "a"]
+
+
+def test_hog_and_estimator_sections_reach_the_report():
+    from nerve.bench.features import run as hog_run
+    from nerve.bench.report import machine_info, to_markdown
+
+    rows = hog_run(n_images=20, size=16, repeats=1)
+    assert [r["case"] for r in rows] == ["gray", "rgb"] and rows[0]["nerve_s"] > 0
+    fake_est = {"nerve": {"accuracy": 0.98, "seconds": 1.0, "epochs": 10.0},
+                "sklearn": {"accuracy": 0.97, "seconds": 2.0, "epochs": 11.0},
+                "speedup": 2.0, "config": {"hidden_layer_sizes": (100,), "max_iter": 200,
+                                           "seeds": (0,)}}
+    machine = machine_info()
+    text = to_markdown({"mode": "quick", "machine": machine, "features": rows,
+                        "estimators": fake_est})
+    assert "HOG features" in text and "| gray | 20x16x16 |" in text
+    assert "nerve fits 2.00x as fast as scikit-learn" in text
+    missing = to_markdown({"mode": "quick", "machine": machine,
+                           "features": {"unavailable": "install nerve[bench]"}})
+    assert "n/a: install nerve[bench]" in missing

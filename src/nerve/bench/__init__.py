@@ -20,14 +20,16 @@ import time
 
 from nerve.bench.configs import CONFIGS, parse_configs
 
-SECTIONS = ("training", "latency", "memory", "digits", "chain")
+SECTIONS = ("training", "latency", "memory", "digits", "chain", "estimators", "features")
 # quick fits in about two minutes on 2 cores; full takes several. budget_s caps the timed
 # seconds one column may spend on one config (a slow column then gets fewer repeats).
 MODES = {
     "quick": {"divide": 8, "repeats": 3, "budget_s": 4.0, "latency_s": 0.02,
-              "digits_seeds": (0, 1, 2), "memory_steps": 3, "chain_repeats": 3},
+              "digits_seeds": (0, 1, 2), "memory_steps": 3, "chain_repeats": 3,
+              "estimator_seeds": (0, 1, 2, 3, 4), "hog_repeats": 2},
     "full": {"divide": 1, "repeats": 5, "budget_s": 20.0, "latency_s": 0.1,
-             "digits_seeds": (0, 1, 2, 3, 4), "memory_steps": 5, "chain_repeats": 5},
+             "digits_seeds": (0, 1, 2, 3, 4), "memory_steps": 5, "chain_repeats": 5,
+             "estimator_seeds": (0, 1, 2, 3, 4), "hog_repeats": 5},
 }
 
 __all__ = ["run", "main", "CONFIGS"]
@@ -141,7 +143,7 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -> dict:
-    from nerve.bench import digits, harness, latency, memory, report
+    from nerve.bench import digits, features, harness, latency, memory, report, sklearn_compare
 
     t_start, load = time.perf_counter(), report.load_average()
     columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
@@ -178,6 +180,13 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
         log("op chain")
         results["op_chain"] = latency.op_chain(repeats=settings["chain_repeats"], skip=skip,
                                                stat=args.stat)
+    if "estimators" in args.section_list and "sklearn" not in skip:
+        log("nerve.sklearn.MLPClassifier vs scikit-learn's on the digits")
+        results["estimators"] = _optional(lambda: sklearn_compare.compare_digits(
+            seeds=settings["estimator_seeds"]))
+    if "features" in args.section_list:
+        log("HOG on 1,000 32x32 images, nerve vs scikit-image")
+        results["features"] = _optional(lambda: features.run(repeats=settings["hog_repeats"]))
     results["machine"] = report.machine_info(skip, load)
     results["elapsed_s"] = time.perf_counter() - t_start
     text = report.to_markdown(results)
@@ -187,6 +196,14 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
         log(f"wrote {md} and {js}")
     log(f"done in {results['elapsed_s']:.0f} s")
     return results
+
+
+def _optional(measure):
+    """Run a measurement that needs an optional package; say which one if it is missing."""
+    try:
+        return measure()
+    except ImportError as exc:
+        return {"unavailable": str(exc)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -265,6 +265,22 @@ def to_markdown(results: dict) -> str:
         lines += _impl_table(["implementation", "total", "per op"], rows)
         lines += ["", "nerve/PyTorch time: " + format_ratio(
             _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
+    est = results.get("estimators")
+    if est:
+        lines += ["", "## nerve.sklearn.MLPClassifier vs scikit-learn's MLPClassifier (digits)", ""]
+        if "unavailable" in est:
+            lines.append(f"n/a: {est['unavailable']}")
+        else:
+            from nerve.bench.sklearn_compare import format_comparison
+            lines += ["```", format_comparison(est), "```"]
+    feats = results.get("features")
+    if feats:
+        lines += ["", "## HOG features: nerve (batched) vs scikit-image (per image)", ""]
+        if isinstance(feats, dict) and "unavailable" in feats:
+            lines.append(f"n/a: {feats['unavailable']}")
+        else:
+            from nerve.bench.features import format_rows
+            lines.append(format_rows(feats))
     extra = _other_unavailable(results)
     if extra:
         lines += ["", "Other unavailable measurements:"] + extra
