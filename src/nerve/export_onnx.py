@@ -68,22 +68,10 @@ def _params(layer: Any, prefix: str, g: _Graph, *names: str) -> list[str]:
     return [g.constant(f"{prefix}{n}", getattr(layer, n).data) for n in names]
 
 
-def _weight_in_out(layer: Any) -> np.ndarray:
-    """A Linear/Maxout weight as (in_features, units), whichever way the layer stores it."""
-    w = layer.weight.data
-    if w.shape[0] != w.shape[1]:
-        return w if w.shape[0] == layer.in_features else np.ascontiguousarray(w.T)
-    from .nn import Linear
-    in_out = Linear(1, 2, init="zeros").weight.shape[0] == 1
-    return w if in_out else np.ascontiguousarray(w.T)
-
-
 def _affine(layer, x, prefix, g, output):
-    """Gemm(x, W, b) = x W + b with W of shape (in_features, units)."""
-    inputs = [x, g.constant(f"{prefix}weight", _weight_in_out(layer))]
-    if layer.bias is not None:
-        inputs += _params(layer, prefix, g, "bias")
-    return g.node("Gemm", inputs, output, f"{prefix}Gemm")
+    """Gemm(x, W, b) = x W + b; nerve stores W as (in_features, units), as Gemm takes it."""
+    names = ("weight", "bias") if layer.bias is not None else ("weight",)
+    return g.node("Gemm", [x] + _params(layer, prefix, g, *names), output, f"{prefix}Gemm")
 
 
 def _linear(layer, x, prefix, g):

@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import nn
 from ..train.callbacks import CallbackList
 from . import _config as C
 from ._loop import Trainer, forward_eval, make_rng, using_rng
@@ -228,7 +227,7 @@ class BaseMLP(BaseEstimator):
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices of shape (fan_in, fan_out) per layer, as scikit-learn stores them."""
         check_is_fitted(self, "network_")
-        return [_fan_in_first(m) for m in self.network_
+        return [m.weight.data for m in self.network_  # nerve stores (in, out) too
                 if getattr(m, "weight", None) is not None and hasattr(m, "in_features")]
 
     @property
@@ -238,10 +237,3 @@ class BaseMLP(BaseEstimator):
         return [m.bias.data for m in self.network_
                 if getattr(m, "bias", None) is not None and hasattr(m, "in_features")]
 
-
-def _fan_in_first(layer: Any) -> np.ndarray:
-    """A Linear/Maxout weight as (in_features, units), whichever way the layer stores it."""
-    w = layer.weight.data
-    if w.shape[0] != w.shape[1]:
-        return w if w.shape[0] == layer.in_features else w.T
-    return w if nn.Linear(1, 2, init="zeros").weight.shape[0] == 1 else w.T
