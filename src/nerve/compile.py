@@ -1,11 +1,12 @@
 """A captured training step: trace a network's step once, replay it on preallocated arrays.
 
-``step = nv.compile(model, loss_fn, optimizer)`` looks at the model once and
-builds, per layer, a kernel that runs the same NumPy operations as the eager
-ops (so results are bitwise identical) but writes every intermediate into
-arrays allocated once per batch size, with NumPy ``out=`` arguments, and builds
-no graph objects. ``step(X_batch, y_batch)`` then runs forward, backward and the
-optimizer's update and returns the loss. It covers the common case — a
+``step = nv.compile(model, loss_fn, optimizer)`` looks at the model once; for each
+batch size it then records a *tape*: the list of NumPy calls of one forward and
+backward pass — the same operations the eager ops run, so results are bitwise
+identical — with every intermediate written, through NumPy ``out=`` arguments,
+into arrays allocated once. ``step(X_batch, y_batch)`` replays the tape (no graph
+objects are built), then runs the optimizer's own update function once on flat
+views of all parameters, and returns the loss. It covers the common case — a
 Sequential of Linear layers and elementwise activations with a softmax
 cross-entropy loss; anything else raises and the eager loop is the way.
 
