@@ -295,3 +295,22 @@ def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path):
     model = nv.load(path)  # whichever save was last complete, never a torn file
     bias = model[0].bias.data
     assert np.all(bias == bias[0]) and bias[0] >= 2
+
+
+def test_a_file_declaring_a_huge_layer_is_refused_before_building(tmp_path):
+    """A crafted architecture far larger than its stored weights never gets allocated."""
+    import json as _json
+
+    from nerve import nn
+
+    path = tmp_path / "m.npz"
+    nv.save(nn.Sequential(nn.Linear(3, 2)), path)
+    with np.load(path, allow_pickle=False) as z:
+        entries = {k: z[k] for k in z.files}
+    key = next(k for k, v in entries.items() if v.dtype.kind == "U" and "Linear" in str(v))
+    cfg = _json.loads(str(entries[key]))
+    cfg["layers"][0]["config"].update(in_features=200_000, out_features=200_000)
+    entries[key] = np.array(_json.dumps(cfg))
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match="declares 40,000,000,000 weights"):
+        nv.load(path)

@@ -179,6 +179,35 @@ def _read_safetensors(path: str) -> tuple[dict, dict]:
     return meta, arrays
 
 
+#: Layers whose integer config values multiply to (at most) their parameter count.
+_SIZED_LAYERS = ("Linear", "Maxout", "BatchNorm1d", "PReLU")
+
+
+def _declared_sizes(cfg: Any, depth: int = 0):
+    """(layer type, product of its integer config values) for the built-in sized layers."""
+    if depth > 200 or not isinstance(cfg, dict):
+        return
+    if cfg.get("type") in _SIZED_LAYERS and isinstance(cfg.get("config"), dict):
+        size = 1
+        for v in cfg["config"].values():
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                size *= v
+        yield cfg["type"], size
+    for child in cfg.get("layers", []) if isinstance(cfg.get("layers"), list) else []:
+        yield from _declared_sizes(child, depth + 1)
+
+
+def _check_declared_sizes(path: str | os.PathLike, cfg: Any, arrays: dict) -> None:
+    """Refuse an architecture larger than the weights stored with it, before building it
+    (a crafted file could otherwise make nerve allocate any amount of memory)."""
+    stored = sum(int(a.size) for a in arrays.values())
+    for kind, size in _declared_sizes(cfg):
+        if size > stored:
+            raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: a {kind} layer "
+                             f"declares {size:,} weights but the file stores {stored:,} values "
+                             "in all (corrupt or crafted file)")
+
+
 def load(path: str | os.PathLike):
     """Rebuild the model saved by :func:`save`: same layers, weights and buffers.
 
@@ -191,7 +220,9 @@ def load(path: str | os.PathLike):
         raise ValueError(f"{os.fspath(path)!r} holds a state dict, not a model; read it with "
                          "nv.load_state(path) and model.load_state_dict(...)")
     try:
-        model = from_config(json.loads(config))
+        cfg = json.loads(config)
+        _check_declared_sizes(path, cfg, arrays)
+        model = from_config(cfg)
         model.load_state_dict(arrays)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: {exc}") from None
