@@ -24,6 +24,12 @@ class BaseMLP(BaseEstimator):
 
     _loss_choices: tuple[str, ...] = ()
 
+    def _store_params(self, params: dict[str, Any]) -> None:
+        """Keep every constructor argument as is, under its own name (scikit-learn's rule:
+        ``__init__`` stores its parameters and does nothing else)."""
+        for name in self._get_param_names():
+            setattr(self, name, params[name])
+
     # ----------------------------------------------------------------- checks
     def _hyper(self) -> dict[str, Any]:
         """The scalar hyperparameters, checked (the layer ones are checked when building)."""

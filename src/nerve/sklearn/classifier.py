@@ -103,36 +103,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  n_iter_no_change: int = 10, dropout: Any = 0.0, batch_norm: bool = False,
                  init: str = "xavier_uniform", callbacks: Any = None,
                  dtype: str = "float32") -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.loss = loss
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.learning_rate_params = learning_rate_params
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.init = init
-        self.callbacks = callbacks
-        self.dtype = dtype
+        self._store_params(locals())
 
     # ------------------------------------------------------------- targets
     def _y_check_params(self) -> dict[str, Any]:
