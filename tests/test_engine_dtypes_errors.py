@@ -91,3 +91,11 @@ def test_item_needs_one_element():
     with pytest.raises(ValueError, match="one element"):
         nv.tensor([1.0, 2.0]).item()
     assert nv.tensor([[2.5]]).item() == 2.5
+
+
+def test_a_trainable_tensor_never_shares_the_callers_array():
+    arr = np.array([1.0, 2.0], dtype=np.float32)
+    w = nv.tensor(arr, requires_grad=True)
+    w.data -= 1.0                                  # what an optimizer step does
+    np.testing.assert_array_equal(arr, [1.0, 2.0])
+    assert np.shares_memory(nv.tensor(arr).data, arr)  # constants may share (no copy cost)

@@ -479,9 +479,16 @@ autograd._Tensor = Tensor
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     """Make a tensor from numbers, nested lists or a NumPy array (float32 unless told).
 
+    A tensor that requires a gradient gets its own copy of a NumPy array's data
+    (optimizers update it in place, which must not change the caller's array);
+    a constant may share it.
+
     >>> tensor([[1, 2], [3, 4]], dtype=float64, requires_grad=True).shape
     (2, 2)
     """
     if isinstance(data, Tensor) and dtype is None:
         data = data.data.copy()
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    if requires_grad and isinstance(data, np.ndarray) and np.shares_memory(t.data, data):
+        t.data = t.data.copy()
+    return t
