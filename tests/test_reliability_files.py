@@ -292,6 +292,9 @@ def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     model = nv.load(path)  # whichever save was last complete, never a torn file
     bias = model[0].bias.data
     assert np.all(bias == bias[0]) and bias[0] >= 2

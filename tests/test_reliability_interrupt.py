@@ -96,6 +96,9 @@ def _run_child_and_kill(folder) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
     assert proc.returncode == -signal.SIGKILL
 
 

@@ -140,28 +140,31 @@ def _read(path: Any) -> tuple[str, dict[str, np.ndarray], str | None]:
 
 
 def _read_npz(path: str) -> tuple[dict, dict]:
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - every reading failure means "not our file"
-        raise ValueError(f"{path!r} is not a readable nerve file (.npz expected): "
-                         f"{type(exc).__name__}: {exc}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path!r} holds a single NumPy array, not a nerve model or state "
-                         "file (.npz archive expected)")
-    meta, arrays = {}, {}
-    with archive:
+    # nerve opens the file itself, so a corrupt archive that NumPy gives up on midway
+    # still has its file closed.
+    with open(path, "rb") as fh:
         try:
-            for key in archive.files:
-                value = archive[key]
-                if key in _RESERVED:
-                    meta[key] = value.item() if value.ndim == 0 else None
-                elif key.startswith(_PREFIX):
-                    arrays[key[len(_PREFIX):]] = value
-                else:
-                    raise ValueError(f"unexpected entry {key!r}")
-        except Exception as exc:  # noqa: BLE001 - corrupt data, object arrays, bad CRC
-            raise ValueError(f"{path!r} is corrupt or not a nerve file: "
+            archive = np.load(fh, allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - every reading failure means "not our file"
+            raise ValueError(f"{path!r} is not a readable nerve file (.npz expected): "
                              f"{type(exc).__name__}: {exc}") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path!r} holds a single NumPy array, not a nerve model or "
+                             "state file (.npz archive expected)")
+        meta, arrays = {}, {}
+        with archive:
+            try:
+                for key in archive.files:
+                    value = archive[key]
+                    if key in _RESERVED:
+                        meta[key] = value.item() if value.ndim == 0 else None
+                    elif key.startswith(_PREFIX):
+                        arrays[key[len(_PREFIX):]] = value
+                    else:
+                        raise ValueError(f"unexpected entry {key!r}")
+            except Exception as exc:  # noqa: BLE001 - corrupt data, object arrays, bad CRC
+                raise ValueError(f"{path!r} is corrupt or not a nerve file: "
+                                 f"{type(exc).__name__}: {exc}") from None
     return meta, arrays
 
 
