@@ -23,6 +23,23 @@ def optional_import(module: str, why: str = "") -> ModuleType:
         raise Unavailable(f"{module} is not installed{extra}: {exc}") from exc
 
 
+def elementwise_chain(x, n_ops: int):
+    """``n_ops`` small elementwise ops on a nerve or torch tensor, cycling
+    ``tanh, * 0.5, exp, + (-1)`` (values stay bounded): the per-op overhead workload."""
+    h = x
+    for i in range(n_ops):
+        k = i % 4
+        if k == 0:
+            h = h.tanh()
+        elif k == 1:
+            h = h * 0.5
+        elif k == 2:
+            h = h.exp()
+        else:
+            h = h + (-1.0)
+    return h
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for a report: the exception type and the first line of its message."""
     text = str(exc).strip().splitlines()

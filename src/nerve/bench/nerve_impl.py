@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
-from nerve.bench.common import Trainer, Unavailable
+from nerve.bench.common import Trainer, Unavailable, elementwise_chain
 from nerve.bench.configs import Workload
 
 LR = 0.01
@@ -135,18 +135,7 @@ def op_chain(n_ops: int, width: int = 16, seed: int = 0) -> Callable[[], object]
 
     def call():
         x = nv.tensor(x0, requires_grad=True)
-        h = x
-        for i in range(n_ops):
-            k = i % 4
-            if k == 0:
-                h = h.tanh()
-            elif k == 1:
-                h = h * 0.5
-            elif k == 2:
-                h = h.exp()
-            else:
-                h = h + (-1.0)
-        h.sum().backward()
+        elementwise_chain(x, n_ops).sum().backward()
         return x.grad
 
     return call

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nerve.bench.common import Trainer, optional_import
+from nerve.bench.common import Trainer, elementwise_chain, optional_import
 from nerve.bench.configs import Workload
 
 LR = 0.01
@@ -87,18 +87,7 @@ def op_chain(n_ops: int, width: int = 16, seed: int = 0) -> Callable[[], object]
 
     def call():
         x = x0.clone().requires_grad_(True)
-        h = x
-        for i in range(n_ops):
-            k = i % 4
-            if k == 0:
-                h = h.tanh()
-            elif k == 1:
-                h = h * 0.5
-            elif k == 2:
-                h = h.exp()
-            else:
-                h = h + (-1.0)
-        h.sum().backward()
+        elementwise_chain(x, n_ops).sum().backward()
         return x.grad
 
     return call
