@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import nerve as nv
+from _procs import stop
 from nerve import data, nn
 from nerve.random import get_rng
 
@@ -289,12 +290,7 @@ def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
+        stop(proc)
     model = nv.load(path)  # whichever save was last complete, never a torn file
     bias = model[0].bias.data
     assert np.all(bias == bias[0]) and bias[0] >= 2

@@ -25,6 +25,7 @@ import textwrap
 import numpy as np
 
 import nerve as nv
+from _procs import stop
 from nerve import optim
 
 SETUP = textwrap.dedent("""
@@ -93,12 +94,7 @@ def _run_child_and_kill(folder) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
+        stop(proc)
     assert proc.returncode == -signal.SIGKILL
 
 
