@@ -8,7 +8,8 @@ import numpy as np
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
-from .tensor import Tensor, check_axis
+from .random import get_rng
+from .tensor import Tensor, check_axis, get_default_dtype
 
 
 def _t(x) -> Tensor:
@@ -168,28 +169,28 @@ def stack(tensors: Sequence, axis: int = 0):
     return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
+def _shape(shape: tuple) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
 def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(np.zeros(shape, dtype=dtype or _default()), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(shape), dtype=dtype or get_default_dtype()),
+                  requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(np.ones(shape, dtype=dtype or _default()), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(shape), dtype=dtype or get_default_dtype()),
+                  requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:
     """Standard normal samples from nerve's generator."""
-    from .random import get_rng
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    arr = get_rng(seed).standard_normal(shape, dtype=np.dtype(dtype or _default()).type)
-    return Tensor(arr, requires_grad=requires_grad)
-
-
-def _default():
-    from .tensor import get_default_dtype
-    return get_default_dtype()
+    dt = np.dtype(dtype or get_default_dtype()).type
+    return Tensor(get_rng(seed).standard_normal(_shape(shape), dtype=dt),
+                  requires_grad=requires_grad)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in
-           ("annotations", "Sequence", "np", "E", "L", "S", "Tensor")]
+           ("annotations", "Sequence", "np", "E", "L", "S", "Tensor", "check_axis",
+            "get_default_dtype", "get_rng")]
