@@ -7,8 +7,7 @@ nerve error deriving from them; IndexError for tensor indexing and KeyError for
 a History lookup, as Python sequences and mappings do), (2) a fragment of the
 message naming what was wrong or what was expected, and (3) that the error was
 raised by nerve's own checks, not by NumPy deep inside (the innermost traceback
-frame is not NumPy's). Rows marked ``engine_bug`` are known engine bugs,
-reported to the lead, run as strict xfails so that they flip once fixed.
+frame is not NumPy's).
 The CLI rows assert the exit code and a one-line ``nerve: error:`` message.
 ``test_table_covers_every_public_name`` keeps the table complete.
 """
@@ -37,7 +36,6 @@ class Row:
     call: Callable[[Any], Any]   # env -> raises
     exc: type | tuple
     fragment: str                # regex that the message must contain
-    engine_bug: str = ""         # a known engine bug, reported to the lead (strict xfail)
 
 
 class Env:
@@ -590,9 +588,7 @@ def _raised_inside_numpy(exc: BaseException) -> bool:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.target}: {r.what}" for r in ROWS])
-def test_bad_input_raises_a_clear_error(row: Row, env: Env, request) -> None:
-    if row.engine_bug:  # strict: the row starts failing loudly once the engine is fixed
-        request.applymarker(pytest.mark.xfail(reason=row.engine_bug, strict=True))
+def test_bad_input_raises_a_clear_error(row: Row, env: Env) -> None:
     with pytest.raises(row.exc) as info:
         row.call(env)
     message = str(info.value)
