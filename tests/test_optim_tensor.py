@@ -13,8 +13,11 @@ def test_fits_a_linear_regression(name, options):
     y = X @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32) + 0.3
     W = nv.tensor(np.zeros((3, 1)), requires_grad=True)
     b = nv.tensor(np.zeros(1), requires_grad=True)
-    arrays = (W.data, b.data)
     opt = optim.get_optimizer(name, [W, b], **options)
+    # Building the optimizer gathers the parameters into one flat array (same values);
+    # from then on every step updates that memory in place.
+    arrays = (W.data, b.data)
+    assert np.shares_memory(W.data, opt._flat.data) and not W.data.any()
     for _ in range(300):
         opt.zero_grad()
         assert W.grad is None

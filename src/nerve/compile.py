@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
 
@@ -223,83 +224,6 @@ def _kernel_for(layer):
                      f"captured step (supported: {supported}); train it with the eager loop")
 
 
-class _FlatParameters:
-    """All parameters, their gradients and the optimizer's buffers as views of flat arrays.
-
-    The update functions of nerve's optimizers are elementwise, so one call on the
-    flat arrays does what one call per parameter does, bitwise, with a handful of
-    NumPy calls instead of a handful per parameter. The optimizer's per-parameter
-    state dicts hold views of the flat buffers, so ``optimizer.state_dict()`` and
-    the eager ``optimizer.step()`` keep working on the same numbers.
-    """
-
-    def __init__(self, params, optimizer):
-        self.params, self.optimizer = params, optimizer
-        dtype = params[0].data.dtype
-        sizes = [p.data.size for p in params]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-        self.data = np.empty(self.offsets[-1], dtype=dtype)
-        self.grad = np.empty(self.offsets[-1], dtype=dtype)
-        self.state: dict = {}
-        self.data_views, self.grad_views = [], []
-        for p, a, b in zip(params, self.offsets[:-1], self.offsets[1:]):
-            self.data[a:b] = p.data.reshape(-1)
-            self.data_views.append(self.data[a:b].reshape(p.data.shape))
-            self.grad_views.append(self.grad[a:b].reshape(p.data.shape))
-        self.attach()
-        self._gather_state()
-
-    def attach(self) -> None:
-        for p, dv, gv in zip(self.params, self.data_views, self.grad_views):
-            p.data, p.grad = dv, gv
-
-    def intact(self) -> bool:
-        """Whether every parameter still uses its view (nothing rebound its data)."""
-        for p, dv in zip(self.params, self.data_views):
-            if p.data is not dv:
-                return False
-        return True
-
-    def _gather_state(self) -> None:
-        """Build flat buffers from state the optimizer already has (a resumed run)."""
-        per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
-        if not all(per_param):
-            return
-        for key, first in per_param[0].items():
-            if isinstance(first, np.ndarray) and first.shape == self.params[0].data.shape:
-                self.state[key] = np.concatenate([st[key].reshape(-1) for st in per_param])
-            else:
-                self.state[key] = first
-        self._share_state()
-
-    def _share_state(self) -> None:
-        for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
-            st = self.optimizer.state.setdefault(i, {})
-            for key, value in self.state.items():
-                if isinstance(value, np.ndarray) and value.shape == self.data.shape:
-                    st[key] = value[a:b].reshape(self.params[i].data.shape)
-                else:
-                    st[key] = value
-
-    def step(self) -> None:
-        opt = self.optimizer
-        state = self.state
-        first = opt.state.get(0)
-        if first:  # counters (Adam's step) may have moved on in an eager step
-            for key, value in first.items():
-                if not isinstance(value, np.ndarray):
-                    state[key] = value
-        fresh = not state
-        opt.update_fn(self.data, self.grad, state, **opt._hyperparameters(opt.param_groups[0]))
-        if fresh:
-            self._share_state()
-        else:
-            for key, value in state.items():
-                if not isinstance(value, np.ndarray):
-                    for i in range(len(self.params)):
-                        opt.state[i][key] = value
-
-
 class CompiledStep:
     """One training step of ``model`` replayed on preallocated arrays; see the module doc."""
 
@@ -328,7 +252,7 @@ class CompiledStep:
                              "in order, in one parameter group")
         if any(p.data.dtype != self.dtype for p in self.params):
             raise ValueError("nv.compile: all parameters must share one dtype")
-        self.flat = _FlatParameters(self.params, optimizer)
+        self.flat = flat_parameters(optimizer, self.params)
         self._plans: dict[int, tuple] = {}
         self.scores: np.ndarray | None = None  # the last step's scores (for accuracy)
 
@@ -369,10 +293,9 @@ class CompiledStep:
                              f"values from {labels.min()} to {labels.max()}")
         flat = self.flat
         if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
-            flat = self.flat = _FlatParameters(self.params, self.optimizer)
+            flat = self.flat = flat_parameters(self.optimizer, self.params)
             self._plans.clear()
-        else:
-            flat.attach()  # zero_grad() may have set .grad to None
+        flat.attach_grads()  # zero_grad() may have set .grad to None
         entry = self._plans.get(n)
         if entry is None:
             entry = self._plans[n] = self._build(n)

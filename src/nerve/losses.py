@@ -43,7 +43,13 @@ def _as_input(where: str, x: Any) -> Tensor:
 
 def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
     """Integer class labels of shape (n,) in [0, classes)."""
-    y = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    y = labels.data if isinstance(labels, Tensor) else labels
+    if type(y) is not np.ndarray:
+        y = np.asarray(y)
+    if y.dtype.kind in "iu" and y.shape == (n,) and n:
+        # The common case in one reduction: as unsigned, a negative label is huge too.
+        if np.maximum.reduce(y.view(f"u{y.itemsize}")) < classes:
+            return y
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             bad = y.reshape(-1)[~(y.reshape(-1) == np.round(y.reshape(-1)))][0]

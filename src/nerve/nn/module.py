@@ -26,12 +26,15 @@ class Parameter(Tensor):
     (True, dtype('float32'))
     """
 
-    __slots__ = ()
+    #: The array backward may write this parameter's gradient into (its slice of an
+    #: optimizer's flat gradient, see nerve.optim.flat), or None.
+    __slots__ = ("_grad_buffer",)
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = True):
         if dtype is None and isinstance(data, Tensor) and data.data.dtype.kind == "f":
             dtype = data.data.dtype
         super().__init__(data, dtype=dtype, requires_grad=requires_grad)
+        self._grad_buffer = None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

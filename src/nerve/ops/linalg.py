@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..optim.flat import grad_buffer
 from ._util import unbroadcast
 
 
@@ -60,8 +61,11 @@ class Linear(Function):
 
     def backward(self, g):
         x, w = self.x, self.w
-        gx = g @ w.T if self.parents[0].requires_grad else None
-        gw = x.T @ g
-        if len(self.parents) == 3:
-            return gx, gw, g.sum(axis=0)
+        parents = self.parents
+        gx = g @ w.T if parents[0].requires_grad else None
+        # dW (and db) go straight into the parameters' gradient buffers when they have them.
+        gw = np.matmul(x.T, g, out=grad_buffer(parents[1], w.shape, w.dtype))
+        if len(parents) == 3:
+            b = parents[2]
+            return gx, gw, np.add.reduce(g, axis=0, out=grad_buffer(b, b.data.shape, g.dtype))
         return gx, gw

@@ -46,20 +46,20 @@ class CrossEntropy(Function):
         self.labels, self.reduction = labels, reduction
 
     def forward(self, scores):
-        self.rows = rows = np.arange(scores.shape[0])
-        shifted = scores - scores.max(axis=1, keepdims=True)
+        n, c = scores.shape
+        self.picks = self.labels + np.arange(0, n * c, c)  # flat index of each label's score
+        shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        per_example = np.log(total[:, 0]) - shifted[rows, self.labels]
+        total = np.add.reduce(exp, axis=1, keepdims=True)
+        per_example = np.log(total[:, 0]) - shifted.reshape(-1)[self.picks]
         exp /= total
         self.probs = exp  # softmax, reused by backward
         return _reduce(per_example, self.reduction)
 
     def backward(self, g):
-        n = self.probs.shape[0]
         grad = self.probs.copy()  # a copy: backward may run twice with retain_graph
-        grad[self.rows, self.labels] -= 1
-        grad *= _upstream(g, self.reduction, n, 1)
+        grad.reshape(-1)[self.picks] -= 1
+        grad *= _upstream(g, self.reduction, grad.shape[0], 1)
         return (grad,)
 
 

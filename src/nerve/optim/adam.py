@@ -76,6 +76,7 @@ class Adam(Optimizer):
     """
 
     update_fn = staticmethod(adam_update)
+    elementwise = True
 
     def __init__(self, params: ParamsT, lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

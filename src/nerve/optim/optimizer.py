@@ -1,9 +1,15 @@
 """The optimizer base class: parameter groups, the step loop and its state.
 
 An optimizer holds *parameters*: any objects with a ``.data`` NumPy array of
-floats (updated in place, never rebound) and a ``.grad`` that is an array of the
-same shape or ``None`` (skipped). ``nerve.Tensor`` and ``nn.Parameter`` are such
-objects; so is any two-attribute class, which is how the tests drive it.
+floats (updated in place) and a ``.grad`` that is an array of the same shape or
+``None`` (skipped). ``nerve.Tensor`` and ``nn.Parameter`` are such objects; so is
+any two-attribute class, which is how the tests drive it.
+
+The elementwise optimizers (SGD, Adam, AdamW, RMSProp, Adagrad) over one group of
+nerve tensors gather them, when built, into one flat array: each ``p.data`` is
+rebound once to its slice (same values), and every step then updates all
+parameters with one call of the update rule (:mod:`nerve.optim.flat`). Read
+``p.data`` after building the optimizer, not before.
 
 Subclasses only say which hyperparameters they take, how to check them, and
 which pure update function ``f(param, grad, state, **hyper)`` performs the
@@ -17,6 +23,8 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+
+from .flat import FlatParameters
 
 __all__ = ["Optimizer", "ParamsT"]
 
@@ -114,6 +122,10 @@ class Optimizer:
 
     #: The pure update function ``f(param, grad, state, **hyperparameters)``.
     update_fn: Callable[..., None]
+    #: True if ``update_fn`` is elementwise: then a single group of nerve tensors is
+    #: gathered into flat arrays and updated with one call (see :mod:`nerve.optim.flat`).
+    elementwise = False
+    _flat: FlatParameters | None = None
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -141,6 +153,8 @@ class Optimizer:
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
+        if FlatParameters.eligible(self):
+            self._flat = FlatParameters(self.param_groups[0]["params"], self)
 
     @property
     def _name(self) -> str:
@@ -181,6 +195,7 @@ class Optimizer:
                 new[key] = group[key]
         new["params"] = params
         self.param_groups.append(new)
+        self._flat = None  # a second group: per-parameter updates from now on
 
     def _check_hyperparameters(self, options: dict[str, Any]) -> dict[str, Any]:
         """Validate one group's options and return them normalised (subclasses override)."""
@@ -209,6 +224,13 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; return ``closure()`` if given."""
         loss = closure() if closure is not None else None
+        flat = self._flat
+        if flat is not None:
+            if not flat.intact():  # something rebound a parameter's data: gather again
+                flat = self._flat = FlatParameters(flat.params, self)
+            if flat.usable_state() and flat.gather_grads():
+                flat.step()
+                return loss
         update, state = self.update_fn, self.state
         index = 0
         for group in self.param_groups:
@@ -279,6 +301,8 @@ class Optimizer:
         for group, options in zip(self.param_groups, groups):
             group.update(options)
         self.state = state
+        if self._flat is not None:
+            self._flat.gather_state()
 
     def _load_groups(self, sd: dict[str, Any]) -> list[dict[str, Any]]:
         saved = sorted({int(k.split(".")[1]) for k in sd

@@ -69,6 +69,7 @@ class RMSProp(Optimizer):
     """
 
     update_fn = staticmethod(rmsprop_update)
+    elementwise = True
 
     def __init__(self, params: ParamsT, lr: float = 0.01, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,

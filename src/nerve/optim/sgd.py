@@ -77,6 +77,7 @@ class SGD(Optimizer):
     """
 
     update_fn = staticmethod(sgd_update)
+    elementwise = True
 
     def __init__(self, params: ParamsT, lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,

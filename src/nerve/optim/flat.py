@@ -1,0 +1,145 @@
+"""Flat parameters: every parameter, gradient and optimizer buffer as a view of one array.
+
+The update rules of nerve's optimizers are elementwise, so one call on the
+concatenation of all parameters does, bitwise, what one call per parameter does —
+with a handful of NumPy calls in all instead of a handful per parameter (what
+PyTorch calls a "foreach"/fused optimizer). :class:`FlatParameters` gathers the
+parameters of an optimizer's single group into one array and rebinds each
+``p.data`` to its slice; each :class:`~nerve.nn.Parameter` also gets a gradient
+buffer (its slice of a flat gradient array) that the layers' backward passes write
+``dL/dW`` into directly. The optimizer's per-parameter state dicts hold views of the
+flat state, so ``state_dict()`` and a per-parameter step keep seeing the same numbers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FlatParameters", "grad_buffer"]
+
+
+def grad_buffer(param: Any, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
+    """The preallocated array ``param``'s gradient may be written into, or None.
+
+    Only while ``param.grad`` is None (a fresh backward; accumulation goes out of
+    place) and only if the buffer still fits the parameter's shape and dtype.
+    """
+    if param.grad is None:
+        buf = getattr(param, "_grad_buffer", None)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf
+    return None
+
+
+class FlatParameters:
+    """All parameters, their gradients and the optimizer's buffers as views of flat arrays."""
+
+    def __init__(self, params: list, optimizer: Any):
+        self.params, self.optimizer = params, optimizer
+        dtype = params[0].data.dtype
+        sizes = [p.data.size for p in params]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+        self.data = np.empty(self.offsets[-1], dtype=dtype)
+        self.grad = np.zeros(self.offsets[-1], dtype=dtype)
+        self.state: dict = {}
+        self.data_views, self.grad_views = [], []
+        for p, a, b in zip(params, self.offsets[:-1], self.offsets[1:]):
+            self.data[a:b] = p.data.reshape(-1)
+            view = self.data[a:b].reshape(p.data.shape)
+            p.data = view  # the old array is freed here unless someone else holds it
+            self.data_views.append(view)
+            gview = self.grad[a:b].reshape(view.shape)
+            self.grad_views.append(gview)
+            if hasattr(type(p), "_grad_buffer"):
+                p._grad_buffer = gview
+        self.gather_state()
+
+    @classmethod
+    def eligible(cls, optimizer: Any) -> bool:
+        """One parameter group of nerve tensors of one float dtype, and an elementwise rule."""
+        from ..tensor import Tensor
+
+        if not getattr(optimizer, "elementwise", False) or len(optimizer.param_groups) != 1:
+            return False
+        params = optimizer.param_groups[0]["params"]
+        dtype = params[0].data.dtype
+        return all(isinstance(p, Tensor) and p.data.dtype == dtype for p in params)
+
+    def intact(self) -> bool:
+        """Whether every parameter still uses its view (nothing rebound its data)."""
+        for p, view in zip(self.params, self.data_views):
+            if p.data is not view:
+                return False
+        return True
+
+    def attach_grads(self) -> None:
+        """Make every ``p.grad`` its view of the flat gradient (the captured step writes there)."""
+        for p, gview in zip(self.params, self.grad_views):
+            p.grad = gview
+
+    def gather_grads(self) -> bool:
+        """Bring every gradient into the flat array; False if one is missing or misfits.
+
+        A gradient the backward pass wrote into its buffer is already there; any
+        other is copied in.
+        """
+        for p, gview in zip(self.params, self.grad_views):
+            g = p.grad
+            if g is not gview:
+                if g is None or getattr(g, "shape", None) != gview.shape:
+                    return False
+                np.copyto(gview, g, casting="same_kind")
+        return True
+
+    # ------------------------------------------------------------------ state
+    def gather_state(self) -> None:
+        """Build the flat buffers from state the optimizer already has (a resumed run)."""
+        self.state = {}
+        per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
+        if not all(per_param):
+            return
+        for key, first in per_param[0].items():
+            if isinstance(first, np.ndarray) and first.shape == self.params[0].data.shape:
+                self.state[key] = np.concatenate([st[key].reshape(-1) for st in per_param])
+            else:
+                self.state[key] = first
+        self._share_state()
+
+    def usable_state(self) -> bool:
+        """False while some parameters have state and others none (mixed earlier steps)."""
+        if self.state:
+            return True
+        opt_state = self.optimizer.state
+        return not opt_state or all(opt_state.get(i) for i in range(len(self.params)))
+
+    def _share_state(self) -> None:
+        for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
+            st = self.optimizer.state.setdefault(i, {})
+            for key, value in self.state.items():
+                if isinstance(value, np.ndarray) and value.shape == self.data.shape:
+                    st[key] = value[a:b].reshape(self.params[i].data.shape)
+                else:
+                    st[key] = value
+
+    def step(self) -> None:
+        """One call of the optimizer's update rule on the flat arrays."""
+        opt = self.optimizer
+        state = self.state
+        if not state and opt.state:  # per-parameter steps came first: start from their state
+            self.gather_state()
+            state = self.state
+        first = opt.state.get(0)
+        if first:  # counters (Adam's step) may have moved on in a per-parameter step
+            for key, value in first.items():
+                if not isinstance(value, np.ndarray):
+                    state[key] = value
+        fresh = not state
+        opt.update_fn(self.data, self.grad, state, **opt._hyperparameters(opt.param_groups[0]))
+        if fresh:
+            self._share_state()
+        else:
+            for key, value in state.items():
+                if not isinstance(value, np.ndarray):
+                    for i in range(len(self.params)):
+                        opt.state[i][key] = value
