@@ -5,6 +5,7 @@ import pytest
 
 import nerve as nv
 from nerve import nn, optim
+from nerve.nn.fusion import _plan
 from nerve.ops.dense import DenseChain
 
 
@@ -54,13 +55,7 @@ def test_fused_equals_layer_by_layer_bitwise(kind, bias, requires_grad):
 def test_fused_chain_passes_gradcheck_in_float64(kind):
     model = stack(kind, dtype=nv.float64)
     params = list(model.parameters())
-    steps, names = [], []
-    for layer in model:
-        if isinstance(layer, nn.Linear):
-            steps.append(True)
-        elif not isinstance(layer, nn.Identity):
-            from nerve.nn.fusion import _steps
-            steps.append(_steps()[type(layer)](layer))
+    steps = _plan(tuple(model))[1]
     x = np.random.default_rng(2).standard_normal((4, 5)) * 0.8
 
     def f(x, *ps):
@@ -108,3 +103,18 @@ def test_a_layer_used_twice_gets_both_contributions():
     _, gp, _ = forward_backward(plain, x, False)
     for a, b in zip(gf, gp):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_changes_to_the_layers_after_a_call_take_effect():
+    model = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
+    x = nv.tensor(np.random.default_rng(5).standard_normal((6, 3)).astype(np.float32))
+    first = model(x).data.copy()
+    model[1].alpha = 0.5
+    model[0].bias = None
+    model.append(nn.Tanh())
+    fused = model(x)
+    model.fuse = False
+    plain = model(x)
+    assert fused.op == "Linear→LeakyReLU→Linear→Tanh"
+    np.testing.assert_array_equal(fused.data, plain.data)
+    assert not np.array_equal(first, np.arctanh(fused.data))

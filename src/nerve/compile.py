@@ -199,9 +199,9 @@ class _CrossEntropyKernel:
         index = self.index
         np.add(self.offsets, labels, out=index)
         np.subtract(self.log_total, self.shifted.reshape(-1)[index], out=self.per_example)
-        # As ndarray.mean: sum, then divide by the count as an intp, then cast.
-        total = np.add.reduce(self.per_example)
-        loss = self.per_example.dtype.type(total / np.intp(self.n))
+        # As ndarray.mean: sum, divide by the count in float64, round back to the dtype.
+        total = float(np.add.reduce(self.per_example))
+        loss = self.per_example.dtype.type(total / self.n)
         flat = self.probs.reshape(-1)
         flat[index] -= 1
         np.multiply(self.probs, self.scale, out=self.probs)

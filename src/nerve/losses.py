@@ -99,10 +99,13 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
     Gradient: (softmax(s) − onehot(y)) / N.
     """
     s = _as_input("cross_entropy", scores)
-    _check_scores("cross_entropy", s)
-    y = _as_labels("cross_entropy", labels, s.shape[0], s.shape[1])
-    return L.CrossEntropy.apply(s, labels=y,
-                                reduction=_check_reduction("cross_entropy", reduction))
+    shape = s.data.shape
+    if len(shape) != 2 or not shape[0] or not shape[1]:
+        _check_scores("cross_entropy", s)
+    y = _as_labels("cross_entropy", labels, shape[0], shape[1])
+    if reduction != "mean":
+        _check_reduction("cross_entropy", reduction)
+    return L.CrossEntropy.apply(s, labels=y, reduction=reduction)
 
 
 def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:

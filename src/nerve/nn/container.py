@@ -71,7 +71,7 @@ class Sequential(ModuleList):
 
     def forward(self, x: Tensor) -> Tensor:
         if self.fuse:
-            out = fused_forward(self._modules, x)
+            out = fused_forward(self, x)
             if out is not None:
                 return out
         for layer in self._modules:

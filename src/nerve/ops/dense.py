@@ -12,10 +12,12 @@ import numpy as np
 
 from ..autograd import Function
 from ..optim.flat import grad_buffer
+from . import activation as A
 
-#: A Linear step in ``steps``: True with a bias, False without. Any other step is an
-#: activation op class (or a ``functools.partial`` of one) from nerve.ops.activation.
-LINEAR_STEPS = (True, False)
+#: The steps of a chain: LINEAR (x W), AFFINE (x W + b), RELU, or an activation op
+#: class of nerve.ops.activation, or a (op class, layer) pair whose op takes the
+#: layer's ``alpha`` (read at every forward, so changing it takes effect).
+LINEAR, AFFINE, RELU = 0, 1, 2
 
 
 class DenseChain(Function):
@@ -23,30 +25,40 @@ class DenseChain(Function):
 
     Backward walks the steps in reverse with G = dL/dhₖ: a Linear step gives
     dW = hₖ₋₁ᵀ G, db = Σₙ G and passes G Wᵀ on; an activation passes f'(hₖ₋₁)·G on
-    (its own op's backward). Inputs: x, then each Linear's W (and b) in order.
+    (ReLU: G·1[hₖ₋₁ > 0]; the others through their own op's backward). Inputs: x, then
+    each Linear's W (and b) in order. ``buffers=False`` when a parameter occurs twice.
     """
 
-    def __init__(self, steps: tuple, name: str):
-        self.steps = steps
-        self.op = name  # shown by draw_graph, e.g. "Linear→ReLU→Linear"
+    def __init__(self, steps: tuple, name: str, buffers: bool = True):
+        self.steps, self.op, self.buffers = steps, name, buffers
 
     def forward(self, x, *params):
         saved = []
-        h, k = x, 0
+        h, k, fresh = x, 0, False  # fresh: h is an array this chain made (safe to overwrite)
         for step in self.steps:
-            if step is True or step is False:
+            if step is AFFINE:
                 w = params[k]
                 saved.append((h, w))
                 h = h @ w
-                if step:
-                    h += params[k + 1]
-                    k += 2
-                else:
-                    k += 1
+                h += params[k + 1]
+                k += 2
+                fresh = True
+            elif step is LINEAR:
+                w = params[k]
+                saved.append((h, w))
+                h = h @ w
+                k += 1
+                fresh = True
+            elif step is RELU:
+                mask = h > 0
+                saved.append(mask)
+                h = np.maximum(h, 0, out=h) if fresh else np.maximum(h, 0, dtype=h.dtype)
+                fresh = True
             else:
-                op = step()
+                op = step[0](alpha=step[1].alpha) if type(step) is tuple else step()
                 h = op.forward(h)
                 saved.append(op)
+                fresh = False  # the op may keep its output (tanh, sigmoid)
         self.saved = saved
         return h
 
@@ -54,31 +66,33 @@ class DenseChain(Function):
         parents = self.parents
         grads = [None] * len(parents)
         k = len(parents)
-        taken = set()  # a parameter used twice gets its buffer only once
-        for i in range(len(self.steps) - 1, -1, -1):
-            step, saved = self.steps[i], self.saved[i]
-            if step is True or step is False:
-                if step:
+        steps, saved, buffers = self.steps, self.saved, self.buffers
+        fresh = False  # g is an array made here (safe to overwrite)
+        for i in range(len(steps) - 1, -1, -1):
+            step = steps[i]
+            if step is AFFINE or step is LINEAR:
+                if step is AFFINE:
                     k -= 1
-                    grads[k] = self._into_buffer(parents[k], np.add.reduce, g, (g, 0), taken)
+                    b = parents[k]
+                    out = grad_buffer(b, b.data.shape, g.dtype) if buffers else None
+                    grads[k] = np.add.reduce(g, 0, None, out)
                 k -= 1
-                h, w = saved
-                grads[k] = self._into_buffer(parents[k], np.matmul, g, (h.T, g), taken)
+                h, w = saved[i]
+                out = grad_buffer(parents[k], w.shape, g.dtype) if buffers else None
+                grads[k] = np.matmul(h.T, g, out=out)
                 if i == 0 and not parents[0].requires_grad:
                     return tuple(grads)
                 g = g @ w.T
+                fresh = True
+            elif step is RELU:
+                g = np.multiply(g, saved[i], out=g) if fresh else g * saved[i]
+                fresh = True
             else:
-                g = saved.backward(g)[0]
+                g = saved[i].backward(g)[0]
+                fresh = True
         grads[0] = g
         return tuple(grads)
 
-    @staticmethod
-    def _into_buffer(param, ufunc, g, args, taken):
-        """``ufunc(*args)``, written into ``param``'s gradient buffer when it has a free one."""
-        out = grad_buffer(param, param.data.shape, g.dtype)
-        if out is not None:
-            if id(out) in taken:
-                out = None
-            else:
-                taken.add(id(out))
-        return ufunc(*args, out=out)
+
+#: nerve.ops.activation ops a chain can run as steps (ReLU has its own).
+ACTIVATION_OPS = (A.ReLU, A.Tanh, A.Sigmoid, A.LeakyReLU, A.ELU)

@@ -16,10 +16,10 @@ from ..autograd import Function
 
 def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
-        # ndarray.mean's own arithmetic (sum, then divide by the count as an intp and
-        # cast back), without its Python-level wrapper.
-        total = np.add.reduce(per_item, axis=None)
-        return np.asarray(per_item.dtype.type(total / np.intp(per_item.size)))
+        # ndarray.mean's own arithmetic (sum, divide by the count in float64, round back
+        # to the dtype), with Python floats instead of its slower NumPy scalars.
+        total = float(np.add.reduce(per_item, axis=None))
+        return np.array(total / per_item.size, dtype=per_item.dtype)
     if reduction == "sum":
         return np.asarray(per_item.sum(dtype=per_item.dtype))
     return per_item

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FlatParameters", "grad_buffer"]
+__all__ = ["FlatParameters", "flat_parameters", "grad_buffer"]
 
 
 def grad_buffer(param: Any, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
@@ -95,7 +95,7 @@ class FlatParameters:
     # ------------------------------------------------------------------ state
     def gather_state(self) -> None:
         """Build the flat buffers from state the optimizer already has (a resumed run)."""
-        self.state = {}
+        self.state, self.counters, self.param_states = {}, [], []
         per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
         if not all(per_param):
             return
@@ -114,6 +114,7 @@ class FlatParameters:
         return not opt_state or all(opt_state.get(i) for i in range(len(self.params)))
 
     def _share_state(self) -> None:
+        self.param_states = []
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             st = self.optimizer.state.setdefault(i, {})
             for key, value in self.state.items():
@@ -121,6 +122,9 @@ class FlatParameters:
                     st[key] = value[a:b].reshape(self.params[i].data.shape)
                 else:
                     st[key] = value
+            self.param_states.append(st)
+        # The non-array entries (step counters), kept in step with every parameter's dict.
+        self.counters = [k for k, v in self.state.items() if not isinstance(v, np.ndarray)]
 
     def step(self) -> None:
         """One call of the optimizer's update rule on the flat arrays."""
@@ -129,17 +133,29 @@ class FlatParameters:
         if not state and opt.state:  # per-parameter steps came first: start from their state
             self.gather_state()
             state = self.state
-        first = opt.state.get(0)
-        if first:  # counters (Adam's step) may have moved on in a per-parameter step
-            for key, value in first.items():
-                if not isinstance(value, np.ndarray):
-                    state[key] = value
+        counters = self.counters
+        if counters:  # counters (Adam's step) may have moved on in a per-parameter step
+            first = opt.state[0]
+            for key in counters:
+                state[key] = first[key]
         fresh = not state
         opt.update_fn(self.data, self.grad, state, **opt._hyperparameters(opt.param_groups[0]))
         if fresh:
             self._share_state()
-        else:
-            for key, value in state.items():
-                if not isinstance(value, np.ndarray):
-                    for i in range(len(self.params)):
-                        opt.state[i][key] = value
+        elif counters:
+            for st in self.param_states:
+                for key in counters:
+                    st[key] = state[key]
+
+
+def flat_parameters(optimizer: Any, params: list) -> FlatParameters:
+    """The optimizer's flat parameters if they cover exactly ``params`` and are intact,
+    else new ones (kept by the optimizer too when it updates flat arrays itself)."""
+    flat = getattr(optimizer, "_flat", None)
+    if flat is not None and flat.intact() and len(flat.params) == len(params) \
+            and all(p is q for p, q in zip(flat.params, params)):
+        return flat
+    flat = FlatParameters(params, optimizer)
+    if FlatParameters.eligible(optimizer):
+        optimizer._flat = flat
+    return flat
