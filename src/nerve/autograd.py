@@ -17,6 +17,7 @@ import numpy as np
 _grad_enabled = True
 _Tensor: Any = None  # set by nerve.tensor to break the import cycle
 next_seq = count().__next__  # creation number of every tensor: a topological order
+_new = object.__new__  # Tensor.__new__: makes a tensor without running __init__
 
 
 def is_grad_enabled() -> bool:
@@ -72,6 +73,9 @@ class Function:
     """
 
     __slots__ = ("parents", "__dict__")
+    # True where backward's gradient provably has the input's shape (one-input
+    # elementwise ops): the backward driver then skips its shape check.
+    keeps_shape = False
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -91,7 +95,7 @@ class Function:
         except ValueError as exc:
             shapes = " and ".join(str(t.data.shape) for t in tensors)
             raise ValueError(f"{cls.__name__} on input shapes {shapes}: {exc}") from None
-        result = _Tensor.__new__(_Tensor)
+        result = _new(_Tensor)
         result.data = out
         result.grad = None
         result._retain = False
@@ -107,6 +111,32 @@ class Function:
         result._ctx = None
         result._seq = 0
         return result
+
+
+def apply1(fn: Function, x):
+    """``type(fn).apply(x)`` for a one-input op whose node ``fn`` is already made.
+
+    The Tensor methods' fast path: the same result and graph as ``apply``, without
+    packing arguments or keyword options (most ops of a model take one input).
+    """
+    try:
+        out = fn.forward(x.data)
+    except ValueError as exc:
+        raise ValueError(f"{type(fn).__name__} on input shapes {x.data.shape}: {exc}") from None
+    result = _new(_Tensor)
+    result.data = out
+    result.grad = None
+    result._retain = False
+    if _grad_enabled and x.requires_grad:
+        fn.parents = (x,)
+        result.requires_grad = True
+        result._ctx = fn
+        result._seq = next_seq()
+    else:
+        result.requires_grad = False
+        result._ctx = None
+        result._seq = 0
+    return result
 
 
 class _Freed:
@@ -130,21 +160,22 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     creation number, and a tensor is always created after its inputs, so taking
     nodes from a heap, newest first, visits each one only after all the nodes that
     consumed it have passed their gradient back (no recursion, deterministic).
+    Shortcut, same order: when an op has one input and that input is newer than
+    every pending node, it is the next node anyway, so a chain skips the heap.
     Gradients add up, out of place, where a value fans out. Leaves (tensors no op
     made, such as parameters) accumulate each contribution into ``.grad`` as it
     arrives; intermediate results keep theirs only after ``retain_grad()``.
     Unless ``retain_graph`` is set, the saved arrays of each op are freed as it goes.
     """
-    grads = {id(root): grad}
-    heap = [(-root._seq, root)]
     handed_out: set = set()  # ids of arrays already stored in a leaf's .grad
     if root._ctx is None:  # backward on a leaf: its gradient is the upstream one
         _store_grad(root, grad, handed_out)
         return
-    pop, push, freed = heappop, heappush, _Freed  # locals: this loop runs once per node
-    while heap:
-        node = pop(heap)[1]
-        g = grads.pop(id(node))
+    grads: dict = {}  # id(node) -> its gradient so far, for every node on the heap
+    heap: list = []  # (-creation number, node) of the nodes waiting for their turn
+    pop, push, freed, new = heappop, heappush, _Freed, _new  # locals: the loop runs per node
+    node, g = root, grad
+    while True:
         ctx = node._ctx
         if node._retain:
             _store_grad(node, g, handed_out)
@@ -156,14 +187,28 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 f"backward(retain_graph=True) the first time if you need a second pass"
             )
         parents = ctx.parents
-        for parent, pg in zip(parents, ctx.backward(g)):
+        input_grads = ctx.backward(g)
+        if not retain_graph:  # drop the saved arrays, keep the op's name and inputs
+            dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call
+            dead.op = op.__name__
+            dead.parents = parents
+        if len(parents) == 1 and input_grads:
+            parent, pg = parents[0], input_grads[0]
+            # The input is newer than every pending node: any consumer of it still
+            # unvisited would be newer yet and lie behind a pending node at least as
+            # new, so there is none. Its gradient is complete, it is not on the heap,
+            # and the heap would hand it out next anyway: go straight to it.
+            if pg is not None and parent.requires_grad and parent._ctx is not None \
+                    and (not heap or parent._seq > -heap[0][0]):
+                if not op.keeps_shape and pg.shape != parent.data.shape:
+                    raise _shape_error(op, pg, parent)
+                node, g = parent, pg
+                continue
+        for parent, pg in zip(parents, input_grads):
             if pg is None or not parent.requires_grad:
                 continue
-            if pg.shape != parent.data.shape:
-                raise RuntimeError(
-                    f"{op.__name__}.backward returned a gradient of shape {pg.shape} "
-                    f"for an input of shape {parent.data.shape}"
-                )
+            if not op.keeps_shape and pg.shape != parent.data.shape:
+                raise _shape_error(op, pg, parent)
             if parent._ctx is None:  # a leaf: nothing flows further, store it now
                 _store_grad(parent, pg, handed_out)
                 continue
@@ -174,8 +219,15 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 push(heap, (-parent._seq, parent))
             else:
                 grads[key] = prev + pg  # out of place: pg may be shared with a sibling
-        if not retain_graph:
-            node._ctx = freed(op.__name__, parents)
+        if not heap:
+            return
+        node = pop(heap)[1]
+        g = grads.pop(id(node))
+
+
+def _shape_error(op: type, pg: np.ndarray, parent) -> RuntimeError:
+    return RuntimeError(f"{op.__name__}.backward returned a gradient of shape {pg.shape} "
+                        f"for an input of shape {parent.data.shape}")
 
 
 def _store_grad(node, g: np.ndarray, handed_out: set) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from .autograd import apply1
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -299,44 +300,45 @@ class Tensor:
 
     # -------------------------------------------------------------- arithmetic
     # A Python number is a constant: the *Scalar ops skip its gradient altogether.
+    # One-input ops go through autograd.apply1, Function.apply's fast path.
     def __add__(self, other):
         if type(other) in _SCALARS:
-            return E.AddScalar.apply(self, c=other)
+            return apply1(E.AddScalar(other), self)
         return E.Add.apply(self, self._operand(other))
 
     def __radd__(self, other):
         if type(other) in _SCALARS:
-            return E.AddScalar.apply(self, c=other)
+            return apply1(E.AddScalar(other), self)
         return E.Add.apply(self._operand(other), self)
 
     def __sub__(self, other):
         if type(other) in _SCALARS:
-            return E.AddScalar.apply(self, c=-other)
+            return apply1(E.AddScalar(-other), self)
         return E.Sub.apply(self, self._operand(other))
 
     def __rsub__(self, other):
         if type(other) in _SCALARS:
-            return E.RSubScalar.apply(self, c=other)
+            return apply1(E.RSubScalar(other), self)
         return E.Sub.apply(self._operand(other), self)
 
     def __mul__(self, other):
         if type(other) in _SCALARS:
-            return E.MulScalar.apply(self, c=other)
+            return apply1(E.MulScalar(other), self)
         return E.Mul.apply(self, self._operand(other))
 
     def __rmul__(self, other):
         if type(other) in _SCALARS:
-            return E.MulScalar.apply(self, c=other)
+            return apply1(E.MulScalar(other), self)
         return E.Mul.apply(self._operand(other), self)
 
     def __truediv__(self, other):
         if type(other) in _SCALARS:
-            return E.DivScalar.apply(self, c=other)
+            return apply1(E.DivScalar(other), self)
         return E.Div.apply(self, self._operand(other))
 
     def __rtruediv__(self, other):
         if type(other) in _SCALARS:
-            return E.RDivScalar.apply(self, c=other)
+            return apply1(E.RDivScalar(other), self)
         return E.Div.apply(self._operand(other), self)
 
     def __pow__(self, other):
@@ -354,7 +356,7 @@ class Tensor:
         return L.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
-        return E.Neg.apply(self)
+        return apply1(E.Neg(), self)
 
     def __pos__(self):
         return self
@@ -413,16 +415,16 @@ class Tensor:
 
     # ------------------------------------------------------------------- math
     def exp(self) -> "Tensor":
-        return E.Exp.apply(self)
+        return apply1(E.Exp(), self)
 
     def log(self) -> "Tensor":
-        return E.Log.apply(self)
+        return apply1(E.Log(), self)
 
     def sqrt(self) -> "Tensor":
-        return E.Sqrt.apply(self)
+        return apply1(E.Sqrt(), self)
 
     def abs(self) -> "Tensor":
-        return E.Abs.apply(self)
+        return apply1(E.Abs(), self)
 
     def clip(self, min=None, max=None) -> "Tensor":  # noqa: A002 - NumPy's names
         if min is None and max is None:
@@ -449,13 +451,13 @@ class Tensor:
 
     # ------------------------------------------------------------ activations
     def relu(self) -> "Tensor":
-        return A.ReLU.apply(self)
+        return apply1(A.ReLU(), self)
 
     def sigmoid(self) -> "Tensor":
-        return A.Sigmoid.apply(self)
+        return apply1(A.Sigmoid(), self)
 
     def tanh(self) -> "Tensor":
-        return A.Tanh.apply(self)
+        return apply1(A.Tanh(), self)
 
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
         return A.LeakyReLU.apply(self, alpha=check_number(alpha, "leaky_relu: alpha"))
@@ -470,7 +472,7 @@ class Tensor:
         return A.LogSoftmax.apply(self, axis=check_axis(axis, "log_softmax", allow_many=False))
 
     def step(self) -> "Tensor":
-        return A.Step.apply(self)
+        return apply1(A.Step(), self)
 
 
 autograd._Tensor = Tensor

@@ -1,4 +1,4 @@
-"""Shared helper of the ops: undo NumPy broadcasting in a gradient."""
+"""Shared helpers of the ops: undo NumPy broadcasting in a gradient; scalar constants."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,3 +19,30 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
+
+
+# Per float dtype: Python number -> that number as a read-only 0-d array of the dtype.
+_constants: dict = {np.dtype(np.float32): {}, np.dtype(np.float64): {}}
+
+
+def constant(c, dtype: np.dtype):
+    """The Python number ``c`` as a 0-d array of the float ``dtype`` (cached).
+
+    ``x * constant(c, x.dtype)`` equals ``x * c`` bit for bit (NumPy casts a Python
+    number to the array's dtype anyway) but skips that conversion on every call.
+    Other dtypes get ``c`` back unchanged, keeping NumPy's promotion (int · 0.5).
+    """
+    table = _constants.get(dtype)
+    if table is None:
+        return c
+    arr = table.get(c)
+    if arr is None:
+        arr = np.asarray(c, dtype=dtype)
+        # Not cached: zeros (0.0 and -0.0 are equal keys with different values) and
+        # non-finite values (a cast that overflows then warns on every call, as NumPy's).
+        if arr != 0 and np.isfinite(arr):
+            if len(table) >= 256:
+                table.clear()
+            arr.flags.writeable = False
+            table[c] = arr
+    return arr

@@ -4,7 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import unbroadcast
+from ._util import constant, unbroadcast
+
+
+class Unary(Function):
+    """A one-input elementwise op: y has x's shape, and so has dL/dx = g · dy/dx."""
+
+    keeps_shape = True
 
 
 class Add(Function):
@@ -19,59 +25,61 @@ class Add(Function):
         return unbroadcast(g, sa), unbroadcast(g, sb)
 
 
-class AddScalar(Function):
+class AddScalar(Unary):
     """y = x + c for a constant number c;  dy/dx = 1."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        return x + self.c
+        return x + constant(self.c, x.dtype)
 
     def backward(self, g):
         return (g,)
 
 
-class MulScalar(Function):
+class MulScalar(Unary):
     """y = c · x for a constant number c;  dy/dx = c."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        return x * self.c
+        self.k = k = constant(self.c, x.dtype)
+        return x * k
 
     def backward(self, g):
-        return (g * self.c,)
+        return (g * self.k,)
 
 
-class DivScalar(Function):
+class DivScalar(Unary):
     """y = x / c for a constant number c;  dy/dx = 1/c."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        return x / self.c
+        self.k = k = constant(self.c, x.dtype)
+        return x / k
 
     def backward(self, g):
-        return (g / self.c,)
+        return (g / self.k,)
 
 
-class RSubScalar(Function):
+class RSubScalar(Unary):
     """y = c − x for a constant number c;  dy/dx = −1."""
 
     def __init__(self, c):
         self.c = c
 
     def forward(self, x):
-        return self.c - x
+        return constant(self.c, x.dtype) - x
 
     def backward(self, g):
         return (-g,)
 
 
-class RDivScalar(Function):
+class RDivScalar(Unary):
     """y = c / x for a constant number c;  dy/dx = −c/x² = −y/x."""
 
     def __init__(self, c):
@@ -79,7 +87,7 @@ class RDivScalar(Function):
 
     def forward(self, x):
         self.x = x
-        self.y = self.c / x
+        self.y = constant(self.c, x.dtype) / x
         return self.y
 
     def backward(self, g):
@@ -141,7 +149,7 @@ class Pow(Function):
         return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
 
 
-class PowScalar(Function):
+class PowScalar(Unary):
     """y = x ** p for a constant p;  dy/dx = p·x^(p−1)."""
 
     def __init__(self, p):
@@ -156,7 +164,7 @@ class PowScalar(Function):
         return (g * (p * self.x ** (p - 1)),)
 
 
-class Neg(Function):
+class Neg(Unary):
     """y = −x;  dy/dx = −1."""
 
     def forward(self, x):
@@ -166,7 +174,7 @@ class Neg(Function):
         return (-g,)
 
 
-class Exp(Function):
+class Exp(Unary):
     """y = eˣ;  dy/dx = y."""
 
     def forward(self, x):
@@ -177,7 +185,7 @@ class Exp(Function):
         return (g * self.y,)
 
 
-class Log(Function):
+class Log(Unary):
     """y = ln x;  dy/dx = 1/x."""
 
     def forward(self, x):
@@ -188,7 +196,7 @@ class Log(Function):
         return (g / self.x,)
 
 
-class Sqrt(Function):
+class Sqrt(Unary):
     """y = √x;  dy/dx = 1 / (2y)."""
 
     def forward(self, x):
@@ -199,7 +207,7 @@ class Sqrt(Function):
         return (g / (2 * self.y),)
 
 
-class Abs(Function):
+class Abs(Unary):
     """y = |x|;  dy/dx = sign(x), 0 at x = 0."""
 
     def forward(self, x):
@@ -210,7 +218,7 @@ class Abs(Function):
         return (g * np.sign(self.x),)
 
 
-class Clip(Function):
+class Clip(Unary):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0."""
 
     def __init__(self, lo, hi):
@@ -274,7 +282,7 @@ class Where(Function):
                 unbroadcast(np.where(self.cond, zero, g), sb))
 
 
-class Cast(Function):
+class Cast(Unary):
     """y = x converted to another float dtype;  dy/dx = 1 (cast back)."""
 
     def __init__(self, dtype):
