@@ -40,6 +40,10 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
         if buf is None:
             buf = np.array(grad, dtype=param.dtype, copy=True)
             state["momentum_buffer"] = buf
+        elif dampening == 0.0 and not nesterov and _chunked(param, grad, buf):
+            # A big parameter: the whole update slice by slice, each slice still in cache.
+            _momentum_step_in_slices(param, grad, buf, lr, momentum)
+            return
         else:
             buf *= momentum
             if dampening != 0.0:
@@ -52,6 +56,23 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
 
 #: Above this many elements the update runs in slices of this size.
 CHUNK = 1 << 16
+
+
+def _chunked(*arrays: np.ndarray) -> bool:
+    return arrays[0].size > CHUNK and all(a.flags.c_contiguous for a in arrays)
+
+
+def _momentum_step_in_slices(param, grad, buf, lr: float, momentum: float) -> None:
+    """``buf = momentum·buf + grad; param -= lr·buf``, one cache-sized slice at a time:
+    the same operations per element as the whole-array form (so the same numbers,
+    bitwise), with each slice read from memory once instead of once per operation."""
+    p, g, v = param.reshape(-1), grad.reshape(-1), buf.reshape(-1)
+    for start in range(0, p.size, CHUNK):
+        end = start + CHUNK
+        vs = v[start:end]
+        vs *= momentum
+        vs += g[start:end]
+        p[start:end] -= lr * vs
 
 
 def subtract_scaled(param: np.ndarray, lr: float, step: np.ndarray) -> None:
