@@ -67,7 +67,11 @@ def test_fused_chain_passes_gradcheck_in_float64(kind):
 def test_graph_shows_one_named_node_unless_fuse_is_off():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     x = nv.tensor(np.ones((2, 3)))
-    assert model(x).op == "Linear→ReLU→Linear"
+    out = model(x)
+    assert out.op == "Linear→ReLU→Linear"
+    out.sum().backward()
+    assert out.op == "Linear→ReLU→Linear"  # also after backward freed the node
+    assert "Linear→ReLU→Linear" in nv.draw_graph(out.sum())
     model.fuse = False
     assert model(x).op == "Linear"
 

@@ -76,6 +76,8 @@ class Function:
     # True where backward's gradient provably has the input's shape (one-input
     # elementwise ops): the backward driver then skips its shape check.
     keeps_shape = False
+    # The name draw_graph shows: the class name unless an op sets its own (a fused node).
+    op = None
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -190,7 +192,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         input_grads = ctx.backward(g)
         if not retain_graph:  # drop the saved arrays, keep the op's name and inputs
             dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call
-            dead.op = op.__name__
+            dead.op = ctx.op or op.__name__
             dead.parents = parents
         if len(parents) == 1 and input_grads:
             parent, pg = parents[0], input_grads[0]

@@ -260,7 +260,9 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a scalar, but this "
                                    f"tensor has shape {self.shape}; pass grad= of that shape "
                                    "or reduce it first (e.g. .sum())")
-            g = np.ones(self.shape, dtype=self.dtype)
+            g = np.array(1, dtype=self.data.dtype)  # dL/dL = 1 (np.ones is a slower Python call)
+            if self.data.ndim:
+                g = g.reshape(self.data.shape)
         else:
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
             if g.dtype.kind not in "fiub":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ._util import constant
 
 
 class ReLU(Function):
@@ -64,7 +65,7 @@ class Sigmoid(Function):
 
     def backward(self, g):
         y = self.y
-        return (g * y * (1 - y),)
+        return (g * y * (constant(1, y.dtype) - y),)
 
 
 class Tanh(Function):
@@ -76,7 +77,7 @@ class Tanh(Function):
 
     def backward(self, g):
         y = self.y
-        return (g * (1 - y * y),)
+        return (g * (constant(1, y.dtype) - y * y),)
 
 
 class Softmax(Function):

@@ -28,7 +28,7 @@ def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
 def _upstream(g: np.ndarray, reduction: str, count: int, ndim_extra: int) -> np.ndarray:
     """dL/d(per-item loss) as an array that broadcasts against the input."""
     if reduction == "mean":
-        return g / np.asarray(count, dtype=g.dtype)
+        return g / count  # the count becomes g's dtype first, as np.asarray(count, g.dtype)
     if reduction == "sum":
         return g
     return g.reshape(g.shape + (1,) * ndim_extra)

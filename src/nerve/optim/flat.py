@@ -78,6 +78,19 @@ class FlatParameters:
         for p, gview in zip(self.params, self.grad_views):
             p.grad = gview
 
+    def ready(self) -> bool | None:
+        """Gather the gradients for a flat step: True if done, False if a gradient is
+        missing or misfits, None if a parameter's data was rebound (gather again)."""
+        for p, view, gview in zip(self.params, self.data_views, self.grad_views):
+            if p.data is not view:
+                return None
+            g = p.grad
+            if g is not gview:
+                if g is None or getattr(g, "shape", None) != gview.shape:
+                    return False
+                np.copyto(gview, g, casting="same_kind")
+        return True
+
     def gather_grads(self) -> bool:
         """Bring every gradient into the flat array; False if one is missing or misfits.
 

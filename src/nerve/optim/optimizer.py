@@ -227,9 +227,11 @@ class Optimizer:
         loss = closure() if closure is not None else None
         flat = self._flat
         if flat is not None:
-            if not flat.intact():  # something rebound a parameter's data: gather again
+            ready = flat.ready()
+            if ready is None:  # something rebound a parameter's data: gather again
                 flat = self._flat = FlatParameters(flat.params, self)
-            if flat.usable_state() and flat.gather_grads():
+                ready = flat.gather_grads()
+            if ready and flat.usable_state():
                 flat.step()
                 return loss
         update, state = self.update_fn, self.state
