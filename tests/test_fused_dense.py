@@ -122,3 +122,13 @@ def test_changes_to_the_layers_after_a_call_take_effect():
     assert fused.op == "Linear→LeakyReLU→Linear→Tanh"
     np.testing.assert_array_equal(fused.data, plain.data)
     assert not np.array_equal(first, np.arctanh(fused.data))
+
+
+def test_no_grad_gives_the_same_output_and_records_nothing():
+    model = stack(nn.ReLU)
+    x = nv.tensor(np.random.default_rng(6).standard_normal((4, 5)).astype(np.float32))
+    with nv.no_grad():
+        quiet = model(x)
+    loud = model(x)
+    assert not quiet.requires_grad and quiet.is_leaf and loud.requires_grad
+    np.testing.assert_array_equal(quiet.data, loud.data)

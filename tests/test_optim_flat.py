@@ -129,3 +129,27 @@ def test_two_groups_and_foreign_parameters_use_the_per_parameter_loop():
     assert opt._flat is None
     opt.step()
     assert p.data is data and np.allclose(data, 0.5)
+
+
+def test_a_parameter_turned_float64_leaves_the_flat_path():
+    net = model()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    train(net, opt, steps=1)
+    w = net[0].weight
+    w.data = w.data.astype(np.float64)  # one parameter in another dtype: no single flat array
+    w.grad = np.ones(w.shape)
+    before = w.data.copy()
+    opt.step()
+    assert opt._flat is None and w.data.dtype == np.float64
+    np.testing.assert_allclose(w.data, before - 0.1)
+
+
+def test_state_that_does_not_fit_is_reported_by_the_per_parameter_loop():
+    net = model()
+    opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    train(net, opt, steps=1)
+    w = net[0].weight
+    w.data = np.zeros((2, 2), dtype=np.float32)  # replaced by one of another shape
+    w.grad = np.ones((2, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="parameter 0"):
+        opt.step()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import Function
 from ..optim.flat import grad_buffer
 from . import activation as A
@@ -34,6 +35,7 @@ class DenseChain(Function):
 
     def forward(self, x, *params):
         saved = []
+        keep = autograd.is_grad_enabled()  # under no_grad nothing is kept for backward
         h, k, fresh = x, 0, False  # fresh: h is an array this chain made (safe to overwrite)
         for step in self.steps:
             if step is AFFINE:
@@ -50,8 +52,7 @@ class DenseChain(Function):
                 k += 1
                 fresh = True
             elif step is RELU:
-                mask = h > 0
-                saved.append(mask)
+                saved.append(h > 0 if keep else None)
                 h = np.maximum(h, 0, out=h) if fresh else np.maximum(h, 0, dtype=h.dtype)
                 fresh = True
             else:

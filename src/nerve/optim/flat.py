@@ -107,22 +107,37 @@ class FlatParameters:
 
     # ------------------------------------------------------------------ state
     def gather_state(self) -> None:
-        """Build the flat buffers from state the optimizer already has (a resumed run)."""
+        """Build the flat buffers from state the optimizer already has (a resumed run).
+
+        State that does not fit (a buffer whose shape is not its parameter's, say after
+        a parameter was replaced) is left to the per-parameter loop, which reports it.
+        """
         self.state, self.counters, self.param_states = {}, [], []
+        self.misfit = False
         per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
         if not all(per_param):
             return
+        state = {}
         for key, first in per_param[0].items():
-            if isinstance(first, np.ndarray) and first.shape == self.params[0].data.shape:
-                self.state[key] = np.concatenate([st[key].reshape(-1) for st in per_param])
-            else:
-                self.state[key] = first
+            if not isinstance(first, np.ndarray):
+                state[key] = first
+                continue
+            parts = [st.get(key) for st in per_param]
+            if not all(isinstance(v, np.ndarray) and v.shape == p.data.shape
+                       for v, p in zip(parts, self.params)):
+                self.misfit = True
+                return
+            state[key] = np.concatenate([v.reshape(-1) for v in parts]).astype(self.data.dtype)
+        self.state = state
         self._share_state()
 
     def usable_state(self) -> bool:
-        """False while some parameters have state and others none (mixed earlier steps)."""
+        """False while some parameters have state and others none (mixed earlier steps),
+        or while the optimizer's state does not fit the parameters."""
         if self.state:
             return True
+        if self.misfit:
+            return False
         opt_state = self.optimizer.state
         return not opt_state or all(opt_state.get(i) for i in range(len(self.params)))
 

@@ -229,8 +229,9 @@ class Optimizer:
         if flat is not None:
             ready = flat.ready()
             if ready is None:  # something rebound a parameter's data: gather again
-                flat = self._flat = FlatParameters(flat.params, self)
-                ready = flat.gather_grads()
+                flat = self._flat = FlatParameters(flat.params, self) \
+                    if FlatParameters.eligible(self) else None
+                ready = flat is not None and flat.gather_grads()
             if ready and flat.usable_state():
                 flat.step()
                 return loss
