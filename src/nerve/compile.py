@@ -183,9 +183,8 @@ class _CrossEntropyKernel:
         self.shifted = _empty((n, c), dt)
         self.probs = _empty((n, c), dt)
         self.log_total = _empty(n, dt)
-        self.per_example = _empty(n, dt)
         peak, total = _empty((n, 1), dt), _empty((n, 1), dt)
-        self.scale = np.ones((), dtype=dt) / np.asarray(n, dtype=dt)
+        self.scale = 1.0 / n
         plan.forward += [(np.maximum.reduce, (scores, 1, None, peak, True)),  # = scores.max
                          (np.subtract, (scores, peak, self.shifted)),
                          (np.exp, (self.shifted, self.probs)),
@@ -198,13 +197,11 @@ class _CrossEntropyKernel:
         """The loss, with the gradient left in ``self.probs`` (needs the forward tape run)."""
         index = self.index
         np.add(self.offsets, labels, out=index)
-        np.subtract(self.log_total, self.shifted.reshape(-1)[index], out=self.per_example)
-        # As ndarray.mean: sum, divide by the count in float64, round back to the dtype.
-        total = float(np.add.reduce(self.per_example))
-        loss = self.per_example.dtype.type(total / self.n)
-        flat = self.probs.reshape(-1)
-        flat[index] -= 1
+        picked = self.shifted.reshape(-1)[index]
+        loss = float(np.add.reduce(self.log_total)) - float(np.add.reduce(picked))
+        loss = self.probs.dtype.type(loss / self.n)
         np.multiply(self.probs, self.scale, out=self.probs)
+        self.probs.reshape(-1)[index] -= self.scale
         return loss
 
 

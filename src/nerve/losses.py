@@ -19,6 +19,7 @@ from .ops import loss as L
 from .tensor import Tensor, as_array
 
 _REDUCTIONS = ("mean", "sum", "none")
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
 
 
 def _check_reduction(where: str, reduction: str, x: Tensor | None = None) -> str:
@@ -48,7 +49,7 @@ def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
         y = np.asarray(y)
     if y.dtype.kind in "iu" and y.shape == (n,) and n:
         # The common case in one reduction: as unsigned, a negative label is huge too.
-        if np.maximum.reduce(y.view(f"u{y.itemsize}")) < classes:
+        if np.maximum.reduce(y.view(_UNSIGNED[y.itemsize])) < classes:
             return y
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):

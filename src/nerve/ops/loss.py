@@ -47,20 +47,43 @@ class CrossEntropy(Function):
 
     def forward(self, scores):
         n, c = scores.shape
-        self.picks = self.labels + np.arange(0, n * c, c)  # flat index of each label's score
+        self.picks = picks = self.labels + row_starts(n, c)  # flat index of each label's score
         shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)
-        per_example = np.log(total[:, 0]) - shifted.reshape(-1)[self.picks]
+        log_total, picked = np.log(total[:, 0]), shifted.reshape(-1)[picks]
         exp /= total
         self.probs = exp  # softmax, reused by backward
-        return _reduce(per_example, self.reduction)
+        if self.reduction == "none":
+            return log_total - picked
+        # Σᵢ Lᵢ = Σᵢ log Σⱼ e^(Sᵢⱼ − mᵢ) − Σᵢ (Sᵢ,yᵢ − mᵢ): two sums, subtracted in float64.
+        loss = float(np.add.reduce(log_total)) - float(np.add.reduce(picked))
+        return np.array(loss / n if self.reduction == "mean" else loss, dtype=scores.dtype)
 
     def backward(self, g):
-        grad = self.probs.copy()  # a copy: backward may run twice with retain_graph
-        grad.reshape(-1)[self.picks] -= 1
-        grad *= _upstream(g, self.reduction, grad.shape[0], 1)
+        if self.reduction == "none":
+            scale = g[:, None]
+            grad = self.probs * scale
+            grad.reshape(-1)[self.picks] -= g
+        else:
+            scale = float(g) / self.probs.shape[0] if self.reduction == "mean" else float(g)
+            grad = self.probs * scale  # a new array: backward may run twice (retain_graph)
+            grad.reshape(-1)[self.picks] -= scale
         return (grad,)
+
+
+_ROW_STARTS: dict = {}
+
+
+def row_starts(n: int, c: int) -> np.ndarray:
+    """``arange(0, n·c, c)``: where each row of an (n, c) array starts when flattened (cached)."""
+    starts = _ROW_STARTS.get((n, c))
+    if starts is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[(n, c)] = np.arange(0, n * c, c)
+        starts.flags.writeable = False
+    return starts
 
 
 class MultiHinge(Function):
