@@ -13,7 +13,6 @@ import numpy as np
 from .. import autograd
 from ..autograd import Function
 from ..optim.flat import grad_buffer
-from . import activation as A
 
 #: The steps of a chain: LINEAR (x W), AFFINE (x W + b), RELU, or an activation op
 #: class of nerve.ops.activation, or a (op class, layer) pair whose op takes the
@@ -74,13 +73,10 @@ class DenseChain(Function):
             if step is AFFINE or step is LINEAR:
                 if step is AFFINE:
                     k -= 1
-                    b = parents[k]
-                    out = grad_buffer(b, b.data.shape, g.dtype) if buffers else None
-                    grads[k] = np.add.reduce(g, 0, None, out)
+                    grads[k] = _param_grad(parents[k], np.add.reduce, (g, 0, None), g, buffers)
                 k -= 1
                 h, w = saved[i]
-                out = grad_buffer(parents[k], w.shape, g.dtype) if buffers else None
-                grads[k] = np.matmul(h.T, g, out=out)
+                grads[k] = _param_grad(parents[k], np.matmul, (h.T, g), g, buffers)
                 if i == 0 and not parents[0].requires_grad:
                     return tuple(grads)
                 g = g @ w.T
@@ -95,5 +91,18 @@ class DenseChain(Function):
         return tuple(grads)
 
 
-#: nerve.ops.activation ops a chain can run as steps (ReLU has its own).
-ACTIVATION_OPS = (A.ReLU, A.Tanh, A.Sigmoid, A.LeakyReLU, A.ELU)
+def _param_grad(param, ufunc, args: tuple, g, use_buffer: bool):
+    """``ufunc(*args)``, the gradient of a Linear parameter.
+
+    A leaf parameter with a free gradient buffer (see nerve.optim.flat) gets it
+    written straight into that buffer and stored as its ``.grad`` here — what the
+    backward driver would do on arrival — and None is returned (nothing left to
+    store); otherwise the new array is returned for the driver.
+    """
+    if use_buffer and param._ctx is None and param.requires_grad:
+        buf = grad_buffer(param, param.data.shape, g.dtype)
+        if buf is not None:
+            ufunc(*args, out=buf)
+            param.grad = buf
+            return None
+    return ufunc(*args)
