@@ -147,3 +147,31 @@ def test_fit_compile_rejects_what_it_cannot_capture():
     with pytest.raises(ValueError, match="regularizer"):
         nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=1,
                batch_size=4, progress=False, compile=True, regularizer=lambda: 0)
+
+
+def test_fit_auto_captures_what_it_can_and_runs_the_rest_eagerly(monkeypatch):
+    from nerve.compile import CompiledStep
+
+    calls = []
+    original = CompiledStep.__call__
+    monkeypatch.setattr(CompiledStep, "__call__",
+                        lambda self, x, y: calls.append(len(x)) or original(self, x, y))
+    X, y = nv.data.spiral(n_per_class=20, seed=1)
+
+    def run(model, **kw):
+        calls.clear()
+        return nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=2,
+                      batch_size=16, progress=False, seed=0, **kw)
+
+    run(make(nn.ReLU, sizes=(2, 8, 3)))  # compile="auto" is the default
+    assert sum(calls) == 2 * len(X)
+    run(make(nn.ReLU, sizes=(2, 8, 3)), compile=False)
+    assert calls == []
+    nv.manual_seed(0)
+    with_dropout = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.2), nn.ReLU(), nn.Linear(8, 3))
+    history = run(with_dropout)  # not capturable: eager, no error
+    assert calls == [] and np.isfinite(history.history["loss"][-1])
+    run(make(nn.ReLU, sizes=(2, 8, 3)), regularizer=lambda: 0)
+    assert calls == []
+    with pytest.raises(ValueError, match="compile must be True, False or 'auto'"):
+        run(make(nn.ReLU, sizes=(2, 8, 3)), compile="yes")

@@ -67,7 +67,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         seed: int | None = None, lr: float | None = None,
         regularizer: Callable[[], Tensor] | None = None,
         clip_grad_norm: float | None = None, shuffle: bool = True,
-        compile: bool = False) -> History:  # noqa: A002 - the API's name
+        compile: bool | str = "auto") -> History:  # noqa: A002 - the API's name
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
 
     X: (N, D) features; y: (N,) integer labels for classification losses (or
@@ -85,10 +85,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     then drawn. ``progress``: True = a bar (tqdm, on a terminal) or a line per
     epoch on stderr; False = silent; it never changes the result.
 
-    ``compile=True`` runs each iteration as a captured step (:func:`nerve.compile`):
+    ``compile``: each iteration can run as a captured step (:func:`nerve.compile`):
     the same numbers, bitwise, with less overhead per step, for a Sequential of
     Linear layers and elementwise activations trained with cross-entropy (no
     ``regularizer`` or ``clip_grad_norm``; use the optimizer's ``weight_decay``).
+    ``"auto"`` (the default, like Keras's ``jit_compile``) uses it where it applies
+    and the eager graph elsewhere; ``True`` insists (an error names what is not
+    supported); ``False`` always runs the eager graph.
 
     A loss that turns NaN/inf (checked every iteration) or a parameter that does
     (checked every epoch) raises :class:`TrainingDivergedError` naming the epoch and
@@ -127,13 +130,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     if validation_data is not None:
         val = _check_validation(validation_data, dtype, X, kind, out_shape)
     opt = resolve_optimizer(optimizer, model, lr)
-    captured = None
-    if compile:
-        if regularizer is not None or clip_grad_norm is not None:
-            raise ValueError("fit(compile=True) does not support regularizer or "
-                             "clip_grad_norm; use the optimizer's weight_decay, or compile=False")
-        from ..compile import CompiledStep
-        captured = CompiledStep(model, loss_fn, opt)
+    captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
 
@@ -217,6 +214,28 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         reporter.close()
         _set_mode(model, was_training)
     return history
+
+
+def _captured_step(compile: bool | str, model: Any, loss_fn: Any, opt: Any,  # noqa: A002
+                   regularizer: Any, clip_grad_norm: Any) -> Any:
+    """The CompiledStep fit runs, or None for the eager graph (see fit's ``compile``)."""
+    if compile is False:
+        return None
+    if compile is not True and compile != "auto":
+        raise ValueError(f"compile must be True, False or 'auto', got {compile!r}")
+    from ..compile import CompiledStep
+
+    if regularizer is not None or clip_grad_norm is not None:
+        if compile == "auto":
+            return None
+        raise ValueError("fit(compile=True) does not support regularizer or "
+                         "clip_grad_norm; use the optimizer's weight_decay, or compile=False")
+    try:
+        return CompiledStep(model, loss_fn, opt)
+    except ValueError:
+        if compile == "auto":
+            return None
+        raise
 
 
 def _check_parameters(model: Any, epoch: int, epochs: int, iteration: int, opt: Any,
