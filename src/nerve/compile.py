@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .losses import labels_in_range
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
@@ -285,7 +286,7 @@ class CompiledStep:
         if labels.shape != (n,) or labels.dtype.kind not in "iu":
             raise ValueError(f"nv.compile step: expected {n} integer labels, got an "
                              f"array of shape {labels.shape} and dtype {labels.dtype}")
-        if n and (labels.min() < 0 or labels.max() >= self.n_classes):
+        if n and not labels_in_range(labels, self.n_classes):
             raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
                              f"values from {labels.min()} to {labels.max()}")
         flat = self.flat

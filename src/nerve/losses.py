@@ -42,15 +42,22 @@ def _as_input(where: str, x: Any) -> Tensor:
     return Tensor(arr if arr.dtype.kind == "f" else arr.astype(np.float32))
 
 
+def labels_in_range(y: np.ndarray, classes: int) -> bool:
+    """Whether every label of the non-empty integer array ``y`` lies in [0, classes).
+
+    One reduction: viewed as unsigned, a negative label is huge, so the largest
+    value is below ``classes`` exactly when all are in range.
+    """
+    return bool(np.maximum.reduce(y.view(_UNSIGNED[y.itemsize]), axis=None) < classes)
+
+
 def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
     """Integer class labels of shape (n,) in [0, classes)."""
     y = labels.data if isinstance(labels, Tensor) else labels
     if type(y) is not np.ndarray:
         y = np.asarray(y)
-    if y.dtype.kind in "iu" and y.shape == (n,) and n:
-        # The common case in one reduction: as unsigned, a negative label is huge too.
-        if np.maximum.reduce(y.view(_UNSIGNED[y.itemsize])) < classes:
-            return y
+    if y.dtype.kind in "iu" and y.shape == (n,) and n and labels_in_range(y, classes):
+        return y  # the common case, checked with one reduction
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
             bad = y.reshape(-1)[~(y.reshape(-1) == np.round(y.reshape(-1)))][0]
