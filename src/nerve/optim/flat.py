@@ -91,20 +91,6 @@ class FlatParameters:
                 np.copyto(gview, g, casting="same_kind")
         return True
 
-    def gather_grads(self) -> bool:
-        """Bring every gradient into the flat array; False if one is missing or misfits.
-
-        A gradient the backward pass wrote into its buffer is already there; any
-        other is copied in.
-        """
-        for p, gview in zip(self.params, self.grad_views):
-            g = p.grad
-            if g is not gview:
-                if g is None or getattr(g, "shape", None) != gview.shape:
-                    return False
-                np.copyto(gview, g, casting="same_kind")
-        return True
-
     # ------------------------------------------------------------------ state
     def gather_state(self) -> None:
         """Build the flat buffers from state the optimizer already has (a resumed run).

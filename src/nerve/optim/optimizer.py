@@ -231,7 +231,7 @@ class Optimizer:
             if ready is None:  # something rebound a parameter's data: gather again
                 flat = self._flat = FlatParameters(flat.params, self) \
                     if FlatParameters.eligible(self) else None
-                ready = flat is not None and flat.gather_grads()
+                ready = flat is not None and flat.ready()
             if ready and flat.usable_state():
                 flat.step()
                 return loss
