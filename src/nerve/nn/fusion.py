@@ -14,7 +14,7 @@ from ..ops.dense import AFFINE, LINEAR, RELU, DenseChain
 from ..tensor import Tensor
 
 
-def _plan(layers: tuple):
+def _plan(layers: list):
     """``(layers, steps, name, linears, buffers)`` for a fusable stack, else ``(layers, None)``."""
     from .activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
     from .container import Identity
@@ -46,10 +46,10 @@ def _plan(layers: tuple):
 
 def fused_forward(seq, x: Tensor) -> Tensor | None:
     """The output of Sequential ``seq`` on ``x`` as one DenseChain node, or None."""
-    layers = tuple(seq._modules)
+    layers = seq._modules
     plan = seq.__dict__.get("_fusion_plan")
-    if plan is None or plan[0] != layers:
-        plan = seq._fusion_plan = _plan(layers)
+    if plan is None or plan[0] != layers:  # a list compare: the identity of each layer
+        plan = seq._fusion_plan = _plan(list(layers))
     if plan[1] is None:
         return None
     _, steps, name, linears, buffers = plan

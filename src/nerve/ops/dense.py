@@ -34,7 +34,7 @@ class DenseChain(Function):
 
     def forward(self, x, *params):
         saved = []
-        keep = autograd.is_grad_enabled()  # under no_grad nothing is kept for backward
+        keep = autograd._grad_enabled  # under no_grad nothing is kept for backward
         h, k, fresh = x, 0, False  # fresh: h is an array this chain made (safe to overwrite)
         for step in self.steps:
             if step is AFFINE:
@@ -66,17 +66,28 @@ class DenseChain(Function):
         parents = self.parents
         grads = [None] * len(parents)
         k = len(parents)
-        steps, saved, buffers = self.steps, self.saved, self.buffers
+        steps, saved = self.steps, self.saved
+        # Where a parameter has a free gradient buffer, dW/db go straight into it and
+        # become its .grad here (what the driver would store); its entry stays None.
+        bufs = _free_buffers(parents, g.dtype) if self.buffers else [None] * k
         fresh = False  # g is an array made here (safe to overwrite)
         for i in range(len(steps) - 1, -1, -1):
             step = steps[i]
             if step is AFFINE or step is LINEAR:
                 if step is AFFINE:
                     k -= 1
-                    grads[k] = _param_grad(parents[k], np.add.reduce, (g, 0, None), g, buffers)
+                    buf = bufs[k]
+                    if buf is None:
+                        grads[k] = np.add.reduce(g, 0)
+                    else:
+                        parents[k].grad = np.add.reduce(g, 0, None, buf)
                 k -= 1
                 h, w = saved[i]
-                grads[k] = _param_grad(parents[k], np.matmul, (h.T, g), g, buffers)
+                buf = bufs[k]
+                if buf is None:
+                    grads[k] = h.T @ g
+                else:
+                    parents[k].grad = np.matmul(h.T, g, out=buf)
                 if i == 0 and not parents[0].requires_grad:
                     return tuple(grads)
                 g = g @ w.T
@@ -91,18 +102,14 @@ class DenseChain(Function):
         return tuple(grads)
 
 
-def _param_grad(param, ufunc, args: tuple, g, use_buffer: bool):
-    """``ufunc(*args)``, the gradient of a Linear parameter.
-
-    A leaf parameter with a free gradient buffer (see nerve.optim.flat) gets it
-    written straight into that buffer and stored as its ``.grad`` here — what the
-    backward driver would do on arrival — and None is returned (nothing left to
-    store); otherwise the new array is returned for the driver.
-    """
-    if use_buffer and param._ctx is None and param.requires_grad:
-        buf = grad_buffer(param, param.data.shape, g.dtype)
-        if buf is not None:
-            ufunc(*args, out=buf)
-            param.grad = buf
-            return None
-    return ufunc(*args)
+def _free_buffers(params, dtype) -> list:
+    """Per input, the gradient buffer (nerve.optim.flat) backward may write into and
+    store as its ``.grad``: a leaf that needs a gradient, has none yet, and a buffer
+    that fits. None elsewhere (the input x, other tensors)."""
+    bufs = []
+    for p in params:
+        buf = None
+        if p._ctx is None and p.requires_grad:
+            buf = grad_buffer(p, p.data.shape, dtype)
+        bufs.append(buf)
+    return bufs
