@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .losses import labels_in_range
+from .ops.loss import row_starts
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
@@ -179,7 +180,7 @@ class _CrossEntropyKernel:
         n, c = scores.shape
         dt = scores.dtype
         self.n = n
-        self.offsets = np.arange(n) * c  # row starts in the flattened scores
+        self.offsets = row_starts(n, c)  # row starts in the flattened scores
         self.index = _empty(n, np.int64)
         self.shifted = _empty((n, c), dt)
         self.probs = _empty((n, c), dt)

@@ -1,4 +1,5 @@
-"""Argument checks shared by the data helpers (clear errors, raised up front)."""
+"""Argument checks shared by the data helpers, fit and the estimators (clear errors, raised
+up front)."""
 from __future__ import annotations
 
 import numbers

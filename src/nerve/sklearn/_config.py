@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
+from ..data._checks import check_bool
 
 #: Hidden activations: every nerve activation, plus "maxout" (a Maxout layer with
 #: two pieces replaces the hidden Linear layer and its activation).
@@ -50,12 +51,6 @@ def check_real(name: str, value: Any, low: float, high: float = np.inf,
     if not inside:
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
     return v
-
-
-def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:

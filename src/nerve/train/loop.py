@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import no_grad
+from ..data._checks import check_bool
 from ..data.loader import DataLoader
 from ..random import manual_seed
 from ..tensor import Tensor
@@ -104,8 +105,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     # ---- every check before any work --------------------------------------
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    check_bool("shuffle", shuffle)
     if regularizer is not None and not callable(regularizer):
         raise TypeError(f"regularizer must be a function returning a scalar tensor, "
                         f"got {regularizer!r}")
