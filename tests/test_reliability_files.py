@@ -250,6 +250,7 @@ def test_a_save_that_fails_midway_keeps_the_old_file(tmp_path, monkeypatch, save
             nv.save_state({"w": np.ones(3)}, path)
     assert path.read_bytes() == before
     assert _leftovers(tmp_path) == []
+    assert os.listdir(tmp_path) == ["net.npz"]  # no stray temporary file of any name
     monkeypatch.undo()
     assert np.array_equal(nv.load(path)[0].weight.data, old[0].weight.data)
 
