@@ -88,31 +88,35 @@ class Function:
     @classmethod
     def apply(cls, *tensors, **options):
         """Run the op on tensors; record it in the graph if any input needs a gradient."""
-        fn = cls(**options) if options else cls()
-        try:
-            if len(tensors) == 1:
-                out = fn.forward(tensors[0].data)
-            else:
-                out = fn.forward(*[t.data for t in tensors])
-        except ValueError as exc:
-            shapes = " and ".join(str(t.data.shape) for t in tensors)
-            raise ValueError(f"{cls.__name__} on input shapes {shapes}: {exc}") from None
-        result = _new(_Tensor)
-        result.data = out
-        result.grad = None
-        result._retain = False
-        if _grad_enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    fn.parents = tensors
-                    result.requires_grad = True
-                    result._ctx = fn
-                    result._seq = next_seq()  # only graph nodes are ordered by it
-                    return result
-        result.requires_grad = False
-        result._ctx = None
-        result._seq = 0
-        return result
+        return apply_node(cls(**options) if options else cls(), tensors)
+
+
+def apply_node(fn: Function, tensors):
+    """``type(fn).apply(*tensors)`` for a node ``fn`` that is already made (no options to pass)."""
+    try:
+        if len(tensors) == 1:
+            out = fn.forward(tensors[0].data)
+        else:
+            out = fn.forward(*[t.data for t in tensors])
+    except ValueError as exc:
+        shapes = " and ".join(str(t.data.shape) for t in tensors)
+        raise ValueError(f"{type(fn).__name__} on input shapes {shapes}: {exc}") from None
+    result = _new(_Tensor)
+    result.data = out
+    result.grad = None
+    result._retain = False
+    if _grad_enabled:
+        for t in tensors:
+            if t.requires_grad:
+                fn.parents = tensors
+                result.requires_grad = True
+                result._ctx = fn
+                result._seq = next_seq()  # only graph nodes are ordered by it
+                return result
+    result.requires_grad = False
+    result._ctx = None
+    result._seq = 0
+    return result
 
 
 def apply1(fn: Function, x):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .losses import labels_in_range
-from .ops.loss import row_starts
+from .ops.loss import max_by_copy, row_starts
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
@@ -187,8 +187,13 @@ class _CrossEntropyKernel:
         self.log_total = _empty(n, dt)
         peak, total = _empty((n, 1), dt), _empty((n, 1), dt)
         self.scale = 1.0 / n
-        plan.forward += [(np.maximum.reduce, (scores, 1, None, peak, True)),  # = scores.max
-                         (np.subtract, (scores, peak, self.shifted)),
+        if max_by_copy(n, c):  # = row_max(scores)
+            scores_t = _empty((c, n), dt)
+            plan.forward += [(np.copyto, (scores_t, scores.T)),
+                             (np.maximum.reduce, (scores_t, 0, None, peak.reshape(n)))]
+        else:
+            plan.forward.append((np.maximum.reduce, (scores, 1, None, peak, True)))
+        plan.forward += [(np.subtract, (scores, peak, self.shifted)),
                          (np.exp, (self.shifted, self.probs)),
                          (np.add.reduce, (self.probs, 1, None, total, True)),
                          (np.log, (total[:, 0], self.log_total)),
@@ -199,7 +204,7 @@ class _CrossEntropyKernel:
         """The loss, with the gradient left in ``self.probs`` (needs the forward tape run)."""
         index = self.index
         np.add(self.offsets, labels, out=index)
-        picked = self.shifted.reshape(-1)[index]
+        picked = self.shifted.take(index)
         loss = float(np.add.reduce(self.log_total)) - float(np.add.reduce(picked))
         loss = self.probs.dtype.type(loss / self.n)
         np.multiply(self.probs, self.scale, out=self.probs)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import apply1
 from .ops import loss as L
 from .tensor import Tensor, as_array
 
@@ -113,7 +114,7 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
     y = _as_labels("cross_entropy", labels, shape[0], shape[1])
     if reduction != "mean":
         _check_reduction("cross_entropy", reduction)
-    return L.CrossEntropy.apply(s, labels=y, reduction=reduction)
+    return apply1(L.CrossEntropy(y, reduction), s)
 
 
 def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:

@@ -260,7 +260,7 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a scalar, but this "
                                    f"tensor has shape {self.shape}; pass grad= of that shape "
                                    "or reduce it first (e.g. .sum())")
-            g = np.array(1, dtype=self.data.dtype)  # dL/dL = 1 (np.ones is a slower Python call)
+            g = _one(self.data.dtype)  # dL/dL = 1
             if self.data.ndim:
                 g = g.reshape(self.data.shape)
         else:
@@ -479,6 +479,18 @@ class Tensor:
 
 autograd._Tensor = Tensor
 
+_ONES: dict = {}
+
+
+def _one(dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d 1 of ``dtype``, made once: the seed dL/dL of ``backward()``
+    (no op writes into its upstream gradient, and a leaf stores a copy of a read-only one)."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = np.array(1, dtype=dtype)
+        one.flags.writeable = False
+    return one
+
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     """Make a tensor from numbers, nested lists or a NumPy array (float32 unless told).
@@ -490,6 +502,9 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> tensor([[1, 2], [3, 4]], dtype=float64, requires_grad=True).shape
     (2, 2)
     """
+    if type(data) is np.ndarray and dtype is None and not requires_grad \
+            and data.dtype == _default_dtype:
+        return Tensor._wrap(data)  # the training loop's common case: nothing to convert
     if isinstance(data, Tensor) and dtype is None:
         data = data.data.copy()
     t = Tensor(data, dtype=dtype, requires_grad=requires_grad)

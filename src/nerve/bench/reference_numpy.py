@@ -108,7 +108,11 @@ class NumpyMLP:
         n = scores.shape[0]
         flat = scores.reshape(-1)
         picks = row_starts + y  # flat index of each row's label
-        scores -= np.maximum.reduce(scores, axis=1, keepdims=True)
+        # Row maxima across the rows of a (C, N) copy when rows are short: NumPy vectorises
+        # that, while along each short row it spends about 0.1 µs a row.
+        c = scores.shape[1]
+        scores -= (np.maximum.reduce(scores.T.copy(), 0).reshape(n, 1) if n >= 16 and c <= 64
+                   else np.maximum.reduce(scores, axis=1, keepdims=True))
         correct = np.add.reduce(flat[picks])
         np.exp(scores, out=scores)
         sums = np.add.reduce(scores, axis=1, keepdims=True)

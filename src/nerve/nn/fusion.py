@@ -9,6 +9,7 @@ for a bad input. The plan (which step each layer is) is cached until the layers 
 """
 from __future__ import annotations
 
+from ..autograd import apply_node
 from ..ops import activation as A
 from ..ops.dense import AFFINE, LINEAR, RELU, DenseChain
 from ..tensor import Tensor
@@ -73,4 +74,4 @@ def fused_forward(seq, x: Tensor) -> Tensor | None:
         elif biased:
             seq._fusion_plan = None
             return None
-    return DenseChain.apply(*inputs, steps=steps, name=name, buffers=buffers)
+    return apply_node(DenseChain(steps, name, buffers), tuple(inputs))

@@ -48,10 +48,10 @@ class CrossEntropy(Function):
     def forward(self, scores):
         n, c = scores.shape
         self.picks = picks = self.labels + row_starts(n, c)  # flat index of each label's score
-        shifted = scores - np.maximum.reduce(scores, axis=1, keepdims=True)
+        shifted = scores - row_max(scores)
         exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=1, keepdims=True)
-        log_total, picked = np.log(total[:, 0]), shifted.reshape(-1)[picks]
+        total = np.add.reduce(exp, 1, None, None, True)
+        log_total, picked = np.log(total[:, 0]), shifted.take(picks)
         exp /= total
         self.probs = exp  # softmax, reused by backward
         if self.reduction == "none":
@@ -70,6 +70,25 @@ class CrossEntropy(Function):
             grad = self.probs * scale  # a new array: backward may run twice (retain_graph)
             grad.reshape(-1)[self.picks] -= scale
         return (grad,)
+
+
+def row_max(scores: np.ndarray) -> np.ndarray:
+    """mᵢ = maxⱼ Sᵢⱼ of scores S (N, C), as an (N, 1) column.
+
+    NumPy reduces along short rows one row at a time (about 0.1 µs a row), but across
+    the rows of a C-contiguous (C, N) copy it takes elementwise maxima of whole rows,
+    vectorised: for 16+ rows of at most 64 classes the copy is the faster road (10× at
+    1024 × 10). A maximum does not round, so both give the same numbers.
+    """
+    n, c = scores.shape
+    if max_by_copy(n, c):
+        return np.maximum.reduce(scores.T.copy(), 0).reshape(n, 1)
+    return np.maximum.reduce(scores, 1, None, None, True)
+
+
+def max_by_copy(n: int, c: int) -> bool:
+    """Whether :func:`row_max` of an (n, c) array goes through the transposed copy."""
+    return n >= 16 and c <= 64
 
 
 _ROW_STARTS: dict = {}

@@ -40,7 +40,8 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
         if buf is None:
             buf = np.array(grad, dtype=param.dtype, copy=True)
             state["momentum_buffer"] = buf
-        elif dampening == 0.0 and not nesterov and _chunked(param, grad, buf):
+        elif param.size > CHUNK and dampening == 0.0 and not nesterov \
+                and _contiguous(param, grad, buf):
             # A big parameter: the whole update slice by slice, each slice still in cache.
             _momentum_step_in_slices(param, grad, buf, lr, momentum)
             return
@@ -51,15 +52,18 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
             else:
                 buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
-    subtract_scaled(param, lr, grad)
+    if param.size <= CHUNK:
+        param -= lr * grad
+    else:
+        subtract_scaled(param, lr, grad)
 
 
 #: Above this many elements the update runs in slices of this size.
 CHUNK = 1 << 16
 
 
-def _chunked(*arrays: np.ndarray) -> bool:
-    return arrays[0].size > CHUNK and all(a.flags.c_contiguous for a in arrays)
+def _contiguous(*arrays: np.ndarray) -> bool:
+    return all(a.flags.c_contiguous for a in arrays)
 
 
 def _momentum_step_in_slices(param, grad, buf, lr: float, momentum: float) -> None:
