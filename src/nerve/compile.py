@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .losses import labels_in_range
+from .ops._util import constant, zero
 from .ops.loss import max_by_copy, row_starts
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
@@ -63,7 +64,7 @@ def _empty(shape, dtype):
 
 
 def _relu_into(x, y):
-    np.maximum(x, 0, out=y)  # np.maximum takes its output by keyword only
+    np.maximum(x, zero(x.dtype), out=y)  # np.maximum takes its output by keyword only
 
 
 class _LinearKernel:
@@ -99,7 +100,7 @@ class _ReLUKernel:
     def build(self, x, plan):
         self.mask = _empty(x.shape, np.bool_)
         y = _empty(x.shape, x.dtype)
-        plan.forward += [(np.greater, (x, 0, self.mask)), (_relu_into, (x, y))]
+        plan.forward += [(np.greater, (x, zero(x.dtype), self.mask)), (_relu_into, (x, y))]
         return y
 
     def build_backward(self, g, plan, need_input_grad):
@@ -152,7 +153,7 @@ class _LeakyReLUKernel:
         self.alpha_arr = np.asarray(self.alpha, dtype=x.dtype)
         self.mask = _empty(x.shape, np.bool_)
         y = _empty(x.shape, x.dtype)
-        plan.forward += [(np.greater, (x, 0, self.mask)),
+        plan.forward += [(np.greater, (x, zero(x.dtype), self.mask)),
                          (np.multiply, (x, self.alpha_arr, y)),
                          (np.copyto, (y, x, "same_kind", self.mask))]
         return y
@@ -186,7 +187,7 @@ class _CrossEntropyKernel:
         self.probs = _empty((n, c), dt)
         self.log_total = _empty(n, dt)
         peak, total = _empty((n, 1), dt), _empty((n, 1), dt)
-        self.scale = 1.0 / n
+        self.scale = constant(1.0 / n, dt)
         if max_by_copy(n, c):  # = row_max(scores)
             scores_t = _empty((c, n), dt)
             plan.forward += [(np.copyto, (scores_t, scores.T)),

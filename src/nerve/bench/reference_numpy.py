@@ -60,7 +60,8 @@ class NumpyMLP:
         self.sizes = tuple(int(s) for s in sizes)
         self.dtype = np.dtype(dtype)
         self.lr = self.dtype.type(lr)
-        self.momentum = self.dtype.type(momentum)
+        self.momentum = np.asarray(momentum, self.dtype)  # 0-d: cheaper in ufuncs than a scalar
+        self.zero = np.zeros((), self.dtype)
         shapes = [s for a, b in zip(self.sizes[:-1], self.sizes[1:]) for s in ((a, b), (b,))]
         total = sum(int(np.prod(shape)) for shape in shapes)
         self.flat = np.zeros(total, self.dtype)
@@ -118,8 +119,9 @@ class NumpyMLP:
         sums = np.add.reduce(scores, axis=1, keepdims=True)
         loss = (float(np.add.reduce(np.log(sums), axis=None)) - float(correct)) / n
         scores /= sums
-        flat[picks] -= 1
-        scores *= scores.dtype.type(scale / n)
+        dt = scores.dtype
+        flat[picks] -= np.ones((), dt)  # 0-d arrays: a Python number costs NumPy a conversion
+        scores *= np.asarray(scale / n, dt)
         return loss, scores
 
     # ----------------------------------------------------------------- backward
@@ -160,7 +162,7 @@ class NumpyMLP:
             np.matmul(H, W, out=Z)
             Z += b
             if i < last:
-                np.maximum(Z, 0, out=Z)
+                np.maximum(Z, self.zero, out=Z)
             H = Z
         loss, dZ = self._softmax_ce(out[last], y, buf["row_starts"], -float(self.lr))
         for i in range(last, -1, -1):
@@ -172,7 +174,7 @@ class NumpyMLP:
             if i > 0:  # dX before W changes; ReLU mask [H > 0]
                 dH, mask = buf["dx"][i], buf["mask"][i]
                 np.matmul(dZ, W.T, out=dH)
-                np.greater(H, 0, out=mask)
+                np.greater(H, self.zero, out=mask)
                 np.multiply(dH, mask, out=dH)
                 dZ = dH
         v = self.flat_velocity

@@ -46,3 +46,19 @@ def constant(c, dtype: np.dtype):
             arr.flags.writeable = False
             table[c] = arr
     return arr
+
+
+_zeros: dict = {}
+
+
+def zero(dtype: np.dtype):
+    """0 as a read-only 0-d array of the float ``dtype`` (cached; ``0`` itself for other
+    dtypes): ``np.maximum(x, zero(x.dtype))`` equals ``np.maximum(x, 0)`` bit for bit and
+    skips the scalar conversion, about 0.7 µs of each small call."""
+    z = _zeros.get(dtype)
+    if z is None:
+        if dtype not in _constants:
+            return 0
+        z = _zeros[dtype] = np.zeros((), dtype=dtype)
+        z.flags.writeable = False
+    return z

@@ -4,15 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant
+from ._util import constant, zero
 
 
 class ReLU(Function):
     """y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at x = 0, as PyTorch)."""
 
     def forward(self, x):
-        self.mask = x > 0
-        return np.maximum(x, 0, dtype=x.dtype)
+        z = zero(x.dtype)
+        self.mask = x > z
+        return np.maximum(x, z)
 
     def backward(self, g):
         return (g * self.mask,)

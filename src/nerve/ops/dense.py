@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import Function
+from ._util import zero
 
 #: The steps of a chain: LINEAR (x W), AFFINE (x W + b), RELU, or an activation op
 #: class of nerve.ops.activation, or a (op class, layer) pair whose op takes the
@@ -35,6 +36,7 @@ class DenseChain(Function):
         saved = []
         keep = autograd._grad_enabled  # under no_grad nothing is kept for backward
         h, k, fresh = x, 0, False  # fresh: h is an array this chain made (safe to overwrite)
+        z = zero(x.dtype)
         for step in self.steps:
             if step is AFFINE:
                 w = params[k]
@@ -50,8 +52,8 @@ class DenseChain(Function):
                 k += 1
                 fresh = True
             elif step is RELU:
-                saved.append(h > 0 if keep else None)
-                h = np.maximum(h, 0, out=h) if fresh else np.maximum(h, 0, dtype=h.dtype)
+                saved.append(h > z if keep else None)
+                h = np.maximum(h, z, out=h) if fresh else np.maximum(h, z)
                 fresh = True
             else:
                 op = step[0](alpha=step[1].alpha) if type(step) is tuple else step()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ._util import constant
 
 
 def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
@@ -67,6 +68,7 @@ class CrossEntropy(Function):
             grad.reshape(-1)[self.picks] -= g
         else:
             scale = float(g) / self.probs.shape[0] if self.reduction == "mean" else float(g)
+            scale = constant(scale, self.probs.dtype)
             grad = self.probs * scale  # a new array: backward may run twice (retain_graph)
             grad.reshape(-1)[self.picks] -= scale
         return (grad,)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops._util import constant
 from .optimizer import Optimizer, ParamsT, check_flag, check_number, prepare_grad
 
 __all__ = ["SGD", "sgd_update"]
@@ -46,14 +47,14 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
             _momentum_step_in_slices(param, grad, buf, lr, momentum)
             return
         else:
-            buf *= momentum
+            buf *= constant(momentum, buf.dtype)
             if dampening != 0.0:
                 buf += (1.0 - dampening) * grad
             else:
                 buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
     if param.size <= CHUNK:
-        param -= lr * grad
+        param -= constant(lr, param.dtype) * grad
     else:
         subtract_scaled(param, lr, grad)
 
@@ -71,6 +72,7 @@ def _momentum_step_in_slices(param, grad, buf, lr: float, momentum: float) -> No
     the same operations per element as the whole-array form (so the same numbers,
     bitwise), with each slice read from memory once instead of once per operation."""
     p, g, v = param.reshape(-1), grad.reshape(-1), buf.reshape(-1)
+    lr, momentum = constant(lr, p.dtype), constant(momentum, p.dtype)
     for start in range(0, p.size, CHUNK):
         end = start + CHUNK
         vs = v[start:end]
