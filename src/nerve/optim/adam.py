@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops._util import constant
 from .optimizer import Optimizer, ParamsT, check_flag, check_number, prepare_grad
 
 __all__ = ["Adam", "AdamW", "adam_update"]
@@ -48,10 +49,11 @@ def adam_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: 
         else:
             grad = grad + weight_decay * param
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    exp_avg *= beta1
-    exp_avg += (1.0 - beta1) * grad
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1.0 - beta2) * grad * grad
+    dt = param.dtype  # the fixed coefficients as cached 0-d arrays (same numbers, cheaper calls)
+    exp_avg *= constant(beta1, dt)
+    exp_avg += constant(1.0 - beta1, dt) * grad
+    exp_avg_sq *= constant(beta2, dt)
+    exp_avg_sq += constant(1.0 - beta2, dt) * grad * grad
     if amsgrad:
         second = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
         np.maximum(second, exp_avg_sq, out=second)
@@ -60,7 +62,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: 
     step_size = lr / (1.0 - beta1 ** step)
     denom = np.sqrt(second)
     denom /= math.sqrt(1.0 - beta2 ** step)
-    denom += eps
+    denom += constant(eps, dt)
     np.divide(exp_avg, denom, out=denom)
     denom *= step_size
     param -= denom

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops._util import constant
 from .optimizer import Optimizer, ParamsT, check_flag, check_number, prepare_grad
 
 __all__ = ["RMSProp", "RMSprop", "rmsprop_update"]
@@ -40,8 +41,9 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
     if weight_decay != 0.0:
         grad = grad + weight_decay * param
     square_avg = state["square_avg"]
-    square_avg *= alpha
-    square_avg += (1.0 - alpha) * grad * grad
+    dt = param.dtype  # the fixed coefficients as cached 0-d arrays (same numbers, cheaper calls)
+    square_avg *= constant(alpha, dt)
+    square_avg += constant(1.0 - alpha, dt) * grad * grad
     if centered:
         grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
         grad_avg *= alpha
@@ -50,7 +52,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
         np.sqrt(denom, out=denom)
     else:
         denom = np.sqrt(square_avg)
-    denom += eps
+    denom += constant(eps, dt)
     if momentum > 0.0:
         buf = state.setdefault("momentum_buffer", np.zeros_like(param))
         buf *= momentum
@@ -58,7 +60,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
         param -= lr * buf
     else:
         np.divide(grad, denom, out=denom)
-        denom *= lr
+        denom *= constant(lr, dt)
         param -= denom
 
 
