@@ -18,6 +18,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .ops._util import constant
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -260,7 +261,9 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a scalar, but this "
                                    f"tensor has shape {self.shape}; pass grad= of that shape "
                                    "or reduce it first (e.g. .sum())")
-            g = _one(self.data.dtype)  # dL/dL = 1
+            # dL/dL = 1, the cached read-only 0-d one: no op writes into its upstream
+            # gradient, and a leaf given a read-only gradient stores a copy of it.
+            g = constant(1, self.data.dtype)
             if self.data.ndim:
                 g = g.reshape(self.data.shape)
         else:
@@ -478,18 +481,6 @@ class Tensor:
 
 
 autograd._Tensor = Tensor
-
-_ONES: dict = {}
-
-
-def _one(dtype: np.dtype) -> np.ndarray:
-    """A read-only 0-d 1 of ``dtype``, made once: the seed dL/dL of ``backward()``
-    (no op writes into its upstream gradient, and a leaf stores a copy of a read-only one)."""
-    one = _ONES.get(dtype)
-    if one is None:
-        one = _ONES[dtype] = np.array(1, dtype=dtype)
-        one.flags.writeable = False
-    return one
 
 
 def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
