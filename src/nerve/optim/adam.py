@@ -49,10 +49,12 @@ def adam_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: 
         else:
             grad = grad + weight_decay * param
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    dt = param.dtype  # the fixed coefficients as cached 0-d arrays (same numbers, cheaper calls)
-    exp_avg *= constant(beta1, dt)
+    # The fixed coefficients as cached 0-d arrays of the operand's dtype: the same numbers
+    # as Python floats would give, with cheaper ufunc calls.
+    dt = grad.dtype
+    exp_avg *= constant(beta1, exp_avg.dtype)
     exp_avg += constant(1.0 - beta1, dt) * grad
-    exp_avg_sq *= constant(beta2, dt)
+    exp_avg_sq *= constant(beta2, exp_avg_sq.dtype)
     exp_avg_sq += constant(1.0 - beta2, dt) * grad * grad
     if amsgrad:
         second = state.setdefault("max_exp_avg_sq", np.zeros_like(param))
@@ -62,7 +64,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: 
     step_size = lr / (1.0 - beta1 ** step)
     denom = np.sqrt(second)
     denom /= math.sqrt(1.0 - beta2 ** step)
-    denom += constant(eps, dt)
+    denom += constant(eps, denom.dtype)
     np.divide(exp_avg, denom, out=denom)
     denom *= step_size
     param -= denom

@@ -41,9 +41,10 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
     if weight_decay != 0.0:
         grad = grad + weight_decay * param
     square_avg = state["square_avg"]
-    dt = param.dtype  # the fixed coefficients as cached 0-d arrays (same numbers, cheaper calls)
-    square_avg *= constant(alpha, dt)
-    square_avg += constant(1.0 - alpha, dt) * grad * grad
+    # The fixed coefficients as cached 0-d arrays of the operand's dtype: the same numbers
+    # as Python floats would give, with cheaper ufunc calls.
+    square_avg *= constant(alpha, square_avg.dtype)
+    square_avg += constant(1.0 - alpha, grad.dtype) * grad * grad
     if centered:
         grad_avg = state.setdefault("grad_avg", np.zeros_like(param))
         grad_avg *= alpha
@@ -52,7 +53,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
         np.sqrt(denom, out=denom)
     else:
         denom = np.sqrt(square_avg)
-    denom += constant(eps, dt)
+    denom += constant(eps, denom.dtype)
     if momentum > 0.0:
         buf = state.setdefault("momentum_buffer", np.zeros_like(param))
         buf *= momentum
@@ -60,7 +61,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
         param -= lr * buf
     else:
         np.divide(grad, denom, out=denom)
-        denom *= constant(lr, dt)
+        denom *= constant(lr, denom.dtype)
         param -= denom
 
 

@@ -54,7 +54,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
                 buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
     if param.size <= CHUNK:
-        param -= constant(lr, param.dtype) * grad
+        param -= constant(lr, grad.dtype) * grad
     else:
         subtract_scaled(param, lr, grad)
 
@@ -72,7 +72,7 @@ def _momentum_step_in_slices(param, grad, buf, lr: float, momentum: float) -> No
     the same operations per element as the whole-array form (so the same numbers,
     bitwise), with each slice read from memory once instead of once per operation."""
     p, g, v = param.reshape(-1), grad.reshape(-1), buf.reshape(-1)
-    lr, momentum = constant(lr, p.dtype), constant(momentum, p.dtype)
+    lr, momentum = constant(lr, v.dtype), constant(momentum, v.dtype)
     for start in range(0, p.size, CHUNK):
         end = start + CHUNK
         vs = v[start:end]
