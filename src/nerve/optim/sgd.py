@@ -53,10 +53,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], lr: f
             else:
                 buf += grad  # bitwise the same as adding 1.0 * grad, one array op fewer
         grad = grad + momentum * buf if nesterov else buf
-    if param.size <= CHUNK:
-        param -= constant(lr, grad.dtype) * grad
-    else:
-        subtract_scaled(param, lr, grad)
+    subtract_scaled(param, lr, grad)
 
 
 #: Above this many elements the update runs in slices of this size.
@@ -86,8 +83,10 @@ def subtract_scaled(param: np.ndarray, lr: float, step: np.ndarray) -> None:
 
     A big layer's update would otherwise allocate one more array of its size at
     the peak of training memory; slicing gives the same numbers, bitwise, since
-    every element is computed alone.
+    every element is computed alone. ``lr`` goes in as a cached 0-d array of the step's
+    dtype: the same number as the Python float, with a cheaper ufunc call.
     """
+    lr = constant(lr, step.dtype)
     if param.size <= CHUNK or not (param.flags.c_contiguous and step.flags.c_contiguous):
         param -= lr * step
         return
