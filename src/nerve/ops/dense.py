@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import Function
+from ..optim.flat import grad_buffer
 from ._util import zero
 
 #: The steps of a chain: LINEAR (x W), AFFINE (x W + b), RELU, or an activation op
@@ -106,15 +107,12 @@ class DenseChain(Function):
 def _free_buffers(params, dtype) -> list:
     """Per input, the gradient buffer (nerve.optim.flat) backward may write into and
     store as its ``.grad``: a leaf that needs a gradient, has none yet, and a buffer
-    that fits (what :func:`~nerve.optim.flat.grad_buffer` checks, inlined: this runs
-    for every parameter at every step). None for the input x and other tensors."""
+    that fits. None for the input x and other tensors."""
     bufs = [None]  # x: its gradient goes back to the driver
     for i in range(1, len(params)):
         p = params[i]
         buf = None
-        if p.grad is None and p._ctx is None and p.requires_grad:
-            buf = getattr(p, "_grad_buffer", None)
-            if buf is not None and (buf.shape != p.data.shape or buf.dtype != dtype):
-                buf = None
+        if p._ctx is None and p.requires_grad:
+            buf = grad_buffer(p, p.data.shape, dtype)
         bufs.append(buf)
     return bufs
