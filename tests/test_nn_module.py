@@ -46,6 +46,8 @@ def test_custom_module_walks_attributes_lists_and_nesting():
         "scale", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "head.0.weight",
         "head.0.bias"]
     assert net.num_parameters() == 1 + 6 + 4 + 3
+    # parameters() walks without names but in the same order
+    assert [id(p) for p in net.parameters()] == [id(p) for _, p in net.named_parameters()]
     assert len(list(net.children())) == 3
     assert net(np.ones((4, 2))).shape == (4, 1)
 
@@ -54,7 +56,8 @@ def test_shared_parameter_counted_once():
     lin = nn.Linear(2, 2)
     net = nn.Sequential(lin, nn.ReLU(), lin)
     assert net.num_parameters() == 6
-    assert len(list(net.parameters())) == 2
+    assert [id(p) for p in net.parameters()] == [id(lin.weight), id(lin.bias)]
+    assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias"]
 
 
 @pytest.mark.parametrize("sizes, expected", [((3, 4, 2), 26), ((3, 4, 4, 1), 41),

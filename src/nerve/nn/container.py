@@ -16,10 +16,8 @@ class ModuleList(Module):
         super().__init__()
         self._modules = as_module_list(modules, type(self).__name__)
 
-    def _items(self) -> Iterator[tuple[str, Any]]:
-        for i, m in enumerate(self._modules):
-            yield str(i), m
-        yield from super()._items()
+    def _items(self) -> list[tuple[str, Any]]:
+        return [(str(i), m) for i, m in enumerate(self._modules)] + super()._items()
 
     def __len__(self) -> int:
         return len(self._modules)

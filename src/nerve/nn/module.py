@@ -83,17 +83,17 @@ class Module:
         return self._dtype or get_default_dtype()
 
     # ------------------------------------------------------------------- walk
-    def _items(self) -> Iterator[tuple[str, Any]]:
+    def _items(self) -> list[tuple[str, Any]]:
         """Parameters, sub-modules and lists of sub-modules, in attribute order."""
+        items = []
         for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(value, (Parameter, Module)):
-                yield name, value
-            elif isinstance(value, (list, tuple)) and value \
-                    and all(isinstance(v, Module) for v in value):
-                for i, v in enumerate(value):
-                    yield f"{name}.{i}", v
+            if not isinstance(value, _HOLDERS) or name[:1] == "_":
+                continue  # one check rejects the usual numbers, strings and flags
+            if not isinstance(value, (list, tuple)):
+                items.append((name, value))
+            elif value and all(isinstance(v, Module) for v in value):
+                items.extend((f"{name}.{i}", v) for i, v in enumerate(value))
+        return items
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
         """Direct sub-modules with their names."""
@@ -125,14 +125,29 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs in attribute order, each parameter once."""
         seen: set[int] = set()
-        for name, p in self._walk(f"{prefix}." if prefix else "", buffers=False):
+        for name, p in self._walk(f"{prefix}." if prefix else "", False, []):
             if id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
 
     def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
-            yield p
+        """Every parameter once, in the order of :meth:`named_parameters`."""
+        return iter(self._collect_parameters([], set()))
+
+    def _collect_parameters(self, out: list, seen: set) -> list:
+        """Append this module's parameters and its descendants' (not yet in ``seen``) to ``out``.
+
+        The same walk as :meth:`named_parameters` without building names: a model's
+        parameters are asked for each step by ``model.zero_grad()`` and the regularizers.
+        """
+        for _, value in self._items():
+            if isinstance(value, Parameter):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    out.append(value)
+            else:
+                value._collect_parameters(out, seen)
+        return out
 
     def register_buffer(self, name: str, value: np.ndarray) -> None:
         """Store ``value`` as ``self.<name>``: state that is saved and converted, not learned."""
@@ -149,17 +164,20 @@ class Module:
             if isinstance(value, np.ndarray):
                 yield name, value
 
-    def _walk(self, prefix: str, buffers: bool) -> Iterator[tuple[str, Any]]:
-        """Parameters (and buffers, if asked) of this module and its descendants."""
+    def _walk(self, prefix: str, buffers: bool, out: list | None = None) -> list[tuple[str, Any]]:
+        """``out`` plus (name, value) of the parameters (and buffers, if asked) of this
+        module and its descendants, in attribute order."""
+        if out is None:
+            out = []
         for name, value in self._items():
-            full = f"{prefix}{name}"
             if isinstance(value, Parameter):
-                yield full, value
+                out.append((prefix + name, value))
             else:
-                yield from value._walk(full + ".", buffers)
+                value._walk(f"{prefix}{name}.", buffers, out)
         if buffers:
             for name in self._buffer_names:
-                yield f"{prefix}{name}", getattr(self, name)
+                out.append((prefix + name, getattr(self, name)))
+        return out
 
     # --------------------------------------------------------------- training
     def zero_grad(self) -> None:
@@ -299,6 +317,10 @@ class Summary(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+#: The attribute types Module._items looks into: a parameter, a module, a list of modules.
+_HOLDERS = (Parameter, Module, list, tuple)
 
 
 def as_module_list(modules: Iterable[Any], owner: str) -> list[Module]:
