@@ -140,6 +140,13 @@ def test_call_converts_arrays_to_the_parameter_dtype():
     assert net(np.ones((1, 3))).dtype == nv.float32
 
 
+def test_dtype_is_the_first_parameters_even_behind_layers_without_any():
+    inner = nn.Sequential(nn.Linear(3, 2).double(), nn.Linear(2, 2))
+    net = nn.Sequential(nn.ReLU(), nn.Identity(), inner)
+    assert net.dtype == nv.float64 == next(net.parameters()).dtype
+    assert nn.Sequential(nn.ReLU()).dtype == nv.get_default_dtype()
+
+
 def test_to_converts_buffers_and_rejects_bad_dtypes():
     bn = nn.BatchNorm1d(3).to(nv.float64)
     assert bn.running_mean.dtype == np.float64 and bn.gamma.dtype == nv.float64

@@ -19,6 +19,13 @@ class ModuleList(Module):
     def _items(self) -> list[tuple[str, Any]]:
         return [(str(i), m) for i, m in enumerate(self._modules)] + super()._items()
 
+    def _first_parameter(self):
+        for m in self._modules:  # without listing every layer first
+            first = m._first_parameter()
+            if first is not None:
+                return first
+        return super()._first_parameter()
+
     def __len__(self) -> int:
         return len(self._modules)
 

@@ -76,7 +76,8 @@ class Module:
     @property
     def dtype(self) -> np.dtype:
         """The float dtype of the first parameter (or buffer); the default dtype if none."""
-        for p in self.parameters():
+        p = self._first_parameter()
+        if p is not None:
             return p.data.dtype
         for _, b in self.named_buffers():
             return b.dtype
@@ -133,6 +134,16 @@ class Module:
     def parameters(self) -> Iterator[Parameter]:
         """Every parameter once, in the order of :meth:`named_parameters`."""
         return iter(self._collect_parameters([], set()))
+
+    def _first_parameter(self) -> Parameter | None:
+        """The first parameter of :meth:`parameters`, found without walking the rest."""
+        for _, value in self._items():
+            if isinstance(value, Parameter):
+                return value
+            first = value._first_parameter()
+            if first is not None:
+                return first
+        return None
 
     def _collect_parameters(self, out: list, seen: set) -> list:
         """Append this module's parameters and its descendants' (not yet in ``seen``) to ``out``.
