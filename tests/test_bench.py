@@ -185,6 +185,19 @@ def test_digits_reference_reaches_the_target():
     assert res["runs"][0]["accuracy"] >= TARGET and res["epochs"] <= 30
 
 
+def test_digits_nerve_run_stops_at_the_target_and_counts_its_epochs():
+    from nerve.bench.digits import TARGET, time_to_accuracy
+
+    out = time_to_accuracy(seeds=(0,), max_epochs=30, skip=("numpy", "sklearn"))
+    run = out["results"]["nerve"]["runs"][0]
+    assert run["accuracy"] >= TARGET and run["seconds"] > 0
+    epochs = run["epochs"]
+    assert 1 < epochs <= 30
+    # one epoch fewer than it needed: the target is not reached, and the table says so
+    short = time_to_accuracy(seeds=(0,), max_epochs=epochs - 1, skip=("numpy", "sklearn"))
+    assert "reached 97% in only 0 of 1" in short["results"]["nerve"]["unavailable"]
+
+
 def test_runs_without_torch_jax_or_sklearn(monkeypatch, capsys):
     import sys
 
