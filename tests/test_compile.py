@@ -50,6 +50,31 @@ def test_captured_step_is_bitwise_identical_to_eager(activation, make_opt):
         assert np.array_equal(p.grad, q.grad), name
 
 
+def test_in_place_activations_never_overwrite_what_is_read_later():
+    """ReLU works in place on a matmul's output only: not on the batch (a leading ReLU),
+    not on a Tanh's output (its backward reads it); a model may end in ReLU."""
+    def model():
+        nv.manual_seed(3)
+        return nn.Sequential(nn.ReLU(), nn.Linear(6, 8), nn.Tanh(), nn.ReLU(), nn.Linear(8, 8),
+                             nn.ReLU(), nn.ReLU(), nn.Identity(), nn.ReLU(), nn.Linear(8, 3),
+                             nn.ReLU())
+    eager, captured = model(), model()
+    loss_fn = nn.CrossEntropyLoss()
+    opt_e = optim.SGD(eager.parameters(), lr=0.05, momentum=0.9)
+    step = nv.compile(captured, loss_fn, optim.SGD(captured.parameters(), lr=0.05, momentum=0.9))
+    for xb, yb in batches(6, 16):
+        kept = xb.copy()
+        opt_e.zero_grad()
+        loss = loss_fn(eager(nv.tensor(xb)), yb)
+        loss.backward()
+        opt_e.step()
+        assert step(xb, yb) == loss.item()
+        np.testing.assert_array_equal(xb, kept)
+    for (name, p), q in zip(eager.named_parameters(), captured.parameters()):
+        assert np.array_equal(p.data, q.data), name
+        assert np.array_equal(p.grad, q.grad), name
+
+
 def test_captured_step_learns():
     X, y = nv.data.spiral(n_per_class=50, seed=0)
     model = make(nn.ReLU, sizes=(2, 32, 3))

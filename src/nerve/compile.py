@@ -30,7 +30,9 @@ class _Plan:
     ``forward`` and ``backward`` are lists of ``(function, args)`` replayed in order;
     ``inputs`` lists the (list index, call index, argument index, transposed) places
     where the batch itself (or its transpose) is read, patched at each step so the
-    batch is never copied.
+    batch is never copied. ``scratch`` holds the ids of the arrays that no later call
+    reads in their present state (a matmul's output before its activation, say): an
+    activation may overwrite one of those in place, as the eager fused chain does.
     """
 
     def __init__(self, x_stub: np.ndarray):
@@ -38,6 +40,16 @@ class _Plan:
         self.forward: list = []
         self.backward: list = []
         self.inputs: list = []
+        self.scratch: set[int] = set()
+
+    def output_for(self, a: np.ndarray) -> np.ndarray:
+        """Where an elementwise op on ``a`` may write its result: ``a`` itself if it is
+        scratch, else a new array (which is scratch in turn)."""
+        if id(a) in self.scratch:
+            return a
+        out = _empty(a.shape, a.dtype)
+        self.scratch.add(id(out))
+        return out
 
     def transpose(self, a: np.ndarray) -> np.ndarray:
         """``a.T``, as the one view the patcher recognises when ``a`` is the batch."""
@@ -76,7 +88,9 @@ class _LinearKernel:
     def build(self, x, plan):
         w, b = self.layer.weight, self.layer.bias
         self.x = x
+        plan.scratch.discard(id(x))  # kept for dW = xᵀ g
         y = _empty((x.shape[0], w.data.shape[1]), w.data.dtype)
+        plan.scratch.add(id(y))
         plan.forward.append((np.matmul, (x, w.data, y)))
         if b is not None:
             plan.forward.append((np.add, (y, b.data, y)))
@@ -90,21 +104,22 @@ class _LinearKernel:
         if not need_input_grad:
             return None
         gx = _empty(x.shape, x.dtype)
+        plan.scratch.add(id(gx))
         plan.backward.append((np.matmul, (g, w.data.T, gx)))
         return gx
 
 
 class _ReLUKernel:
-    """y = max(0, x);  dx = g · 1[x > 0]."""
+    """y = max(0, x);  dx = g · 1[x > 0]. In place where the plan allows (see _Plan)."""
 
     def build(self, x, plan):
         self.mask = _empty(x.shape, np.bool_)
-        y = _empty(x.shape, x.dtype)
+        y = plan.output_for(x)
         plan.forward += [(np.greater, (x, zero(x.dtype), self.mask)), (_relu_into, (x, y))]
         return y
 
     def build_backward(self, g, plan, need_input_grad):
-        gx = _empty(g.shape, g.dtype)
+        gx = plan.output_for(g)
         plan.backward.append((np.multiply, (g, self.mask, gx)))
         return gx
 
