@@ -204,3 +204,17 @@ def test_mse_target_tensor_gets_a_gradient():
     target = nv.tensor([0.0, 1.0], requires_grad=True)
     L.mse(pred, target).backward()
     np.testing.assert_allclose(target.grad, [-1.0, -2.0])
+
+
+@pytest.mark.parametrize("shape, axis", [((40, 10), 1), ((40, 10), -1), ((5, 3), 1),
+                                         ((40, 100), 1), ((40, 10), 0), ((4, 6, 3), -1)])
+def test_max_along_is_the_numpy_maximum_nan_included(shape, axis):
+    """The transposed-copy road for short rows gives exactly ``x.max(axis, keepdims=True)``."""
+    from nerve.ops.loss import max_along
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[7] = np.nan
+    np.testing.assert_array_equal(max_along(x, axis), x.max(axis=axis, keepdims=True))
+    sm = nv.softmax(nv.tensor(x), axis=axis).data
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    np.testing.assert_array_equal(sm, e / e.sum(axis=axis, keepdims=True))

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ._util import constant, zero
+from .loss import max_along
 
 
 class ReLU(Function):
@@ -88,7 +89,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        e = np.exp(x - max_along(x, self.axis))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
         return e
@@ -105,7 +106,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        shifted = x - x.max(axis=self.axis, keepdims=True)
+        shifted = x - max_along(x, self.axis)
         y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.y = y
         return y

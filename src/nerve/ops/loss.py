@@ -88,6 +88,13 @@ def row_max(scores: np.ndarray) -> np.ndarray:
     return np.maximum.reduce(scores, 1, None, None, True)
 
 
+def max_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x.max(axis, keepdims=True)``, through :func:`row_max` for the rows of a 2-D array."""
+    if x.ndim == 2 and axis in (1, -1):
+        return row_max(x)
+    return x.max(axis=axis, keepdims=True)
+
+
 def max_by_copy(n: int, c: int) -> bool:
     """Whether :func:`row_max` of an (n, c) array goes through the transposed copy."""
     return n >= 16 and c <= 64
