@@ -279,7 +279,7 @@ _SAVER = textwrap.dedent("""
 """)
 
 
-def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path):
+def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path, monkeypatch):
     path = tmp_path / "net.npz"
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE,
@@ -295,6 +295,33 @@ def test_sigkill_during_repeated_saves_never_leaves_a_broken_file(tmp_path):
     model = nv.load(path)  # whichever save was last complete, never a torn file
     bias = model[0].bias.data
     assert np.all(bias == bias[0]) and bias[0] >= 2
+    # the killed save's temporary file (if the kill came mid-write) goes at the next save
+    import nerve.atomic
+
+    monkeypatch.setattr(nerve.atomic, "STALE_AFTER", 0.0)
+    nv.save(model, path)
+    assert _leftovers(tmp_path) == [] and os.listdir(tmp_path) == ["net.npz"]
+
+
+def test_leftovers_go_only_when_their_process_is_gone_and_they_are_old(tmp_path):
+    import nerve.atomic
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)  # a process that has exited
+    old = time.time() - nerve.atomic.STALE_AFTER - 5
+    names = {"dead_old": f".net.npz.{dead}.abc.nerve.tmp",
+             "dead_new": f".net.npz.{dead}.def.nerve.tmp",
+             "alive_old": f".net.npz.{os.getpid()}.ghi.nerve.tmp",
+             "other_target": f".other.npz.{dead}.jkl.nerve.tmp"}
+    for key, name in names.items():
+        (tmp_path / name).write_bytes(b"PK half")
+        if key != "dead_new":
+            os.utime(tmp_path / name, (old, old))
+    nv.save_state({"w": np.ones(2)}, tmp_path / "net.npz")
+    left = set(os.listdir(tmp_path))
+    assert names["dead_old"] not in left
+    assert {names["dead_new"], names["alive_old"], names["other_target"], "net.npz"} == left
 
 
 def test_a_file_declaring_a_huge_layer_is_refused_before_building(tmp_path):

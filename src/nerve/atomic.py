@@ -1,14 +1,24 @@
 """Atomic file writes: write a temporary file beside the target, then rename it over.
 
-A crash or an exception mid-write leaves the previous file intact and no
-temporary file behind (os.replace is atomic on POSIX and Windows).
+An exception mid-write leaves the previous file intact and no temporary file
+behind (os.replace is atomic on POSIX and Windows); the file's data and then the
+folder's entry are flushed to disk (fsync) before the save returns, so a power
+cut right after it cannot take the new file away. A process killed outright
+(SIGKILL) mid-write leaves its temporary file, ``.<name>.<pid>.<random>.nerve.tmp``;
+the next save to the same name removes such leftovers once their process is gone.
 """
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from typing import Iterator
+
+#: A leftover temporary file is removed only once it is at least this old (seconds),
+#: so that a save still running elsewhere (another machine on a shared folder) keeps it.
+STALE_AFTER = 600.0
 
 
 @contextlib.contextmanager
@@ -25,7 +35,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".nerve-", suffix=".tmp", dir=folder)
+    name = os.path.basename(target)[:100]  # the temporary name must stay within NAME_MAX
+    _remove_leftovers(folder, name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=_SUFFIX, dir=folder)
     os.close(fd)
     try:
         yield tmp
@@ -38,6 +50,50 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+    _sync_folder(folder)
+
+
+_SUFFIX = ".nerve.tmp"
+
+
+def _remove_leftovers(folder: str, name: str) -> None:
+    """Delete temporary files of earlier saves to ``name`` (the target's file name, cut to
+    100 characters) whose process no longer runs
+    and that are older than :data:`STALE_AFTER` (a save killed with SIGKILL)."""
+    pattern = os.path.join(glob.escape(folder), f".{glob.escape(name)}.*{_SUFFIX}")
+    now = time.time()
+    for path in glob.glob(pattern):
+        pid = os.path.basename(path)[len(name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if now - os.stat(path).st_mtime >= STALE_AFTER:
+                os.remove(path)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (True when unsure)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, ValueError, OverflowError):
+        return True  # it exists but is someone else's, or this platform cannot tell
+    return True
+
+
+def _sync_folder(folder: str) -> None:
+    """fsync the folder so the rename itself survives a power cut (POSIX; a no-op elsewhere)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _mode_for(target: str) -> int:
