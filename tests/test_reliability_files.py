@@ -9,6 +9,7 @@ leaves the previous file loadable.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -341,3 +342,32 @@ def test_a_file_declaring_a_huge_layer_is_refused_before_building(tmp_path):
     np.savez(path, **entries)
     with pytest.raises(ValueError, match="declares 40,000,000,000 weights"):
         nv.load(path)
+
+
+def test_an_archive_unpacking_to_more_than_the_memory_is_refused_unread(tmp_path, monkeypatch):
+    """A zip bomb: a few hundred KiB that would unpack to 64 MiB, against a 32 MiB machine."""
+    import zipfile
+
+    import nerve.io
+
+    path = tmp_path / "bomb.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (16 * 2**20,)})
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("state/w.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            zeros = bytes(2**20)
+            for _ in range(64):
+                member.write(zeros)
+    assert path.stat().st_size < 2**20
+    monkeypatch.setattr(nerve.io, "memory_limit", lambda: 32 * 2**20)
+    allocated = []
+    monkeypatch.setattr(np.lib.format, "read_array",
+                        lambda *a, **k: allocated.append(1))  # must never be reached
+    with pytest.raises(ValueError, match=r"would unpack to 0\.1 GiB, more than this machine's"):
+        nv.load_state(path)
+    assert not allocated
+    monkeypatch.undo()
+    nv.save_state({"w": np.ones(3)}, tmp_path / "fine.npz")  # an ordinary file still loads
+    assert np.array_equal(nv.load_state(tmp_path / "fine.npz")["w"], np.ones(3))

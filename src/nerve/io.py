@@ -153,6 +153,7 @@ def _read_npz(path: str) -> tuple[dict, dict]:
                              "state file (.npz archive expected)")
         meta, arrays = {}, {}
         with archive:
+            _check_unpacked_size(path, sum(info.file_size for info in archive.zip.infolist()))
             try:
                 for key in archive.files:
                     value = archive[key]
@@ -166,6 +167,24 @@ def _read_npz(path: str) -> tuple[dict, dict]:
                 raise ValueError(f"{path!r} is corrupt or not a nerve file: "
                                  f"{type(exc).__name__}: {exc}") from None
     return meta, arrays
+
+
+def memory_limit() -> int | None:
+    """Bytes of physical memory on this machine (None where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_unpacked_size(path: str, total: int) -> None:
+    """Refuse an archive whose members unpack to more bytes than the machine's memory
+    (a zip bomb: a small compressed file that would fill the memory as it is read)."""
+    limit = memory_limit()
+    if limit is not None and total > limit:
+        raise ValueError(f"{path!r} would unpack to {total / 2**30:.1f} GiB, more than this "
+                         f"machine's memory ({limit / 2**30:.1f} GiB); refusing to read it "
+                         "(a corrupt or malicious archive?)")
 
 
 def _read_safetensors(path: str) -> tuple[dict, dict]:
