@@ -173,3 +173,42 @@ def test_clip_grad_norm_bounds_the_step():
     fit(model, X * 1000, y, loss="cross_entropy", optimizer="sgd", lr=1.0, epochs=1,
         batch_size=50, progress=False, clip_grad_norm=0.01)
     assert np.linalg.norm(model[0].weight.data - before) <= 0.0101
+
+
+def test_initial_epoch_resumes_a_run_bitwise_with_absolute_epoch_numbers(capsys):
+    X, y = data(n=60)
+
+    def setup():
+        nv.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3))
+        return model, nv.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def train(model, opt, **kw):
+        return fit(model, X, y, loss="cross_entropy", optimizer=opt, batch_size=16, **kw)
+
+    straight, opt = setup()
+    whole = train(straight, opt, epochs=4, progress=False)
+    resumed, opt = setup()
+    train(resumed, opt, epochs=2, progress=False)
+    seen = []
+    rest = train(resumed, opt, epochs=4, initial_epoch=2, progress="lines",
+                 callbacks=[LambdaCallback(on_epoch_begin=lambda e, logs: seen.append(e))])
+    assert rest.epoch == [2, 3] and seen == [2, 3]
+    assert rest.params["initial_epoch"] == 2
+    assert rest.history["loss"] == whole.history["loss"][2:]
+    for p, q in zip(straight.parameters(), resumed.parameters()):
+        assert np.array_equal(p.data, q.data)
+    err = capsys.readouterr().err
+    assert "epoch 3/4" in err and "epoch 4/4" in err and "epoch 1/4" not in err
+    before = [p.data.copy() for p in resumed.parameters()]
+    assert train(resumed, opt, epochs=4, initial_epoch=4, progress=False).epoch == []
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, resumed.parameters()))
+
+
+@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (True, TypeError), (1.5, TypeError)])
+def test_initial_epoch_must_be_a_whole_number_from_zero(bad, exc):
+    X, y = data()
+    model = nn.Sequential(nn.Linear(3, 3))
+    with pytest.raises(exc, match="initial_epoch"):
+        fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=2,
+            batch_size=16, initial_epoch=bad, progress=False)

@@ -68,7 +68,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         seed: int | None = None, lr: float | None = None,
         regularizer: Callable[[], Tensor] | None = None,
         clip_grad_norm: float | None = None, shuffle: bool = True,
-        compile: bool | str = "auto") -> History:  # noqa: A002 - the API's name
+        compile: bool | str = "auto", initial_epoch: int = 0) -> History:  # noqa: A002
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
 
     X: (N, D) features; y: (N,) integer labels for classification losses (or
@@ -94,6 +94,12 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     and the eager graph elsewhere; ``True`` insists (an error names what is not
     supported); ``False`` always runs the eager graph.
 
+    ``initial_epoch`` (as in Keras) resumes a run: epochs ``initial_epoch`` to
+    ``epochs - 1`` are trained, and the history, callbacks, progress and error
+    messages count epochs and iterations from the start of the whole run (so a
+    ModelCheckpoint's ``{epoch}`` goes on where it stopped). Nothing is trained when
+    ``initial_epoch >= epochs``.
+
     A loss that turns NaN/inf (checked every iteration) or a parameter that does
     (checked every epoch) raises :class:`TrainingDivergedError` naming the epoch and
     iteration. The model trains in train mode and is put back in the mode it had.
@@ -104,6 +110,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     """
     # ---- every check before any work --------------------------------------
     epochs = check_positive_int("epochs", epochs)
+    initial_epoch = check_positive_int("initial_epoch", initial_epoch, minimum=0)
     batch_size = check_positive_int("batch_size", batch_size)
     check_bool("shuffle", shuffle)
     if regularizer is not None and not callable(regularizer):
@@ -138,23 +145,23 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     loader = DataLoader(X, targets.values, batch_size=batch_size, shuffle=bool(shuffle))
     steps = len(loader)
     history = callbacks[0] if callbacks and isinstance(callbacks[0], History) else History()
-    params = {"epochs": epochs, "batch_size": batch_size, "steps": steps,
-              "samples": len(X), "seed": seed}
+    params = {"epochs": epochs, "initial_epoch": initial_epoch, "batch_size": batch_size,
+              "steps": steps, "samples": len(X), "seed": seed}
     history.params = dict(params)
     cbs = CallbackList([history] + [cb for cb in callbacks if cb is not history], model, params)
     parameters = list(model.parameters())
     per_sample = int(np.prod(out_shape)) if targets.accuracy in ("logit", "prob") else 1
     was_training = getattr(model, "training", True)
     model.stop_training = False
-    iteration = 0
-    reporter.start(epochs)
+    iteration = initial_epoch * steps  # counted over the whole run, as the epochs are
+    reporter.start(epochs, initial_epoch)
     cbs.train_begin({})
     # Overflow on the way to a NaN is reported by the divergence check below, with advice,
     # rather than as NumPy RuntimeWarnings.
     errstate = np.errstate(over="ignore", invalid="ignore")
     errstate.__enter__()
     try:
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             model.train()
             cbs.epoch_begin(epoch, {})
             total, correct, seen = 0.0, 0, 0

@@ -46,12 +46,13 @@ class Progress:
             isatty = getattr(self.stream, "isatty", lambda: False)()
             self.mode = "bar" if self._tqdm is not None and (mode == "bar" or isatty) else "lines"
 
-    def start(self, epochs: int) -> None:
+    def start(self, epochs: int, initial_epoch: int = 0) -> None:
         self.epochs = epochs
         self._t0 = time.perf_counter()
         if self.mode == "bar":
-            self._bar = self._tqdm(total=epochs, unit="epoch", file=self.stream,
-                                   dynamic_ncols=True, leave=True)
+            self._bar = self._tqdm(total=epochs, initial=min(initial_epoch, epochs),
+                                   unit="epoch", file=self.stream, dynamic_ncols=True,
+                                   leave=True)
 
     def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.mode == "bar":
