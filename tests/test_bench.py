@@ -201,8 +201,8 @@ def test_digits_nerve_run_stops_at_the_target_and_counts_its_epochs():
 def test_runs_without_torch_jax_or_sklearn(monkeypatch, capsys):
     import sys
 
-    for name in list(sys.modules) + ["torch", "jax", "sklearn"]:
-        if name.split(".")[0] in ("torch", "jax", "sklearn"):
+    for name in list(sys.modules) + ["torch", "jax", "sklearn", "threadpoolctl"]:
+        if name.split(".")[0] in ("torch", "jax", "sklearn", "threadpoolctl"):
             monkeypatch.setitem(sys.modules, name, None)  # import now raises ImportError
     results = run(["--configs", "C", "--samples", "256", "--repeats", "1",
                    "--sections", "training,latency", "--quiet"])
@@ -212,7 +212,11 @@ def test_runs_without_torch_jax_or_sklearn(monkeypatch, capsys):
     assert cols["numpy"]["samples_per_s"] > 0
     assert "not installed" in results["latency"]["batch 1"]["torch"]["unavailable"]
     assert results["latency"]["batch 1"]["numpy"]["seconds"] > 0
-    assert "| C |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| C |" in out
+    blas = next(line for line in out.splitlines() if line.startswith("- BLAS:"))
+    assert "unknown (install threadpoolctl to see it)" in blas
+    assert "None" not in blas and " from ?" not in blas
 
 
 def test_interleave_rotates_order_and_respects_the_budget():

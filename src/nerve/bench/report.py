@@ -161,11 +161,19 @@ def _blas_owner(path: str | None) -> str:
     return Path(path).name
 
 
+def _blas_line(b: dict) -> str:
+    """One BLAS for the header: library, version, owner and threads, or what is known."""
+    if "path" not in b:  # threadpoolctl missing: only the thread variables that are set
+        env = ", ".join(f"{k}={v}" for k, v in b.get("env", {}).items())
+        return f"{b.get('library')}" + (f" ({env})" if env else "")
+    version = f" {b['version']}" if b.get("version") else ""
+    return f"{b.get('library')}{version} from {_blas_owner(b.get('path'))} " \
+           f"({b.get('threads')} threads)"
+
+
 def _machine_lines(m: dict) -> list[str]:
-    blas = "; ".join(
-        f"{b.get('library')} {b.get('version') or ''} from {_blas_owner(b.get('path'))} "
-        f"({b.get('threads')} threads)"
-        for b in m["blas"] if b.get("user_api", "blas") == "blas") or "unknown"
+    blas = "; ".join(_blas_line(b) for b in m["blas"]
+                     if b.get("user_api", "blas") == "blas") or "unknown"
     versions = ", ".join(f"{k} {m[k]}" for k in ("numpy", "torch", "jax", "sklearn") if m[k])
     return [f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), "
             f"load average at start {m['load_average_at_start']}",
