@@ -314,7 +314,8 @@ def test_leftovers_go_only_when_their_process_is_gone_and_they_are_old(tmp_path)
     names = {"dead_old": f".net.npz.{dead}.abc.nerve.tmp",
              "dead_new": f".net.npz.{dead}.def.nerve.tmp",
              "alive_old": f".net.npz.{os.getpid()}.ghi.nerve.tmp",
-             "other_target": f".other.npz.{dead}.jkl.nerve.tmp"}
+             "other_target": f".other.npz.{dead}.jkl.nerve.tmp",
+             "longer_name": f".net.npz.5.{os.getpid()}.mno.nerve.tmp"}  # target "net.npz.5"
     for key, name in names.items():
         (tmp_path / name).write_bytes(b"PK half")
         if key != "dead_new":
@@ -322,7 +323,8 @@ def test_leftovers_go_only_when_their_process_is_gone_and_they_are_old(tmp_path)
     nv.save_state({"w": np.ones(2)}, tmp_path / "net.npz")
     left = set(os.listdir(tmp_path))
     assert names["dead_old"] not in left
-    assert {names["dead_new"], names["alive_old"], names["other_target"], "net.npz"} == left
+    assert {names["dead_new"], names["alive_old"], names["other_target"], names["longer_name"],
+            "net.npz"} == left
 
 
 def test_a_file_declaring_a_huge_layer_is_refused_before_building(tmp_path):

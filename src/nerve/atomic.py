@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import tempfile
 import time
 from typing import Iterator
@@ -57,14 +58,14 @@ _SUFFIX = ".nerve.tmp"
 
 
 def _remove_leftovers(folder: str, name: str) -> None:
-    """Delete temporary files of earlier saves to ``name`` (the target's file name, cut to
-    100 characters) whose process no longer runs
-    and that are older than :data:`STALE_AFTER` (a save killed with SIGKILL)."""
-    pattern = os.path.join(glob.escape(folder), f".{glob.escape(name)}.*{_SUFFIX}")
+    """Delete the temporary files of earlier saves to ``name`` (the target's file name, cut
+    to 100 characters) whose process no longer runs and that are older than
+    :data:`STALE_AFTER`: what a save killed with SIGKILL leaves behind."""
+    own = re.compile(rf"\.{re.escape(name)}\.(\d+)\.\w+{re.escape(_SUFFIX)}")
     now = time.time()
-    for path in glob.glob(pattern):
-        pid = os.path.basename(path)[len(name) + 2:].split(".", 1)[0]
-        if not pid.isdigit() or _running(int(pid)):
+    for path in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*{_SUFFIX}")):
+        match = own.fullmatch(os.path.basename(path))  # not another name's (".a.5.<pid>...")
+        if match is None or _running(int(match.group(1))):
             continue
         with contextlib.suppress(OSError):
             if now - os.stat(path).st_mtime >= STALE_AFTER:
