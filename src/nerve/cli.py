@@ -357,8 +357,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if scores.shape[1] == 1:
             result = 1.0 / (1.0 + np.exp(-scores))
         else:
-            e = np.exp(scores - scores.max(axis=1, keepdims=True))
-            result = e / e.sum(axis=1, keepdims=True)
+            from .ops.loss import softmax_rows
+            result = softmax_rows(scores)
     else:
         result = (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 \
             else scores.argmax(axis=1)

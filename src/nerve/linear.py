@@ -28,7 +28,7 @@ import numpy as np
 from . import functional as F
 from . import losses
 from .autograd import no_grad
-from .ops.loss import row_max
+from .ops.loss import softmax_rows
 from .optim import SGD
 from .random import get_rng
 from .regularizers import l2
@@ -305,11 +305,7 @@ class SoftmaxClassifier(LinearClassifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """softmax(X Wᵀ + b) row by row, shape (N, C); columns follow ``classes_``."""
-        scores = self.decision_function(X)
-        scores = scores - row_max(scores)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+        return softmax_rows(self.decision_function(X))
 
 
 class SVMClassifier(LinearClassifier):

@@ -88,6 +88,14 @@ def row_max(scores: np.ndarray) -> np.ndarray:
     return np.maximum.reduce(scores, 1, None, None, True)
 
 
+def softmax_rows(scores: np.ndarray) -> np.ndarray:
+    """pᵢⱼ = e^(sᵢⱼ − mᵢ) / Σₖ e^(sᵢₖ − mᵢ), mᵢ = maxⱼ sᵢⱼ, of a 2-D array (a new array)."""
+    p = scores - row_max(scores)
+    np.exp(p, out=p)
+    p /= p.sum(axis=1, keepdims=True)
+    return p
+
+
 def max_along(x: np.ndarray, axis: int) -> np.ndarray:
     """``x.max(axis, keepdims=True)``, through :func:`row_max` for the rows of a 2-D array."""
     if x.ndim == 2 and axis in (1, -1):

@@ -8,6 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
+from ..ops.loss import row_max, softmax_rows
 from ._base import BaseMLP
 from ._loop import Trainer, forward_eval
 
@@ -56,14 +57,6 @@ PARAMETERS_DOC = """
     shuffle, verbose, warm_start, momentum, nesterovs_momentum, beta_1, beta_2, epsilon
         As in scikit-learn.
 """
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    """pᵢ = e^(sᵢ − max s) / Σⱼ e^(sⱼ − max s), row-wise (stable)."""
-    p = scores - scores.max(axis=1, keepdims=True)
-    np.exp(p, out=p)
-    p /= p.sum(axis=1, keepdims=True)
-    return p
 
 
 def _has_proba(est: "MLPClassifier") -> bool:
@@ -165,11 +158,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax of the scores, shape (n_samples, n_classes), columns in ``classes_``."""
-        return _softmax(self._raw(X))
+        return softmax_rows(self._raw(X))
 
     @available_if(_has_proba)
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log of :meth:`predict_proba`, computed stably (s − log Σ e^s)."""
         s = self._raw(X)
-        s = s - s.max(axis=1, keepdims=True)
+        s = s - row_max(s)
         return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
