@@ -260,3 +260,42 @@ def test_load_cifar10_download_extracts_only_batches(tmp_path, monkeypatch):
     (root / "cifar-10-binary.tar.gz").write_bytes(b"not the archive")
     with pytest.raises(ValueError, match="MD5"):
         load_cifar10(root, train=False, download=True)
+
+
+def test_gzip_header_beyond_memory_refused_before_unpacking(tmp_path, monkeypatch):
+    import nerve.io
+
+    monkeypatch.setattr(nerve.io, "memory_limit", lambda: 2**20)
+    # 3000 × 28 × 28 zero bytes (2.2 MiB) gzip to a few KiB: more than the 1 MiB "memory".
+    data = idx_bytes(np.zeros((3000, 28, 28), np.uint8))
+    path = tmp_path / "big-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(data))
+    with pytest.raises(ValueError, match=r"big-idx3-ubyte.gz: header says shape \(3000, 28, 28\)"
+                                         r".*more than this machine's memory"):
+        read_idx(path)
+
+
+def test_gzip_trailing_bomb_stops_after_the_announced_bytes(tmp_path):
+    import tracemalloc
+
+    # A valid 2-image header and body, then 64 MiB of zeros: about 64 KiB gzipped.
+    data = idx_bytes(np.ones((2, 28, 28), np.uint8)) + bytes(64 * 2**20)
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(data, compresslevel=1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="bomb-idx3-ubyte.gz: IDX file has trailing bytes"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20  # unpacking it all would hold 64 MiB
+
+
+def test_plain_idx_size_checked_before_reading(tmp_path):
+    path = tmp_path / "short-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.arange(5, dtype=np.uint8))[:-2])
+    with pytest.raises(ValueError, match=r"short-idx1-ubyte: IDX file truncated: header says "
+                                         r"shape \(5,\) of uint8, which needs 13 bytes, but the "
+                                         r"file has 11"):
+        read_idx(path)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._checks import as_root, check_bool
 from ._download import download as _download
-from .idx import parse_idx, read_bytes
+from .idx import read_idx_file
 
 __all__ = ["load_mnist", "load_fashion_mnist", "FASHION_MNIST_CLASSES",
            "MNIST_MIRRORS", "MNIST_MD5", "FASHION_MNIST_MIRRORS", "FASHION_MNIST_MD5"]
@@ -62,7 +62,7 @@ def _find(root: Path, published: str) -> Path | None:
 
 
 def _read_checked(path: Path, magic: int, what: str) -> np.ndarray:
-    found, array = parse_idx(read_bytes(path), str(path))
+    found, array = read_idx_file(path)
     if found != magic:
         raise ValueError(f"{path}: expected {what} (IDX magic number 0x{magic:08X}), "
                          f"found magic number 0x{found:08X} with shape {array.shape}")
