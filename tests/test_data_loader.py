@@ -75,9 +75,11 @@ def test_without_labels_yields_arrays():
 
 
 def test_multidimensional_inputs():
-    X = np.zeros((6, 2, 8, 8), dtype=np.float64)
-    Xb, yb = next(iter(DataLoader(X, np.zeros(6), batch_size=4)))
+    X = np.arange(6 * 2 * 8 * 8, dtype=np.float64).reshape(6, 2, 8, 8)
+    Xb, yb = next(iter(DataLoader(X, np.arange(6), batch_size=4, seed=1)))
     assert Xb.shape == (4, 2, 8, 8) and Xb.dtype == np.float64
+    np.testing.assert_array_equal(Xb, X[yb])  # shuffled rows, each whole and with its label
+    assert yb.tolist() != [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize("kwargs,error,match", [

@@ -28,6 +28,7 @@ import numpy as np
 from . import functional as F
 from . import losses
 from .autograd import no_grad
+from .data.loader import take_rows
 from .ops.loss import softmax_rows
 from .optim import SGD
 from .random import get_rng
@@ -202,7 +203,7 @@ class LinearClassifier:
             order = rng.permutation(n)
             for start in range(0, n, batch):
                 idx = order[start:start + batch]
-                loss = self.objective(W, b, X[idx], labels[idx])
+                loss = self.objective(W, b, take_rows(X, idx), labels[idx])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

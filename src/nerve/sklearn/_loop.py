@@ -23,6 +23,7 @@ import numpy as np
 from .. import losses
 from .. import random as nerve_random
 from ..autograd import no_grad
+from ..data.loader import take_rows
 from ..tensor import Tensor
 from ..train.loop import TrainingDivergedError
 
@@ -141,7 +142,7 @@ class Trainer:
                 xb, yb = X[start:stop], y[start:stop]
             else:
                 rows = order[start:stop]
-                xb, yb = X[rows], y[rows]
+                xb, yb = take_rows(X, rows), y[rows]
             m = stop - start
             callbacks.batch_begin(batch, {"batch": batch, "size": m})
             scores = net(Tensor._wrap(xb))
