@@ -134,6 +134,9 @@ def test_harness_runs_a_tiny_config_end_to_end(tmp_path, capsys):
         assert cols[key].get("samples_per_s", 0) > 0 or cols[key]["unavailable"]
     assert data["machine"]["cores"] >= 1 and data["machine"]["numpy"] == np.__version__
     assert results["training"]["C"]["samples"] == data["training"]["C"]["samples"]
+    wall = [r for r in data["targets"] if r["target"] == "whole run without torch and JAX"]
+    assert wall[0]["met"] is True and wall[0]["value"] == pytest.approx(data["elapsed_s"])
+    assert "## Targets (" in md and "| eager nerve / NumPy | C |" in md
 
 
 def test_report_formats_rates_ratios_and_units():
@@ -262,3 +265,46 @@ def test_hog_and_estimator_sections_reach_the_report():
     missing = to_markdown({"mode": "quick", "machine": machine,
                            "features": {"unavailable": "install nerve[bench]"}})
     assert "n/a: install nerve[bench]" in missing
+
+
+def _cell(rate):
+    return {"samples_per_s": rate} if rate is not None else {"unavailable": "not installed"}
+
+
+def test_targets_judge_each_bound_within_the_run():
+    from nerve.bench.targets import check, markdown
+
+    results = {
+        "training": {
+            "A": {"columns": {"numpy": _cell(100.0), "nerve": _cell(90.0), "torch": _cell(70.0),
+                              "captured": _cell(100.0), "jax_step": _cell(101.0),
+                              "gemm": _cell(150.0)}},
+            "C": {"columns": {"numpy": _cell(100.0), "nerve": _cell(84.0),
+                              "torch": _cell(None), "captured": _cell(120.0),
+                              "jax_step": _cell(120.0)}},
+        },
+        "memory": {"tracemalloc": {"numpy": {"bytes": 100}, "nerve": {"bytes": 131}}},
+        "op_chain": {"results": {"nerve": {"seconds": 0.0499}, "torch": {"seconds": 0.2}}},
+        "elapsed_s": 30.0,
+    }
+    rows = {(r["target"], r["where"]): r for r in check(results)}
+    verdicts = {key: r["met"] for key, r in rows.items()}
+    assert verdicts[("eager nerve / NumPy", "A")] is True          # 0.90 >= 0.85
+    assert verdicts[("eager nerve / NumPy", "C")] is False         # 0.84 < 0.85
+    assert verdicts[("eager nerve / PyTorch", "A")] is True        # 1.29 >= 1.2
+    assert verdicts[("eager nerve / PyTorch", "C")] is None        # torch not installed
+    assert verdicts[("captured / JAX step", "A")] is False         # 0.99 < 1.0
+    assert verdicts[("captured / JAX step", "C")] is True          # exactly 1.0
+    assert verdicts[("captured / GEMM floor", "A")] is False       # 0.67 < 0.7
+    assert ("captured / GEMM floor", "D") not in rows              # D not in this run
+    assert verdicts[("peak memory nerve / NumPy", "D, tracemalloc")] is False  # 1.31 > 1.3
+    assert verdicts[("10,000-op chain, forward + backward", "nerve")] is True
+    assert rows[("10,000-op chain, forward + backward", "nerve")]["shown"] == "49.9 ms"
+    assert rows[("eager nerve / NumPy", "A")]["value"] == pytest.approx(0.9)
+    # torch was measured on A: the wall-time target is not this run's setting
+    assert verdicts[("whole run without torch and JAX", "this run had torch or JAX")] is None
+    table = "\n".join(markdown(results))
+    assert "## Targets (4 of 8 measured met in this run)" in table
+    assert "| eager nerve / NumPy | C | 0.84× | ≥ 0.85× | **not met** |" in table
+    assert "| eager nerve / PyTorch | C | not measured | ≥ 1.2× | — |" in table
+    assert markdown({}) == []

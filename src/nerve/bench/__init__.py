@@ -143,7 +143,8 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -> dict:
-    from nerve.bench import digits, features, harness, latency, memory, report, sklearn_compare
+    from nerve.bench import (digits, features, harness, latency, memory, report,
+                             sklearn_compare, targets)
 
     t_start, load = time.perf_counter(), report.load_average()
     columns = [c for c in harness.COLUMNS if c.group not in args.skip_list]
@@ -189,6 +190,7 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
         results["features"] = _optional(lambda: features.run(repeats=settings["hog_repeats"]))
     results["machine"] = report.machine_info(skip, load)
     results["elapsed_s"] = time.perf_counter() - t_start
+    results["targets"] = targets.check(results)
     text = report.to_markdown(results)
     print(text)
     if args.out:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nerve.bench import torch_ref
+from nerve.bench import targets, torch_ref
 
 DASH = "—"  # a column not measured in this run (skipped or not installed)
 
@@ -289,6 +289,7 @@ def to_markdown(results: dict) -> str:
         else:
             from nerve.bench.features import format_rows
             lines.append(format_rows(feats))
+    lines += targets.markdown(results)
     extra = _other_unavailable(results)
     if extra:
         lines += ["", "Other unavailable measurements:"] + extra
