@@ -256,6 +256,94 @@ def test_a_save_that_fails_midway_keeps_the_old_file(tmp_path, monkeypatch, save
     assert np.array_equal(nv.load(path)[0].weight.data, old[0].weight.data)
 
 
+def test_a_failed_save_names_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    path = tmp_path / "net.npz"
+    nv.save(nn.Sequential(nn.Linear(2, 3)), path)
+    before = path.read_bytes()
+
+    def full_disk(fh, **arrays):
+        fh.write(b"PK\x03\x04 half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError, match=r"cannot save to '.*net\.npz': No space left on device; "
+                                      r"the previous file, if any, is untouched") as info:
+        nv.save(nn.Sequential(nn.Linear(2, 3)), path)
+    assert info.value.errno == errno.ENOSPC and ".tmp" not in str(info.value)
+    monkeypatch.undo()
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".net.npz.1.x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError, match=r"cannot save to '.*net\.npz': Read-only file system"):
+        nv.save_state({"w": np.ones(2)}, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["net.npz"]
+
+
+def test_a_save_through_a_symlink_keeps_the_link_and_updates_its_file(tmp_path):
+    nv.manual_seed(0)
+    nv.save(nn.Sequential(nn.Linear(2, 3)), tmp_path / "real.npz")
+    (tmp_path / "link.npz").symlink_to("real.npz")
+    nv.save(nn.Sequential(nn.Linear(2, 5)), tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink()
+    assert nv.load(tmp_path / "real.npz")[0].out_features == 5
+    assert sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
+
+
+def test_a_plot_that_fails_midway_keeps_the_old_figure(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from nerve import plot
+
+    path = tmp_path / "curves.png"
+    plot.plot_history({"loss": [2.0, 1.0]}, path=path)
+    before = path.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    def half_written(self, fname, **kwargs):
+        with open(fname, "wb") as fh:
+            fh.write(before[:100])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", half_written)
+    with pytest.raises(OSError, match="cannot save to .*curves.png"):
+        plot.plot_history({"loss": [3.0, 2.0, 1.0]}, path=path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["curves.png"]
+    monkeypatch.undo()
+    plot.plot_history({"loss": [3.0, 2.0, 1.0]}, path=tmp_path / "no_extension")
+    assert (tmp_path / "no_extension").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("content,kind", [
+    (b"hello world", "a file starting with b'hell'"),
+    (b"", "an empty file"),
+    (gzip.compress(b"PK\x03\x04"), "a gzip file"),
+    (b"\x93NUMPY\x01\x00", "a single NumPy array"),
+])
+def test_a_file_that_is_no_zip_archive_is_named_as_such(tmp_path, content, kind):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    for reader in (nv.load, nv.load_state):
+        with pytest.raises(ValueError, match="not a nerve model or state file: it is ") as info:
+            reader(path)
+        assert kind in str(info.value) and "pickle" not in str(info.value)
+
+
+def test_model_file_without_architecture_and_ragged_state_are_named(tmp_path):
+    path = tmp_path / "v.npz"
+    np.savez(path, __nerve__=np.array("nerve-model"), __version__=np.array(1))
+    with pytest.raises(ValueError, match=r"no architecture entry \(__config__\)"):
+        nv.load(path)
+    with pytest.raises(ValueError, match="entry 'w' is a ragged sequence"):
+        nv.save_state({"w": [[1, 2], [3]]}, tmp_path / "s.npz")
+    assert not (tmp_path / "s.npz").exists()
+
+
 def test_save_gives_the_permissions_of_an_ordinary_write(tmp_path):
     path = tmp_path / "net.npz"
     nv.save(nn.Sequential(nn.Linear(2, 2)), path)

@@ -30,6 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     ...     np.savez(tmp, w=w)
     """
     target = os.fspath(path)
+    if os.path.islink(target):  # write through the link, as open() would: keep the link
+        target = os.path.realpath(target)
     if os.path.isdir(target):
         raise ValueError(f"cannot save to {target!r}: it is a folder; give a file name "
                          "inside it (e.g. model.npz)")
@@ -38,7 +40,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
     name = os.path.basename(target)[:100]  # the temporary name must stay within NAME_MAX
     _remove_leftovers(folder, name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=_SUFFIX, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise _named(exc, target) from None
     os.close(fd)
     try:
         yield tmp
@@ -47,11 +52,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         # mkstemp makes the file private (0600): give it the mode an ordinary write would
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.remove(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise _named(exc, target) from None
         raise
     _sync_folder(folder)
+
+
+def _named(exc: OSError, target: str) -> OSError:
+    """The same kind of OSError, saying which save failed rather than naming the hidden
+    temporary file (or nothing): "cannot save to 'm.npz': No space left on device"."""
+    reason = exc.strerror or str(exc)
+    new = type(exc)(exc.errno, f"cannot save to {target!r}: {reason}; the previous "
+                               "file, if any, is untouched")
+    return new
 
 
 _SUFFIX = ".nerve.tmp"

@@ -55,7 +55,11 @@ def _state_arrays(state: Mapping[str, Any]) -> dict[str, np.ndarray]:
     for key, value in state.items():
         if not isinstance(key, str):
             raise TypeError(f"state dict keys must be strings, got {key!r}")
-        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+        try:
+            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+        except ValueError:
+            raise ValueError(f"state dict entry {key!r} is a ragged sequence (rows of "
+                             "different lengths); expected a rectangular numeric array") from None
         if arr.dtype.kind not in "fiubU":
             raise TypeError(f"state dict entry {key!r} is a {type(value).__name__} of dtype "
                             f"{arr.dtype}; only numeric arrays, numbers, bools and strings "
@@ -143,6 +147,16 @@ def _read_npz(path: str) -> tuple[dict, dict]:
     # nerve opens the file itself, so a corrupt archive that NumPy gives up on midway
     # still has its file closed.
     with open(path, "rb") as fh:
+        head = fh.read(4)
+        fh.seek(0)
+        if head[:2] != b"PK":  # every zip archive (.npz) starts so
+            kind = "an empty file" if not head else f"a file starting with {head!r}"
+            if head[:2] == b"\x1f\x8b":
+                kind = "a gzip file"
+            elif head[:1] == b"\x93":
+                kind = "a single NumPy array (.npy)"
+            raise ValueError(f"{path!r} is not a nerve model or state file: it is {kind}, "
+                             "not an .npz (zip) archive")
         try:
             archive = np.load(fh, allow_pickle=False)
         except Exception as exc:  # noqa: BLE001 - every reading failure means "not our file"
@@ -241,6 +255,9 @@ def load(path: str | os.PathLike):
     if mark != MODEL_MARK:
         raise ValueError(f"{os.fspath(path)!r} holds a state dict, not a model; read it with "
                          "nv.load_state(path) and model.load_state_dict(...)")
+    if not isinstance(config, str):
+        raise ValueError(f"{os.fspath(path)!r} is marked as a nerve model but has no "
+                         "architecture entry (__config__); the file is corrupt")
     try:
         cfg = json.loads(config)
         _check_declared_sizes(path, cfg, arrays)

@@ -360,6 +360,7 @@ def plot_templates(classifier: LinearClassifier, image_shape: Sequence[int],
         raise ValueError(f"plot_templates: got {len(names)} class names for "
                          f"{len(images)} classes")
     plt = require("matplotlib.pyplot", "plot", "plotting templates")
+    from .plot import save_figure
     c = len(images)
     fig, axes = plt.subplots(1, c, figsize=(1.3 * c, 1.6), squeeze=False)
     for ax, image, name in zip(axes[0], images, names):
@@ -372,5 +373,5 @@ def plot_templates(classifier: LinearClassifier, image_shape: Sequence[int],
     fig.suptitle(f"{type(classifier).__name__} templates (rows of W)", fontsize=10)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=100)
+        save_figure(fig, path, dpi=100)
     return fig

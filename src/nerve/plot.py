@@ -19,7 +19,7 @@ from ._extras import require
 
 __all__ = [
     "plot_activations", "plot_history", "plot_decision_boundary", "plot_confusion_matrix",
-    "plot_weights", "ACTIVATION_NAMES",
+    "plot_weights", "save_figure", "ACTIVATION_NAMES",
 ]
 
 #: The elementwise activations drawn by :func:`plot_activations` by default.
@@ -37,8 +37,19 @@ def _finish(fig: Any, path: str | os.PathLike | None) -> Any:
         if not os.path.isdir(folder):
             raise FileNotFoundError(f"cannot save the plot to {os.fspath(path)!r}: folder "
                                     f"{folder!r} does not exist")
-        fig.savefig(os.fspath(path), dpi=110)
+        save_figure(fig, path, dpi=110)
     return fig
+
+
+def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> None:
+    """``fig.savefig(path)`` atomically (:func:`nerve.atomic.atomic_path`): a failed save
+    (a full disk, an unknown format) leaves the previous figure intact. The format
+    follows the extension (.png, .svg, .pdf, ...); PNG when there is none."""
+    from .atomic import atomic_path
+
+    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=ext or "png", dpi=dpi)
 
 
 # ----------------------------------------------------------------------------- activations

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nerve.atomic import atomic_write_bytes
 from nerve.bench import targets, torch_ref
 
 DASH = "—"  # a column not measured in this run (skipped or not installed)
@@ -329,6 +330,6 @@ def write(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     md, js = out / "latest.md", out / "latest.json"
-    md.write_text(to_markdown(results), encoding="utf-8")
-    js.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    atomic_write_bytes(md, to_markdown(results).encode("utf-8"))  # the old report survives a failed write
+    atomic_write_bytes(js, (json.dumps(results, indent=2, default=str) + "\n").encode())
     return md, js

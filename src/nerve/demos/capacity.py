@@ -116,6 +116,7 @@ def _plot(models: dict, hidden: tuple[int, ...], regs: tuple[float, ...], grid: 
     from .._extras import require
     from ..train import predict
     plt = require("matplotlib.pyplot", "plot", "the capacity figure")
+    from ..plot import save_figure as write_figure
     lo, hi = X.min(axis=0) - 0.15, X.max(axis=0) + 0.15
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
     points = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
@@ -134,5 +135,5 @@ def _plot(models: dict, hidden: tuple[int, ...], regs: tuple[float, ...], grid: 
             ax.set_yticks([])
     fig.suptitle("Capacity (rows: hidden units) vs L2 strength (columns)", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    write_figure(fig, path, dpi=90)
     plt.close(fig)

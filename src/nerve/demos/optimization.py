@@ -213,6 +213,7 @@ def _table(methods: dict[str, dict[str, Any]], target: float, n: int, size: int,
 def _plot(methods: dict[str, dict[str, Any]], target: float, path: str) -> None:
     from .._extras import require
     plt = require("matplotlib.pyplot", "plot", "the optimization figure")
+    from ..plot import save_figure as write_figure
     fig, (by_step, by_time) = plt.subplots(1, 2, figsize=(11, 4))
     for key, result in methods.items():
         steps = np.arange(1, result["steps"] + 1)
@@ -231,5 +232,5 @@ def _plot(methods: dict[str, dict[str, Any]], target: float, path: str) -> None:
     by_step.legend(fontsize=8)
     by_time.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    write_figure(fig, path, dpi=100)
     plt.close(fig)
