@@ -200,3 +200,49 @@ def test_fit_auto_captures_what_it_can_and_runs_the_rest_eagerly(monkeypatch):
     assert calls == []
     with pytest.raises(ValueError, match="compile must be True, False or 'auto'"):
         run(make(nn.ReLU, sizes=(2, 8, 3)), compile="yes")
+
+
+def test_frozen_parameters_are_refused_and_fit_trains_them_eagerly():
+    X, y = nv.data.spiral(n_per_class=20, seed=1)
+    model = make(nn.ReLU, sizes=(2, 8, 3))
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.data.copy()
+    with pytest.raises(ValueError, match=r"frozen parameter \(requires_grad=False, "
+                                         r"shape \(2, 8\)\)"):
+        nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    for compile_ in ("auto", False):
+        nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=2,
+               batch_size=16, progress=False, seed=0, compile=compile_)
+        np.testing.assert_array_equal(model[0].weight.data, frozen)
+    with pytest.raises(ValueError, match="frozen parameter"):
+        nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=1,
+               batch_size=16, progress=False, compile=True)
+    # frozen after the step was made: the next call refuses instead of updating it
+    model[0].weight.requires_grad_(True)
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    step(X[:16].astype(np.float32), y[:16])
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.data.copy()
+    with pytest.raises(ValueError, match="frozen parameter"):
+        step(X[:16].astype(np.float32), y[:16])
+    np.testing.assert_array_equal(model[0].weight.data, frozen)
+
+
+def test_tied_layers_are_refused_and_fit_sums_their_gradients_eagerly():
+    X, y = nv.data.spiral(n_per_class=20, seed=1)
+
+    def tied():
+        nv.manual_seed(0)
+        shared = nn.Linear(8, 8)
+        return nn.Sequential(nn.Linear(2, 8), nn.Tanh(), shared, nn.Tanh(), shared, nn.Tanh(),
+                             nn.Linear(8, 3))
+
+    model = tied()
+    with pytest.raises(ValueError, match="used twice in the model"):
+        nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    histories = []
+    for compile_ in ("auto", False):
+        h = nv.fit(tied(), X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=2,
+                   batch_size=16, progress=False, seed=0, compile=compile_)
+        histories.append(h.history["loss"])
+    assert histories[0] == histories[1]

@@ -272,9 +272,26 @@ class CompiledStep:
                              "in order, in one parameter group")
         if any(p.data.dtype != self.dtype for p in self.params):
             raise ValueError("nv.compile: all parameters must share one dtype")
+        weights = [p for layer in linears for p in (layer.weight, layer.bias) if p is not None]
+        if len({id(p) for p in weights}) != len(weights):
+            # the tape writes each layer's dW into its buffer: a second use would overwrite
+            # the first one's contribution instead of adding to it
+            raise ValueError("nv.compile: a Linear layer (or one of its parameters) is used "
+                             "twice in the model (tied weights); the captured step does not "
+                             "support that: train it with the eager loop")
+        self._check_trainable()
         self.flat = flat_parameters(optimizer, self.params)
         self._plans: dict[int, tuple] = {}
         self.scores: np.ndarray | None = None  # the last step's scores (for accuracy)
+
+    def _check_trainable(self) -> None:
+        """Refuse frozen parameters: the tape updates every parameter, while the eager
+        step leaves one with ``requires_grad=False`` alone."""
+        for p in self.params:
+            if not p.requires_grad:
+                raise ValueError("nv.compile: the model has a frozen parameter "
+                                 f"(requires_grad=False, shape {p.data.shape}); the captured "
+                                 "step updates every parameter: train it with the eager loop")
 
     def _build(self, n: int) -> tuple:
         plan = _Plan(_empty((n, self.in_features), self.dtype))
@@ -311,6 +328,9 @@ class CompiledStep:
         if n and not labels_in_range(labels, self.n_classes):
             raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
                              f"values from {labels.min()} to {labels.max()}")
+        for p in self.params:  # frozen since the step was made: refuse, as when made
+            if not p.requires_grad:
+                self._check_trainable()
         flat = self.flat
         if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
             flat = self.flat = flat_parameters(self.optimizer, self.params)
