@@ -51,5 +51,54 @@ def test_svg_handles_a_few_hundred_nodes_and_shapes():
 
 
 def test_unknown_format():
-    with pytest.raises(ValueError, match="'dot' or 'svg'"):
-        nv.draw_graph(nv.tensor(1.0), format="png")
+    with pytest.raises(ValueError, match="'dot' or 'svg' .* 'png', 'pdf'"):
+        nv.draw_graph(nv.tensor(1.0), format="bmpx")
+
+
+def test_format_follows_the_extension(tmp_path):
+    f, names = circuit()
+    svg = nv.draw_graph(f, tmp_path / "g.svg", names=names)
+    assert svg.startswith("<svg") and (tmp_path / "g.svg").read_text() == svg
+    dot = nv.draw_graph(f, tmp_path / "g.gv", names=names)
+    assert dot.startswith("digraph") and (tmp_path / "g.gv").read_text() == dot
+    assert nv.draw_graph(f, tmp_path / "g.txt").startswith("digraph")  # unknown: DOT
+    assert nv.draw_graph(f, tmp_path / "h.svg", format="dot").startswith("digraph")  # explicit
+
+
+def test_short_vectors_show_their_values():
+    x = nv.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    (x * 2.0).sum().backward()
+    dot = nv.draw_graph(x * 1.0)
+    assert "value [1, -2, 0.5] | grad [2, 2, 2]" in dot
+
+
+def test_png_needs_the_graphviz_extra_and_program(tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    f, _ = circuit()
+    path = tmp_path / "g.png"
+    pytest.importorskip("graphviz")  # in the test extra
+    if shutil.which("dot"):
+        png = nv.draw_graph(f, path)
+        assert png.startswith(b"\x89PNG") and path.read_bytes() == png
+    else:
+        with pytest.raises(FileNotFoundError, match="needs the Graphviz program 'dot'"):
+            nv.draw_graph(f, path)
+        assert not path.exists()
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(ImportError, match=r"pip install 'nerve\[graphviz\]'"):
+        nv.draw_graph(f, format="pdf")
+
+
+def test_a_missing_extra_is_named_by_its_package(monkeypatch):
+    import sys
+
+    from nerve._extras import MissingExtraError, require
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "matplotlib.figure", raising=False)
+    with pytest.raises(MissingExtraError) as info:
+        require("matplotlib.figure", "plot", "plotting")
+    assert str(info.value) == ("matplotlib is needed for plotting but is not installed; "
+                               "install it with: pip install 'nerve[plot]'")

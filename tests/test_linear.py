@@ -54,13 +54,25 @@ def test_templates_are_ten_8x8_images(softmax_digits):
     assert np.abs(softmax_digits.W_).sum() > 0
 
 
+def test_templates_read_a_square_image_shape_off_the_feature_count(softmax_digits):
+    np.testing.assert_array_equal(softmax_digits.templates(), softmax_digits.templates((8, 8)))
+    rng = np.random.default_rng(0)
+    rgb = SoftmaxClassifier(epochs=1, seed=0).fit(
+        rng.standard_normal((20, 4 * 4 * 3)).astype(np.float32), np.arange(20) % 2)
+    assert rgb.templates().shape == (2, 4, 4, 3)
+    odd = SoftmaxClassifier(epochs=1, seed=0).fit(
+        rng.standard_normal((20, 10)).astype(np.float32), np.arange(20) % 2)
+    with pytest.raises(ValueError, match="10 features are not a square image"):
+        odd.templates()
+
+
 def test_plot_templates(softmax_digits, tmp_path):
     pytest.importorskip("matplotlib")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     path = tmp_path / "templates.png"
-    fig = softmax_digits.plot_templates((8, 8), path=str(path))
+    fig = softmax_digits.plot_templates(path=str(path))  # (8, 8) read off the 64 features
     assert len([ax for ax in fig.axes if ax.images]) == 10
     assert path.stat().st_size > 1000
     plt.close(fig)

@@ -19,6 +19,6 @@ def require(module: str, extra: str, purpose: str = "") -> ModuleType:
     except ImportError as exc:
         what = f" for {purpose}" if purpose else ""
         raise MissingExtraError(
-            f"{module} is needed{what} but is not installed; "
+            f"{module.split('.')[0]} is needed{what} but is not installed; "
             f"install it with: pip install 'nerve[{extra}]'"
         ) from exc

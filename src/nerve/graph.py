@@ -7,7 +7,6 @@ import os
 import numpy as np
 
 
-
 def _nodes_and_edges(root):
     """Every tensor reachable from ``root`` (inputs first) and the (parent, child) edges."""
     order, seen, edges = [], {id(root)}, []
@@ -32,6 +31,8 @@ def _fmt(a) -> str:
     a = np.asarray(a)
     if a.size == 1:
         return f"{a.item():.4g}"
+    if a.size <= 4 and a.ndim == 1:  # a short vector reads better as its values
+        return "[" + ", ".join(f"{v:.3g}" for v in a.tolist()) + "]"
     return f"shape {a.shape}"
 
 
@@ -42,28 +43,62 @@ def _label(t, names) -> tuple[str, str]:
     return title, f"value {_fmt(t.data)} | grad {_fmt(t.grad)}"
 
 
-def draw_graph(t, path: str | os.PathLike | None = None, format: str = "dot",  # noqa: A002
-               names: dict | None = None) -> str:
+#: Formats that the Graphviz program renders from the DOT text (the ``graphviz`` extra).
+RENDERED = ("png", "pdf", "jpg", "gif")
+_BY_EXTENSION = {".dot": "dot", ".gv": "dot", ".svg": "svg",
+                 **{f".{f}": f for f in RENDERED}, ".jpeg": "jpg"}
+
+
+def draw_graph(t, path: str | os.PathLike | None = None, format: str | None = None,  # noqa: A002
+               names: dict | None = None) -> str | bytes:
     """Render the graph behind ``t``: each node's op, value (or shape) and gradient.
 
     ``format="dot"`` gives Graphviz source; ``format="svg"`` an SVG drawn by nerve
     itself (a layered layout, inputs on the left, ``t`` on the right), no external
-    binary needed. ``names`` maps tensors to labels (``{x: "x"}``). With ``path``
-    the text is also written there. Returns the text.
+    binary needed; ``"png"``, ``"pdf"``, ``"jpg"`` or ``"gif"`` are rendered by
+    Graphviz (the ``graphviz`` extra and the Graphviz program). By default the format
+    follows ``path``'s extension, else DOT. ``names`` maps tensors to labels
+    (``{x: "x"}``). With ``path`` the result is also written there (atomically).
+    Returns the text (DOT, SVG) or the bytes (rendered formats).
+
+    As in PyTorch, backward keeps the gradients of leaves only: call
+    ``retain_grad()`` on an intermediate tensor before ``backward()`` to see its
+    gradient in the drawing.
     """
     from .tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"draw_graph expects a nerve Tensor (the result of a computation), "
                         f"got {type(t).__name__}")
-    if format not in ("dot", "svg"):
-        raise ValueError(f"unknown format {format!r}; expected 'dot' or 'svg'")
+    if format is None:
+        ext = os.path.splitext(os.fspath(path))[1].lower() if path is not None else ""
+        format = _BY_EXTENSION.get(ext, "dot")  # noqa: A001
+    if format not in ("dot", "svg") + RENDERED:
+        raise ValueError(f"unknown format {format!r}; expected 'dot' or 'svg' (drawn by "
+                         f"nerve) or one of {', '.join(map(repr, RENDERED))} (Graphviz)")
     names = {id(k): v for k, v in (names or {}).items()}
     nodes, edges = _nodes_and_edges(t)
-    text = _dot(nodes, edges, names) if format == "dot" else _svg(t, nodes, edges, names)
+    if format == "svg":
+        out: str | bytes = _svg(t, nodes, edges, names)
+    else:
+        out = _dot(nodes, edges, names)
+        if format in RENDERED:
+            out = _render(out, format)
     if path is not None:
         from .atomic import atomic_write_bytes
-        atomic_write_bytes(path, text.encode("utf-8"))
-    return text
+        atomic_write_bytes(path, out if isinstance(out, bytes) else out.encode("utf-8"))
+    return out
+
+
+def _render(dot: str, format: str) -> bytes:  # noqa: A002
+    """DOT text rendered to ``format`` by the Graphviz program, through the graphviz package."""
+    from ._extras import require
+    graphviz = require("graphviz", "graphviz", f"drawing graphs as {format.upper()}")
+    try:
+        return graphviz.Source(dot).pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        raise FileNotFoundError(f"drawing a graph as {format.upper()} needs the Graphviz program "
+                           "'dot' (https://graphviz.org/download/), which is not on the PATH; "
+                           "format='svg' needs nothing else") from None
 
 
 def _dot(nodes, edges, names) -> str:

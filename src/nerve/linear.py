@@ -262,15 +262,19 @@ class LinearClassifier:
         return float(np.mean(pred == y))
 
     # -------------------------------------------------------------- templates
-    def templates(self, image_shape: Sequence[int]) -> np.ndarray:
+    def templates(self, image_shape: Sequence[int] | None = None) -> np.ndarray:
         """Each class's weight row reshaped as an image: (C, *image_shape).
 
         The score of class c is the dot product of the image with template c
         (plus b_c), so a template shows the image that its class scores highest.
         ``image_shape`` must multiply out to the number of features D, in the
         order the images were flattened (e.g. (32, 32, 3) for CIFAR-10 pixels).
+        Left out, it is read off D: square gray images (D = s², e.g. 8 × 8 digits,
+        28 × 28 MNIST) or square channels-last RGB images (D = 3s², e.g. CIFAR-10).
         """
         self._check_fitted()
+        if image_shape is None:
+            image_shape = self._square_image_shape()
         try:
             shape = tuple(int(s) for s in image_shape)
         except TypeError:
@@ -282,7 +286,21 @@ class LinearClassifier:
                              f"shape whose sizes multiply to {self.W_.shape[1]}")
         return self.W_.reshape((len(self.W_),) + shape).copy()
 
-    def plot_templates(self, image_shape: Sequence[int], class_names: Sequence[str] | None = None,
+    def _square_image_shape(self) -> tuple[int, ...]:
+        """(s, s) when D = s², (s, s, 3) when D = 3s² (never both); else ask for the shape."""
+        d = self.W_.shape[1]
+        side = math.isqrt(d)
+        if side * side == d:
+            return (side, side)
+        side = math.isqrt(d // 3)
+        if d % 3 == 0 and 3 * side * side == d:
+            return (side, side, 3)
+        raise ValueError(f"{type(self).__name__}.templates: {d} features are not a square "
+                         "image (s × s or s × s × 3); pass image_shape, e.g. (H, W) or "
+                         "(H, W, 3)")
+
+    def plot_templates(self, image_shape: Sequence[int] | None = None,
+                       class_names: Sequence[str] | None = None,
                        path: str | None = None, cmap: str = "gray"):
         """Draw the templates in one row of images; see :func:`plot_templates`."""
         return plot_templates(self, image_shape, class_names=class_names, path=path, cmap=cmap)
@@ -335,13 +353,14 @@ def _display(image: np.ndarray) -> np.ndarray:
     return (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
 
 
-def plot_templates(classifier: LinearClassifier, image_shape: Sequence[int],
+def plot_templates(classifier: LinearClassifier, image_shape: Sequence[int] | None = None,
                    class_names: Sequence[str] | None = None, path: str | None = None,
                    cmap: str = "gray"):
     """Show each class's template as an image, one panel per class; returns the Figure.
 
     Each template is rescaled to [0, 1] on its own for display. ``image_shape``
-    is (H, W) for grey images or (H, W, 3) for colour. ``class_names`` (one per
+    is (H, W) for grey images or (H, W, 3) for colour (read off a square image's
+    feature count when left out, see ``templates``). ``class_names`` (one per
     class) title the panels (default: the class labels). With ``path`` the figure
     is also saved there. Needs matplotlib (``pip install 'nerve[plot]'``).
     """
