@@ -197,7 +197,7 @@ ROWS = [
         "h must be a positive number"),
     Row("nv.numerical_gradient", "integer array",
         lambda e: nv.numerical_gradient(lambda w: 0.0, np.arange(3)), T, "float array"),
-    Row("nv.draw_graph", "unknown format", lambda e: nv.draw_graph(e.t(2), format="png"), V,
+    Row("nv.draw_graph", "unknown format", lambda e: nv.draw_graph(e.t(2), format="bmpx"), V,
         "expected 'dot' or 'svg'"),
     Row("nv.draw_graph", "not a tensor", lambda e: nv.draw_graph([1, 2]), T, "Tensor"),
     # ------------------------------------------------------------ layers

@@ -262,8 +262,12 @@ def test_penalty_gradient_matches_the_formula(penalty, l2, l1, digits):
     n, lr, alpha = len(X), 0.1, 2.0
     opts = dict(SMALL, solver="sgd", momentum=0.0, learning_rate_init=lr, batch_size=n,
                 shuffle=False, penalty=penalty, l1_ratio=0.3)
-    W0 = MLPClassifier(**opts, max_iter=0).fit(X, y).coefs_
-    plain = MLPClassifier(**opts, alpha=0.0).partial_fit(X, y, classes=np.arange(10))
+    initial = []  # the weights before the step, read when training begins
+    grab = LambdaCallback(on_train_begin=lambda logs: initial.extend(
+        m.weight.data.copy() for m in plain.network_ if hasattr(m, "in_features")))
+    plain = MLPClassifier(**opts, alpha=0.0, callbacks=[grab])
+    plain.partial_fit(X, y, classes=np.arange(10))
+    W0 = initial
     pen = MLPClassifier(**opts, alpha=alpha).partial_fit(X, y, classes=np.arange(10))
     for w0, wa, wb in zip(W0, plain.coefs_, pen.coefs_):
         want = lr * alpha / n * (l2 * w0 + l1 * np.sign(w0))
@@ -322,6 +326,9 @@ def test_regressor_single_and_multi_output(regression):
     ({"random_state": "abc"}, TypeError, "random_state"),
     ({"validation_fraction": 1.0, "early_stopping": True}, ValueError, "validation_fraction"),
     ({"max_iter": -1}, ValueError, "max_iter"),
+    ({"max_iter": 0}, ValueError, r"max_iter must be an integer >= 1, got 0"),
+    ({"callbacks": EarlyStopping(monitor="loss")}, TypeError,
+     r"wrap it: callbacks=\[EarlyStopping\(\.\.\.\)\]"),
     ({"init": "bogus"}, ValueError, "init='bogus'"),
     ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change"),
 ])
@@ -329,6 +336,14 @@ def test_bad_hyperparameters_are_named(params, exc, match, digits):
     X, y = digits
     with pytest.raises(exc, match=match):
         MLPClassifier(**{**SMALL, "max_iter": 1, **params}).fit(X[:20], y[:20])
+
+
+@pytest.mark.parametrize("est", [MLPClassifier, MLPRegressor])
+def test_max_iter_zero_is_refused_like_scikit_learn(est, digits):
+    """max_iter=0 used to train nothing and return an unfitted-looking model silently."""
+    X, y = digits
+    with pytest.raises(ValueError, match=r"max_iter must be an integer >= 1, got 0"):
+        est(**SMALL, max_iter=0).fit(X[:20], y[:20].astype(float))
 
 
 def test_missing_scikit_learn_names_the_extra():

@@ -48,14 +48,29 @@ def _stratified_test_index(y: np.ndarray, n_test: int, rng: np.random.Generator)
     return np.concatenate(picked)
 
 
+def _check_strata(y: np.ndarray) -> None:
+    """Raise unless y holds class labels with at least 2 members per class (as scikit-learn)."""
+    if y.dtype.kind in "fc" and not np.all(y == np.round(y)):
+        raise ValueError("stratify needs class labels, got continuous values in y; split "
+                         "without stratify=True (or bin the targets into classes first)")
+    classes, counts = np.unique(y, return_counts=True)
+    single = np.flatnonzero(counts < 2)
+    if single.size:
+        label = classes[single[0]]
+        label = label.item() if hasattr(label, "item") else label
+        raise ValueError(f"stratify: class {label!r} has only 1 member; each class needs "
+                         f"at least 2 (one for each part)")
+
+
 def train_test_split(X: np.ndarray, y: np.ndarray | None = None, test_size: float | int = 0.2,
                      seed: int | None = None, stratify: bool = False) -> tuple[np.ndarray, ...]:
     """Shuffle and split into ``(X_train, X_test, y_train, y_test)`` (scikit-learn's order).
 
     ``test_size`` is a fraction (the test part gets ceil(test_size * N) examples)
-    or a count.  ``stratify=True`` keeps each class's share of y in both parts.
-    Without y, returns ``(X_train, X_test)``.  Both parts are in random order;
-    randomness comes from :func:`nerve.random.get_rng` (seed).
+    or a count.  ``stratify=True`` keeps each class's share of y in both parts; y
+    must then hold class labels, with at least 2 members per class.  Without y,
+    returns ``(X_train, X_test)``.  Both parts are in random order; randomness
+    comes from :func:`nerve.random.get_rng` (seed).
 
     >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
     >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=0)
@@ -79,6 +94,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray | None = None, test_size: floa
             raise ValueError("stratify=True needs the labels y")
         if y.ndim != 1:
             raise ValueError(f"stratify=True needs 1-D class labels y, got shape {y.shape}")
+        _check_strata(y)
         test = rng.permutation(_stratified_test_index(y, n_test, rng))
         is_test = np.zeros(n, dtype=bool)
         is_test[test] = True

@@ -17,8 +17,9 @@ math; :class:`Optimizer` does everything else.
 """
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from numbers import Real
 from typing import Any
 
@@ -88,6 +89,17 @@ def prepare_grad(param: np.ndarray, grad: Any) -> np.ndarray:
     return grad
 
 
+def _used_up(params: Any) -> bool:
+    """Whether ``params`` may be an iterator that was already consumed.
+
+    A generator that has run to its end is used up, one never started is not;
+    any other iterator (``model.parameters()`` returns a list iterator) may be.
+    """
+    if inspect.isgenerator(params):
+        return inspect.getgeneratorstate(params) == inspect.GEN_CLOSED
+    return isinstance(params, Iterator)
+
+
 def _check_param(p: Any, where: str) -> None:
     if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str):
         raise TypeError(
@@ -141,6 +153,7 @@ class Optimizer:
                 f"{self._name}: params must be an iterable of parameters or of dicts "
                 f"(parameter groups), got {type(params).__name__}"
             )
+        used_up = _used_up(params)
         try:
             items = list(params)
         except TypeError:
@@ -149,7 +162,10 @@ class Optimizer:
                 f"got {type(params).__name__}"
             ) from None
         if not items:
-            raise ValueError(f"{self._name}: got an empty parameter list")
+            hint = (" (a generator such as model.parameters() can be consumed only once; "
+                    "call model.parameters() again, unless the model has no parameters)"
+                    ) if used_up else ""
+            raise ValueError(f"{self._name}: got an empty parameter list{hint}")
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)

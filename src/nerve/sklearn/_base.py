@@ -37,7 +37,7 @@ class BaseMLP(BaseEstimator):
         if not (isinstance(bs, str) and bs == "auto"):
             bs = C.check_int("batch_size ('auto' or an int)", bs, 1)
         return {
-            "max_iter": C.check_int("max_iter", self.max_iter, 0),
+            "max_iter": C.check_int("max_iter", self.max_iter, 1),
             "batch_size": bs,
             "tol": C.check_real("tol", self.tol, 0.0),
             "n_iter_no_change": C.check_int("n_iter_no_change", self.n_iter_no_change, 1),
@@ -60,8 +60,12 @@ class BaseMLP(BaseEstimator):
         if cbs is None:
             return []
         if isinstance(cbs, (str, bytes)) or not isinstance(cbs, (list, tuple)):
+            hint = ""
+            if hasattr(cbs, "on_epoch_end"):
+                name = cbs.__name__ if isinstance(cbs, type) else type(cbs).__name__
+                hint = f"; wrap it: callbacks=[{name}(...)]"
             raise TypeError(f"callbacks must be a list of nerve.train.Callback objects or "
-                            f"None, got {type(cbs).__name__}")
+                            f"None, got {type(cbs).__name__}{hint}")
         return list(cbs)
 
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:

@@ -85,9 +85,36 @@ class CallbackList:
             cb.on_batch_end(batch, logs)
 
 
+def as_callback_list(callbacks: Any) -> list[Any]:
+    """``callbacks`` as a checked list; None means none.
+
+    A single callback, or a callback class, not wrapped in a list is refused with a
+    message that shows how to wrap it.
+    """
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, type) or _is_callback(callbacks):
+        name = callbacks.__name__ if isinstance(callbacks, type) else type(callbacks).__name__
+        raise TypeError(f"callbacks must be a list of Callback objects; wrap it: "
+                        f"callbacks=[{name}(...)]")
+    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise TypeError(f"callbacks must be a list of Callback objects, got "
+                        f"{type(callbacks).__name__}")
+    callbacks = list(callbacks)
+    check_callbacks(callbacks)
+    return callbacks
+
+
+def _is_callback(obj: Any) -> bool:
+    return all(hasattr(obj, h) for h in _HOOKS + ("set_model", "set_params"))
+
+
 def check_callbacks(callbacks: list[Any]) -> None:
     """Raise TypeError naming the first entry that is not a callback."""
     for i, cb in enumerate(callbacks):
+        if isinstance(cb, type):
+            raise TypeError(f"callbacks[{i}] must be an instance such as {cb.__name__}(...), "
+                            f"got the class itself; write callbacks=[{cb.__name__}(...)]")
         if not all(hasattr(cb, h) for h in _HOOKS + ("set_model", "set_params")):
             raise TypeError(f"callbacks[{i}] must be a nerve.train.Callback (with the hooks "
                             f"{', '.join(_HOOKS)}), got {type(cb).__name__}")

@@ -61,7 +61,24 @@ class History(Callback):
                              f"{', '.join(history) or 'none yet'}")
 
     def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
+        try:
+            return self.history[key]
+        except (KeyError, TypeError):
+            raise KeyError(self._missing(key)) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The values of metric ``key``, or ``default`` if it was not recorded (as dict.get)."""
+        return self.history.get(key, default)
+
+    def _missing(self, key: Any) -> str:
+        recorded = ", ".join(self.history) or "none yet"
+        hint = ""
+        if isinstance(key, str) and key.startswith("val_"):
+            hint = f" (pass validation_data to fit to get {key})"
+        return f"no metric {key!r} recorded; recorded: {recorded}{hint}"
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -73,8 +90,7 @@ class History(Callback):
     def best(self, monitor: str = "val_loss", mode: str = "auto") -> tuple[int, float]:
         """``(epoch, value)`` of the best epoch for ``monitor`` (min for losses, else max)."""
         if monitor not in self.history or not self.history[monitor]:
-            raise KeyError(f"no metric {monitor!r} recorded; recorded: "
-                           f"{', '.join(self.history) or 'none'}")
+            raise KeyError(self._missing(monitor))
         values = self.history[monitor]
         lower = mode == "min" or (mode == "auto" and "acc" not in monitor)
         pick = min if lower else max

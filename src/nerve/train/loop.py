@@ -7,6 +7,7 @@ minibatch step: forward, loss, backward, optimizer step.
 from __future__ import annotations
 
 import math
+import types
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -16,12 +17,13 @@ from ..data._checks import check_bool
 from ..data.loader import DataLoader
 from ..random import manual_seed
 from ..tensor import Tensor
-from .callbacks import Callback, CallbackList, check_callbacks
+from .callbacks import Callback, CallbackList, as_callback_list
 from .history import History
 from .progress import Progress
 from .validation import (
-    Targets, check_features, check_positive_int, count_correct, loss_kind, model_dtype,
-    output_shape, prepare_targets, resolve_loss, resolve_optimizer,
+    Targets, check_features, check_model, check_optimizer_holds_model, check_positive_int,
+    check_scores_for_loss, count_correct, loss_kind, model_dtype, output_shape,
+    prepare_targets, resolve_loss, resolve_optimizer,
 )
 
 __all__ = ["fit", "evaluate", "predict", "TrainingDivergedError"]
@@ -46,6 +48,33 @@ def _advice(optimizer: Any) -> str:
     lr = f" (now {groups[0]['lr']:g})" if groups and "lr" in groups[0] else ""
     return (f"try a lower learning rate{lr}, gradient clipping (fit(..., clip_grad_norm=1.0)) "
             f"or standardising the inputs (nerve.data.standardize)")
+
+
+def _loss_call_error(loss_fn: Any, exc: TypeError) -> TypeError:
+    """The error for a loss that cannot be called as ``loss(scores, targets)``."""
+    return TypeError(f"calling the loss {_describe(loss_fn)} as loss(scores, targets) failed: "
+                     f"{exc}; a loss is called with the model's scores (a Tensor of shape "
+                     f"(batch, outputs)) and the targets, and returns a scalar Tensor "
+                     f"(e.g. nn.CrossEntropyLoss(), or a name such as 'cross_entropy')")
+
+
+def _loss_value_error(loss_fn: Any, value: Any) -> TypeError:
+    """The error for a loss that returned something other than a scalar Tensor."""
+    if isinstance(value, Tensor):
+        got = f"a Tensor of shape {np.shape(value.data)}"
+        fix = " (reduce it, e.g. with .mean())"
+    else:
+        got, fix = type(value).__name__, ""
+    return TypeError(f"loss returned {got}; a loss must return a scalar Tensor{fix} "
+                     f"(the loss: {_describe(loss_fn)})")
+
+
+def _describe(obj: Any) -> str:
+    """A short name for ``obj`` in a message: ``function <lambda>``, ``Linear(...)``."""
+    if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)):
+        return f"function {obj.__name__}"
+    text = repr(obj)
+    return text if len(text) <= 80 else type(obj).__name__
 
 
 def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind: str,
@@ -120,10 +149,12 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                                            and clip_grad_norm > 0):
         raise ValueError(f"clip_grad_norm must be a positive number or None, "
                          f"got {clip_grad_norm!r}")
-    callbacks = list(callbacks)
-    check_callbacks(callbacks)
-    reporter = Progress(progress)
+    callbacks = as_callback_list(callbacks)
+    check_model(model, trainable=True)
     loss_fn = resolve_loss(loss)
+    if not isinstance(optimizer, str):
+        resolve_optimizer(optimizer, model, lr)  # a wrong type fails before the data checks
+    reporter = Progress(progress)
     dtype = model_dtype(model)
     X = check_features(X, dtype)
     n_y = len(y) if hasattr(y, "__len__") else None
@@ -132,11 +163,14 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                          f"y has {n_y}")
     out_shape = output_shape(model, X)
     kind = loss_kind(loss_fn)
+    check_scores_for_loss(loss, kind, out_shape)
     targets = prepare_targets(y, kind, out_shape, dtype, len(X))
     val = None
     if validation_data is not None:
         val = _check_validation(validation_data, dtype, X, kind, out_shape)
     opt = resolve_optimizer(optimizer, model, lr)
+    if opt is optimizer:
+        check_optimizer_holds_model(opt, model)
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
@@ -172,10 +206,18 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                     score_data = captured.scores
                 else:
                     scores = model(Tensor._wrap(xb))
-                    L = loss_fn(scores, tb)
+                    try:
+                        L = loss_fn(scores, tb)
+                    except TypeError as exc:
+                        raise _loss_call_error(loss_fn, exc) from exc
+                    if not isinstance(L, Tensor):
+                        raise _loss_value_error(loss_fn, L)
                     if regularizer is not None:
                         L = L + regularizer()
-                    value = float(L.data)
+                    try:
+                        value = float(L.data)
+                    except TypeError:  # not a single number: the loss was not reduced
+                        raise _loss_value_error(loss_fn, L) from None
                     score_data = scores.data
                 if not math.isfinite(value):  # before the step: NaN never reaches the weights
                     raise TrainingDivergedError(
@@ -311,6 +353,7 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
     out_shape = output_shape(model, X)
     if loss_fn is not None:
         kind = loss_kind(loss_fn)
+        check_scores_for_loss(loss, kind, out_shape)
     else:
         kind = "logit" if out_shape == (1,) else "index"
         y_arr = np.asarray(getattr(y, "data", y))

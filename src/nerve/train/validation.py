@@ -16,9 +16,9 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 
 __all__ = [
-    "check_positive_int", "check_features", "model_dtype", "output_shape",
-    "resolve_loss", "resolve_optimizer", "loss_kind", "Targets", "prepare_targets",
-    "count_correct",
+    "check_positive_int", "check_features", "check_model", "model_dtype", "output_shape",
+    "resolve_loss", "resolve_optimizer", "check_optimizer_holds_model", "loss_kind",
+    "check_scores_for_loss", "Targets", "prepare_targets", "count_correct",
 ]
 
 #: Loss names understood by ``fit(loss="...")`` when nerve.nn offers no registry.
@@ -40,6 +40,17 @@ def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
 
 
 # ----------------------------------------------------------------------------- the model
+def check_model(model: Any, trainable: bool = False) -> None:
+    """Raise TypeError unless ``model`` is callable (and, if ``trainable``, has parameters)."""
+    if not callable(model):
+        raise TypeError(f"model must be a callable module (e.g. nn.Sequential), "
+                        f"got {type(model).__name__}")
+    if trainable and not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"model must be a callable module (e.g. nn.Sequential), got "
+                        f"{type(model).__name__}; fit trains the module's parameters(), "
+                        f"which a {type(model).__name__} does not have")
+
+
 def model_dtype(model: Any) -> np.dtype:
     """The float dtype of the model's parameters (float32 for a model without any)."""
     params = list(model.parameters()) if hasattr(model, "parameters") else []
@@ -84,9 +95,7 @@ def output_shape(model: Any, X: np.ndarray, name: str = "X") -> tuple[int, ...]:
     Runs in eval mode under ``no_grad`` (no random draw, no running-statistics update),
     then puts the model back in the mode it was in.
     """
-    if not callable(model):
-        raise TypeError(f"model must be a callable module (e.g. nn.Sequential), "
-                        f"got {type(model).__name__}")
+    check_model(model)
     n_in = _in_features(model)
     if n_in is not None and (X.ndim != 2 or X.shape[1] != n_in):
         hint = " (flatten it first: X.reshape(len(X), -1))" if X.ndim > 2 else ""
@@ -151,6 +160,10 @@ def resolve_loss(loss: Any) -> Callable[..., Tensor]:
         if key not in names:
             raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(names))}")
         return names[key]()
+    if isinstance(loss, type):
+        name = _qualified(loss, "nn")
+        raise TypeError(f"loss must be an instance such as {name}(), got the class itself; "
+                        f"write loss={name}() (or a name such as 'cross_entropy')")
     if loss is None or not callable(loss):
         raise TypeError(f"loss must be a loss module (e.g. nn.CrossEntropyLoss()) or a name "
                         f"such as 'cross_entropy', got {loss!r}")
@@ -163,6 +176,14 @@ def resolve_optimizer(optimizer: Any, model: Any, lr: float | None) -> Any:
     A name goes to :func:`nerve.optim.get_optimizer` over ``model.parameters()``;
     ``lr=None`` means 0.01 for the SGD family and the optimizer's own default otherwise.
     """
+    if isinstance(optimizer, type):
+        from ..optim import OPTIMIZERS
+        name = _qualified(optimizer, "optim")
+        by_name = optimizer.__name__.lower()
+        by_name = by_name if by_name in OPTIMIZERS else "sgd"
+        raise TypeError(f"optimizer must be an instance such as {name}(model.parameters(), "
+                        f"lr=0.1), got the class itself; or give its name: "
+                        f"optimizer={by_name!r}, lr=...")
     if isinstance(optimizer, str):
         from ..optim import get_optimizer
         kwargs: dict[str, Any] = {}
@@ -180,6 +201,34 @@ def resolve_optimizer(optimizer: Any, model: Any, lr: float | None) -> Any:
     return optimizer
 
 
+def check_optimizer_holds_model(optimizer: Any, model: Any) -> None:
+    """Raise ValueError if ``optimizer`` holds none of ``model``'s parameters.
+
+    An optimizer built over another model's parameters would step those and leave
+    this model untouched. Holding only some of them (the rest frozen on purpose) is
+    fine. Optimizers without ``param_groups`` are not checked.
+    """
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, (list, tuple)) or not groups:
+        return
+    try:
+        held = {id(p) for group in groups for p in group["params"]}
+    except (TypeError, KeyError):
+        return
+    own = list(model.parameters())
+    if own and not any(id(p) in held for p in own):
+        name = _qualified(type(optimizer), "optim")
+        raise ValueError(f"the optimizer holds none of the model's parameters (it was built "
+                         f"over another model's); build it with {name}(model.parameters(), "
+                         f"...) for the model you pass to fit")
+
+
+def _qualified(cls: type, package: str) -> str:
+    """``nn.CrossEntropyLoss`` for a nerve class, the bare class name otherwise."""
+    return (f"{package}.{cls.__name__}" if cls.__module__.startswith("nerve.")
+            else cls.__name__)
+
+
 def loss_kind(loss_fn: Any) -> str:
     """What the loss expects as targets: 'index', 'logit', 'prob', 'regression' or 'other'."""
     name = type(loss_fn).__name__.lower()
@@ -192,6 +241,23 @@ def loss_kind(loss_fn: Any) -> str:
     if "mse" in name or "l2loss" in name:
         return "regression"
     return "other"
+
+
+def check_scores_for_loss(loss: Any, kind: str, out_shape: tuple[int, ...]) -> None:
+    """Raise if a classification loss (cross-entropy, hinge) gets fewer than 2 scores.
+
+    With one score per example softmax gives probability 1 to it whatever the input,
+    so the loss is 0 and nothing trains. ``loss`` is what the user passed (a name or
+    an object), used in the message.
+    """
+    if kind != "index":
+        return
+    n_out = int(np.prod(out_shape)) if out_shape else 1
+    if n_out < 2:
+        name = loss.strip() if isinstance(loss, str) else type(loss).__name__
+        raise ValueError(f"{name} needs at least 2 output scores per example, the model "
+                         f"gives {n_out}; for a binary task use loss='bce_with_logits' with "
+                         f"0/1 targets, or give the last layer one output per class")
 
 
 # ----------------------------------------------------------------------------- targets
@@ -214,7 +280,13 @@ def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape "
                          f"{y.shape}")
     if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+        finite = np.isfinite(y)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            what = "NaN" if np.isnan(y[i]) else "inf" if y[i] > 0 else "-inf"
+            raise ValueError(f"{name} contains {what} at row {i}; class labels must be "
+                             f"integers in 0..{n_out - 1}")
+        if np.any(y != np.round(y)):
             raise TypeError(f"{name} must hold integer class labels, got non-integer floats")
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
