@@ -3,7 +3,7 @@
 For speed the checks run on small networks (32 hidden units, learning rate 0.01,
 at most 60 epochs) rather than the defaults (100 units, 0.001, 200 epochs); the
 defaults pass the same checks, only ~4x slower. The float32 estimators (nerve's
-default dtype) have two expected failures, both about float32 itself (see
+default dtype) may fail one check, about float32 itself (see
 ``_float32_expected_failures``); the float64 variants, which also switch on the
 less common options (hinge loss, Maxout, batch norm, dropout, elastic net, RMSProp,
 two hidden layers), must pass every check. A fixed random_state makes every
@@ -36,18 +36,13 @@ def _float32_expected_failures(estimator) -> dict[str, str]:
     """Checks that fail only because the network computes in float32."""
     if estimator.dtype != "float32":
         return {}
-    failures = {
+    return {
         "check_methods_subset_invariance":
             "float32 matrix products give results that depend, in the last bit, on how "
             "many rows are multiplied at once (BLAS picks different kernels), and the check "
             "compares a near-zero binary margin s1 - s0 with atol=1e-7; it passes with "
             "dtype='float64' (the float64 estimators here pass it)",
     }
-    if isinstance(estimator, MLPRegressor):
-        failures["check_regressor_multioutput"] = (
-            "the check requires float64 predictions; nerve computes and predicts in float32 "
-            "unless dtype='float64' is asked for (the float64 regressor here passes it)")
-    return failures
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_float32_expected_failures)

@@ -298,6 +298,8 @@ def test_regressor_single_and_multi_output(regression):
     X, Y = regression
     reg = MLPRegressor(**{**SMALL, "hidden_layer_sizes": (32,)}, max_iter=150).fit(X, Y)
     assert reg.predict(X).shape == (200, 3) and reg.n_outputs_ == 3
+    assert reg.predict(X).dtype == np.float64  # as scikit-learn's regressors predict
+    np.testing.assert_array_equal(reg.predict(X), reg._raw(X).astype(np.float64))
     assert reg.score(X, Y) > 0.95
     one = MLPRegressor(**SMALL, max_iter=30, early_stopping=True).fit(X, Y[:, 0])
     assert one.predict(X).shape == (200,) and one.n_outputs_ == 1

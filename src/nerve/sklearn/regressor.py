@@ -76,6 +76,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets)."""
-        out = self._raw(X)
+        """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets).
+
+        float64, as scikit-learn's regressors predict (its checks ask for it), whatever
+        dtype the network computes in.
+        """
+        out = self._raw(X).astype(np.float64, copy=False)
         return out[:, 0] if out.shape[1] == 1 else out
