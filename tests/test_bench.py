@@ -114,6 +114,18 @@ def test_unknown_config_and_bad_arguments_are_rejected(capsys):
     assert main(["--repeats", "0", "--quiet"]) == 2
 
 
+def test_bad_bench_flags_are_one_line_like_the_other_subcommands(capsys):
+    from nerve.cli import main as nerve_main
+    assert nerve_main(["bench", "--nonsense"]) == 2
+    out, err = capsys.readouterr()
+    assert err == "nerve: error: unrecognized arguments: --nonsense " \
+                  "(see 'nerve bench --help')\n" and out == ""
+    assert main(["--configs", "Q", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("nerve: error: unknown benchmark config")
+    assert nerve_main(["bench", "--help"]) == 0
+    assert "usage: nerve bench" in capsys.readouterr().out
+
+
 def test_harness_runs_a_tiny_config_end_to_end(tmp_path, capsys):
     results = run(["--quick", "--configs", "C", "--samples", "256", "--repeats", "2",
                    "--sections", "training", "--skip", "torch,jax,sklearn",

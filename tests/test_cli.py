@@ -157,6 +157,79 @@ def test_bad_files_are_one_line_errors(trained, in_tmp, capsys):
         assert words in err, (argv, err)
 
 
+def test_evaluate_and_predict_accept_the_run_folder(trained, in_tmp, capsys):
+    from nerve.data import spiral
+    np.save("x.npy", spiral(20, 3, seed=1)[0])
+    assert main(["evaluate", str(trained / "model.npz")]) == 0
+    by_file = capsys.readouterr().out
+    assert main(["evaluate", str(trained)]) == 0          # the folder 'nerve train' wrote
+    assert capsys.readouterr().out == by_file             # same model, same run.json split
+    assert main(["predict", str(trained / "model.npz"), "x.npy"]) == 0
+    labels = capsys.readouterr().out
+    assert main(["predict", str(trained), "x.npy"]) == 0
+    assert capsys.readouterr().out == labels
+
+
+def test_a_folder_without_a_model_is_a_one_line_error(in_tmp, capsys):
+    (in_tmp / "runs").mkdir()
+    np.save("x.npy", np.zeros((2, 2)))
+    for argv in (["evaluate", "runs", "--dataset", "spiral"], ["predict", "runs", "x.npy"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err == "nerve: error: 'runs' is a folder without a model.npz; pass a model " \
+                      "file, or the folder 'nerve train --out' wrote\n"
+
+
+def test_train_out_that_is_a_file_is_refused_before_training(in_tmp, capsys):
+    (in_tmp / "f").write_text("")
+    assert main(["train", "--dataset", "xor", "--epochs", "1", "--out", "f"]) == 2
+    out, err = capsys.readouterr()
+    assert err == "nerve: error: --out 'f' is a file; expected a folder\n"
+    assert "dataset" not in out                          # nothing was loaded or trained
+    assert main(["train", "--dataset", "xor", "--epochs", "1", "--out", "f/run"]) == 2
+    assert capsys.readouterr().err == \
+        "nerve: error: --out 'f/run': 'f' is a file; expected a folder\n"
+
+
+def test_a_network_larger_than_the_memory_is_refused_before_it_is_built(in_tmp, capsys,
+                                                                          monkeypatch):
+    import nerve.io
+    import nerve.train.build
+    monkeypatch.setattr(nerve.io, "memory_limit", lambda: 2**20)        # a 1 MiB machine
+    built = []
+    monkeypatch.setattr(nerve.train.build, "build_mlp",
+                        lambda *a, **k: built.append(a) or pytest.fail("built the network"))
+    assert main(["train", "--dataset", "spiral", "--hidden", "1000,500", "--epochs", "1",
+                 "--quiet", "--out", "o"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nerve: error: the network needs 1.9 MiB for its weights "
+                          "(505,003 parameters; the layer 1000x500 alone 1.9 MiB)")
+    assert err.endswith("more than this machine's memory (1.0 MiB); use smaller --hidden\n")
+    assert err.count("\n") == 1 and not built
+
+
+def test_running_out_of_memory_is_one_line(in_tmp, capsys, monkeypatch):
+    import nerve.train.build
+
+    def build_mlp(*args, **kwargs):
+        raise MemoryError("Unable to allocate 37.3 GiB for an array with shape "
+                          "(100000, 100000) and data type float32")
+    monkeypatch.setattr(nerve.train.build, "build_mlp", build_mlp)
+    assert main(["train", "--dataset", "spiral", "--quiet", "--out", "o"]) == 1
+    assert capsys.readouterr().err == "nerve: error: out of memory: Unable to allocate 37.3 " \
+        "GiB for an array with shape (100000, 100000) and data type float32\n"
+
+
+def test_an_empty_csv_is_one_error_line_without_numpys_warning(trained, in_tmp):
+    (in_tmp / "empty.csv").write_text("")
+    proc = subprocess.run([sys.executable, "-W", "default", "-m", "nerve", "predict",
+                           str(trained / "model.npz"), "empty.csv"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == "nerve: error: input file 'empty.csv' holds no data; expected " \
+                          "comma-separated numbers, one row per sample\n"
+
+
 def test_help_and_version(capsys):
     for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["predict", "--help"],
                  ["demo", "--help"]):

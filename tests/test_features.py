@@ -279,6 +279,28 @@ def test_hog_rejects_bad_input(images, kwargs, error, match):
         hog(images, **kwargs)
 
 
+@pytest.mark.parametrize("fn, shape, expected", [
+    (hog, (2, 3, 32, 32), "(N, H, W) or (N, H, W, C)"),
+    (hog, (2, 1, 32, 32), "(N, H, W) or (N, H, W, C)"),
+    (color_histogram, (2, 3, 32, 32), "(N, H, W, 3)"),
+])
+def test_channels_first_images_are_refused_with_the_transpose(fn, shape, expected):
+    with pytest.raises(ValueError) as err:
+        fn(np.ones(shape))
+    assert str(err.value) == (
+        f"{fn.__name__} expects channels-last images {expected}; got {shape}, which looks "
+        "channels-first: use images.transpose(0, 2, 3, 1)")
+    # the suggested fix works
+    assert fn(np.ones(shape).transpose(0, 2, 3, 1)).shape[0] == 2
+
+
+def test_channels_first_is_refused_even_where_the_sizes_would_fit():
+    # 1x1-pixel cells make a 3x32 "image" big enough: without the check this silently
+    # computed HOG of the wrong axes
+    with pytest.raises(ValueError, match="channels-first"):
+        hog(np.ones((2, 3, 32, 32)), pixels_per_cell=1, cells_per_block=1)
+
+
 # --------------------------------------------------------------------------- extract
 def test_extract_concatenates_named_and_callable_features():
     images = _rng(8).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)

@@ -169,6 +169,28 @@ def test_other_input_errors():
         nn.HingeLoss(margin=-1)
 
 
+@pytest.mark.parametrize("fn, x, where", [
+    (L.mse, np.ones((3, 2)), "mse"),
+    (nn.MSELoss(), np.ones((3, 2)), "mse"),
+    (L.binary_cross_entropy_with_logits, np.zeros((3, 2)), "binary_cross_entropy_with_logits"),
+    (nn.BCELoss(), np.full((3, 2), 0.5), "binary_cross_entropy"),
+])
+@pytest.mark.parametrize("value, kind", [(np.nan, "NaN"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_nan_or_infinite_targets_name_the_first_bad_index(fn, x, where, value, kind):
+    target = np.full((3, 2), 0.5)
+    target[1, 0] = target[2, 1] = value
+    with pytest.raises(ValueError) as err:
+        fn(x, target)
+    assert str(err.value).startswith(f"{where}: the target contains {kind} at index (1, 0)")
+
+
+def test_nan_target_of_a_vector_names_a_plain_index():
+    with pytest.raises(ValueError, match=r"^mse: the target contains NaN at index 0;"):
+        nn.MSELoss()(nv.tensor([1.0, 2.0]), np.array([np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"contains NaN at index 0; expected probabilities"):
+        L.binary_cross_entropy_with_logits(nv.tensor([1.0, 2.0]), np.array([np.nan, 1.0]))
+
+
 def test_mse_values_and_column_targets():
     pred = nv.tensor([[1.0], [3.0]], requires_grad=True)
     loss = nn.MSELoss()(pred, np.array([0.0, 1.0]))        # (N,) target for (N, 1) output

@@ -151,6 +151,32 @@ def test_predict_rejects_wrong_width_and_accepts_one_sample():
     np.testing.assert_array_equal(P.AND([1, 1]), [1])
 
 
+@pytest.mark.parametrize("name", LINEAR_GATES)
+def test_gates_accept_one_argument_per_input(name):
+    gate = P.GATES[name]
+    for (x1, x2), expected in zip(X.tolist(), TRUTH[name]):
+        out = gate(x1, x2)
+        assert out == expected and type(out) is int
+    np.testing.assert_array_equal(gate(X[:, 0], X[:, 1]), TRUTH[name])   # two (N,) columns
+    np.testing.assert_array_equal(gate(X[:, 0], 1), gate(np.column_stack([X[:, 0], [1] * 4])))
+
+
+def test_a_wrong_number_of_inputs_says_how_to_call_the_unit():
+    with pytest.raises(TypeError) as err:
+        P.AND(1, 0, 1)
+    assert str(err.value).startswith("AND takes one array of shape (N, 2), e.g. AND([[1, 0]])")
+    assert "got 3 arguments" in str(err.value)
+    with pytest.raises(TypeError, match=r"^Perceptron takes one array of shape \(N, 3\)"):
+        P.Perceptron(3, seed=0)(1, 0)
+    assert P.Perceptron(3, seed=0)(1, 0, 1) in (0, 1)
+    with pytest.raises(ValueError, match=r"same length.*\(3,\), \(2,\)"):
+        P.OR([0, 1, 1], [1, 0])
+    with pytest.raises(TypeError, match="x2 must be a number"):
+        P.OR(1, "a")
+    with pytest.raises(ValueError, match=r"x1 must be .* shape \(N,\)"):
+        P.OR(np.zeros((2, 2)), 1)
+
+
 # --------------------------------------------------------------------------- plotting
 def _boundary_lines(ax):
     return [line for line in ax.lines if line.get_label() == "decision boundary"]

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -142,6 +143,9 @@ _LR_FACTOR = {"adam": 1.0, "adamw": 1.0, "rmsprop": 1.0, "adagrad": 10.0, "momen
               "nesterov": 10.0, "sgd": 100.0}
 
 
+_MODEL_FILE = "model.npz"  # what 'nerve train' writes into its --out folder
+
+
 def _load_config(path: str) -> dict[str, Any]:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"config file {path!r} does not exist")
@@ -195,9 +199,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty, \
         load_dataset
     opts = _resolve_train_options(args)
+    _check_out_folder(opts["out"])
     say = _printer(args.quiet)
     nv.manual_seed(opts["seed"])
     data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"])
+    _check_network_fits(data.num_features, opts["hidden"], data.num_classes,
+                        opts["batchnorm"], opts["optimizer"])
     model = build_mlp(data.num_features, opts["hidden"], data.num_classes, opts["activation"],
                       opts["dropout"], opts["batchnorm"])
     sizes = "-".join(map(str, [data.num_features, *opts["hidden"], data.num_classes]))
@@ -216,7 +223,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         for p in penalties[1:]:
             total = total + p()
         return total
-    os.makedirs(opts["out"], exist_ok=True)
+    try:
+        os.makedirs(opts["out"], exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--out {opts['out']!r}: cannot create the folder: "
+                       f"{exc.strerror or exc}") from None
     history = fit(model, data.X_train, data.y_train, loss=opts["loss"], optimizer=optimizer,
                   epochs=opts["epochs"], batch_size=opts["batch_size"],
                   validation_data=(data.X_val, data.y_val), progress=not args.quiet,
@@ -229,18 +240,66 @@ def _cmd_train(args: argparse.Namespace) -> int:
     fold_standardization(model, data.mean, data.std)
     out = opts["out"]
     nv_io = __import__("nerve.io", fromlist=["save"])
-    nv_io.save(model, os.path.join(out, "model.npz"))
+    nv_io.save(model, os.path.join(out, _MODEL_FILE))
     history.save(os.path.join(out, "history.json"))
     run = {"options": {k: v for k, v in opts.items()}, "metrics": metrics,
            "epochs_run": len(history), "inputs": "raw (the standardization is folded into "
            "the first layer)"}
     from .atomic import atomic_write_bytes
     atomic_write_bytes(os.path.join(out, "run.json"), json.dumps(run, indent=2).encode())
-    written = ["model.npz", "history.json", "run.json"] + written
+    written = [_MODEL_FILE, "history.json", "run.json"] + written
     line = " - ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items())
     print(f"final: {line}")
     print(f"wrote {', '.join(written)} to {out}")
     return 0
+
+
+def _check_out_folder(out: str) -> None:
+    """--out must be a folder or creatable as one: no file in the way, itself or above."""
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise CLIError(f"--out {out!r} is a file; expected a folder")
+        return
+    path = os.path.dirname(os.path.normpath(out))
+    while path and not os.path.exists(path):  # "" is the working folder, "/" the root
+        path = os.path.dirname(path)
+    if path and not os.path.isdir(path):
+        raise CLIError(f"--out {out!r}: {path!r} is a file; expected a folder")
+
+
+#: optimizer -> state arrays it keeps per parameter (momentum, Adam's two moments, ...).
+_OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2,
+                    "rmsprop": 1, "adagrad": 1}
+
+
+def _size(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
+
+
+def _check_network_fits(n_in: int, hidden: list[int], n_out: int, batchnorm: bool,
+                        optimizer: str) -> None:
+    """Refuse, before allocating anything, a network whose training state (weights,
+    gradients, optimizer state) is larger than this machine's memory."""
+    try:
+        from .io import memory_limit
+    except ImportError:  # pragma: no cover - an older nerve.io
+        return
+    from .tensor import get_default_dtype
+    itemsize = get_default_dtype().itemsize
+    sizes = [n_in, *hidden, n_out]
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    params = sum(a * b + b for a, b in layers) + (4 * sum(hidden) if batchnorm else 0)
+    weights = params * itemsize
+    training = weights * (2 + _OPTIMIZER_SLOTS.get(optimizer, 2))
+    limit = memory_limit()
+    if limit is None or training <= limit:
+        return
+    a, b = max(layers, key=lambda ab: ab[0] * ab[1])
+    raise CLIError(
+        f"the network needs {_size(weights)} for its weights ({params:,} parameters; the "
+        f"layer {a}x{b} alone {_size(a * b * itemsize)}) and about {_size(training)} to "
+        f"train them with {optimizer} (weights, gradients and optimizer state), more than "
+        f"this machine's memory ({_size(limit)}); use smaller --hidden")
 
 
 def _train_plots(model: Any, data: Any, history: Any, out: str) -> list[str]:
@@ -277,9 +336,20 @@ def _printer(quiet: bool) -> Any:
 
 
 # ----------------------------------------------------------------------------- evaluate/predict
-def _load_model(path: str) -> Any:
+def _model_path(path: str) -> str:
+    """The model file: ``path`` itself, or the model.npz inside a run folder."""
+    if os.path.isdir(path):
+        inside = os.path.join(path, _MODEL_FILE)
+        if os.path.isfile(inside):
+            return inside
+        raise FileNotFoundError(f"{path!r} is a folder without a {_MODEL_FILE}; pass a model "
+                                f"file, or the folder 'nerve train --out' wrote")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file {path!r} does not exist")
+    return path
+
+
+def _load_model(path: str) -> Any:
     from .io import load
     return load(path)
 
@@ -295,10 +365,16 @@ def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
             raise ValueError(f"{what} file {path!r} is not a valid .npy file: {exc}") from None
     if ext in (".csv", ".txt"):
         try:
-            return np.loadtxt(path, delimiter=",", ndmin=ndmin, dtype=np.float64)
+            with warnings.catch_warnings():  # an empty file: our error below, not NumPy's
+                warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
+                array = np.loadtxt(path, delimiter=",", ndmin=ndmin, dtype=np.float64)
         except ValueError as exc:
             raise ValueError(f"{what} file {path!r} must hold comma-separated numbers "
                              f"(no header): {exc}") from None
+        if array.size == 0:
+            raise ValueError(f"{what} file {path!r} holds no data; expected comma-separated "
+                             "numbers, one row per sample")
+        return array
     raise ValueError(f"{what} file {path!r} must be a .npy or .csv file")
 
 
@@ -315,7 +391,8 @@ def _run_info(model_path: str) -> dict[str, Any]:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .train import evaluate
     from .train.build import load_dataset
-    model = _load_model(args.model)
+    model_path = _model_path(args.model)
+    model = _load_model(model_path)
     if (args.x is None) != (args.y is None):
         raise CLIError("pass both --x and --y (or neither, to use --dataset)")
     if args.x is not None:
@@ -323,7 +400,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         y = _load_array(args.y, "--y", ndmin=1)
         where = f"{args.x}"
     else:
-        info = _run_info(args.model)
+        info = _run_info(model_path)
         name = args.dataset or info.get("dataset")
         if name is None:
             raise CLIError("say what to evaluate on: --dataset NAME or --x FILE --y FILE")
@@ -345,7 +422,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .train import predict
-    model = _load_model(args.model)
+    model = _load_model(_model_path(args.model))
     X = _load_array(args.input, "input")
     if X.ndim < 2:
         raise CLIError(f"input {args.input!r} holds an array of shape {X.shape}; expected one "
@@ -453,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate a model saved by 'nerve train' on a dataset "
                        "split (by default the run's own test or validation split) or on "
                        "--x/--y files (.npy or .csv).")
-    e.add_argument("model", help="a model file (model.npz)")
+    e.add_argument("model", help="a model file (model.npz) or the run folder holding it")
     e.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0], help="dataset name")
     e.add_argument("--data-root", help="folder with the dataset's files")
     e.add_argument("--split", choices=("train", "val", "test"), help="which split")
@@ -465,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="class labels (or probabilities) for new inputs",
                        description="Predict with a saved model on raw inputs (the training "
                        "standardization is part of the model).")
-    p.add_argument("model", help="a model file (model.npz)")
+    p.add_argument("model", help="a model file (model.npz) or the run folder holding it")
     p.add_argument("input", help="inputs, .npy or .csv (N rows of features)")
     p.add_argument("--out", help="write to this .npy or .csv file instead of stdout")
     p.add_argument("--proba", action="store_true", help="class probabilities (softmax)")
@@ -508,6 +585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (ValueError, TypeError, KeyError, OSError, MissingExtraError) as exc:
         print(f"nerve: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:
+        print(f"nerve: error: out of memory: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("nerve: interrupted", file=sys.stderr)

@@ -62,6 +62,15 @@ def _as_image_batch(images: Any, name: str) -> np.ndarray:
     return images
 
 
+def _check_channels_last(images: np.ndarray, name: str, expected: str,
+                         channels: tuple[int, ...]) -> None:
+    """Refuse a 4-D batch that looks channels-first, (N, C, H, W), saying how to fix it."""
+    if images.ndim == 4 and images.shape[1] in channels and images.shape[3] not in channels:
+        raise ValueError(
+            f"{name} expects channels-last images {expected}; got {images.shape}, which looks "
+            "channels-first: use images.transpose(0, 2, 3, 1)")
+
+
 def _pair(value: Any, what: str) -> tuple[int, int]:
     """An int k means (k, k); otherwise a pair of positive ints."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -123,6 +132,7 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
     """
     dt = _float_dtype(dtype)
     images = _as_image_batch(images, "color_histogram")
+    _check_channels_last(images, "color_histogram", "(N, H, W, 3)", (3,))
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(
             f"color_histogram expects RGB images of shape (N, H, W, 3), got {images.shape}"
@@ -320,6 +330,7 @@ def hog(
             "hog expects a batch of images of shape (N, H, W) or (N, H, W, C), got "
             f"{images.shape}" + ("; add a batch axis with images[None]" if images.ndim == 2 else "")
         )
+    _check_channels_last(images, "hog", "(N, H, W) or (N, H, W, C)", (1, 3))
     if isinstance(orientations, bool) or not isinstance(orientations, (int, np.integer)) \
             or orientations < 1:
         raise ValueError(f"orientations must be a positive int, got {orientations!r}")

@@ -11,6 +11,7 @@ composed from engine ops). The layer versions are in :mod:`nerve.nn.loss`.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -95,10 +96,29 @@ def _as_target(where: str, target: Any, like: Tensor, unit: bool = False) -> np.
         raise ValueError(f"{where}: the target has shape {t.shape} but the input has shape "
                          f"{like.shape}; they must match")
     t = t.astype(like.data.dtype, copy=False)
-    if unit and t.size and not np.all((t >= 0) & (t <= 1)):  # NaN is outside [0, 1] too
-        raise ValueError(f"{where}: targets must be probabilities in [0, 1], got values in "
-                         f"[{t.min():g}, {t.max():g}]")
+    if unit:
+        if t.size and not np.all((t >= 0) & (t <= 1)):  # NaN is outside [0, 1] too
+            _check_finite_target(where, t, "probabilities in [0, 1]")
+            raise ValueError(f"{where}: targets must be probabilities in [0, 1], got values "
+                             f"in [{t.min():g}, {t.max():g}]")
+    elif not math.isfinite(np.vdot(t, t)):  # one BLAS reduction: NaN and inf propagate
+        _check_finite_target(where, t, "finite numbers")  # (or the squares overflowed)
     return t
+
+
+def _check_finite_target(where: str, t: np.ndarray, expected: str) -> None:
+    """Raise naming the first NaN or infinite element of the target ``t``, if any."""
+    bad = ~np.isfinite(t)
+    if not bad.any():
+        return
+    flat = int(np.argmax(bad.reshape(-1)))
+    value = t.reshape(-1)[flat]
+    kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    if t.ndim == 0:
+        raise ValueError(f"{where}: the target is {kind}; expected {expected}")
+    index = tuple(int(i) for i in np.unravel_index(flat, t.shape))
+    at = index[0] if len(index) == 1 else index
+    raise ValueError(f"{where}: the target contains {kind} at index {at}; expected {expected}")
 
 
 def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:

@@ -20,6 +20,8 @@ features [x1, x2, x1*x2] (:class:`KernelPerceptron`).
 >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 >>> AND(X), xor_network(X)
 (array([0, 0, 0, 1]), array([0, 1, 1, 0]))
+>>> AND(1, 1), AND(1, 0)        # or one argument per input
+(1, 0)
 """
 from __future__ import annotations
 
@@ -118,8 +120,49 @@ class _ThresholdUnit:
         """Step activation: 1 where X @ w + b > 0, else 0 (also 0 on the boundary); (N,) ints."""
         return (self.decision_function(X) > 0).astype(np.int64)
 
-    def __call__(self, X: Any) -> np.ndarray:
-        return self.predict(X)
+    def __call__(self, *inputs: Any) -> Any:
+        """``unit(X)`` with X of shape (N, n_inputs) (or one sample of shape (n_inputs,)),
+        or, as a convenience, one argument per input: ``AND(1, 0)`` -> 0 and
+        ``AND(x1, x2)`` with (N,) arrays -> (N,) ints."""
+        if len(inputs) == 1:
+            return self.predict(inputs[0])
+        if len(inputs) != self.n_inputs:
+            who = getattr(self, "name", type(self).__name__)
+            example = ", ".join(["1"] + ["0"] * (self.n_inputs - 1))
+            raise TypeError(
+                f"{who} takes one array of shape (N, {self.n_inputs}), e.g. "
+                f"{who}([[{example}]])" + (f", or {self.n_inputs} inputs, e.g. {who}({example})"
+                                           if self.n_inputs > 1 else "")
+                + f"; got {len(inputs)} arguments")
+        return self._predict_inputs(*inputs)
+
+    def _predict_inputs(self, *inputs: Any) -> Any:
+        """Predict from one scalar or (N,) array per input (all scalars give an int)."""
+        who = getattr(self, "name", type(self).__name__)
+        arrays = []
+        for i, x in enumerate(inputs):
+            try:
+                a = np.asarray(x)
+            except Exception:  # ragged lists and other non-arrays
+                a = np.asarray(None)
+            if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+                raise TypeError(f"{who}: input x{i + 1} must be a number or a vector of "
+                                f"numbers, got {x!r}")
+            if a.ndim > 1:
+                raise ValueError(f"{who}: input x{i + 1} must be a number or a vector of "
+                                 f"shape (N,), got shape {a.shape}; pass one (N, "
+                                 f"{self.n_inputs}) array instead")
+            arrays.append(a)
+        try:
+            columns = np.broadcast_arrays(*arrays)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(f"{who}: the inputs must have the same length, got shapes "
+                             f"{shapes}") from None
+        scalar = columns[0].ndim == 0
+        X = np.stack([np.atleast_1d(c) for c in columns], axis=1)
+        result = self.predict(X)
+        return int(result[0]) if scalar else result
 
     def decision_boundary(self) -> str:
         """The line (hyperplane) where the output flips, e.g. '-1.5 + 1*x1 + 1*x2 = 0'."""

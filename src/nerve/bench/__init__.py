@@ -35,8 +35,17 @@ MODES = {
 __all__ = ["run", "main", "CONFIGS"]
 
 
+class _UsageError(ValueError):
+    """A bad flag, reported as one line like the other ``nerve`` subcommands."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nerve bench",
         description="Benchmark nerve's MLP training against a hand-written NumPy MLP, "
                     "PyTorch, JAX and scikit-learn (those present), interleaved in one run.")
@@ -213,6 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(argv)
     except ValueError as exc:
-        print(f"nerve bench: error: {exc}", file=sys.stderr)
+        print(f"nerve: error: {exc}", file=sys.stderr)
         return 2
     return 0
