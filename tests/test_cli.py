@@ -245,3 +245,40 @@ def test_python_dash_m_nerve_help():
     assert proc.returncode == 0
     for command in ("train", "evaluate", "predict", "demo", "bench"):
         assert command in proc.stdout
+
+
+def test_missing_dataset_files_point_to_download_and_download_fetches_them(in_tmp, capsys,
+                                                                           monkeypatch):
+    import gzip
+    import struct
+
+    from nerve.data import mnist as mnist_module
+
+    root = in_tmp / "mnist"
+    root.mkdir()
+    code = main(["train", "--dataset", "mnist", "--data-root", str(root), "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--download on the command line" in err and err.count("\n") == 1
+
+    rng = np.random.default_rng(0)
+
+    def idx(array):
+        head = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+        return gzip.compress(head + array.astype(np.uint8).tobytes())
+
+    fetched = []
+
+    def fake_download(urls, dest, md5):  # what the mirrors would serve, made here
+        n = 60 if "train" in dest.name else 20
+        shape = (n, 28, 28) if "images" in dest.name else (n,)
+        high = 256 if "images" in dest.name else 10
+        dest.write_bytes(idx(rng.integers(0, high, size=shape)))
+        fetched.append(dest.name)
+
+    monkeypatch.setattr(mnist_module, "_download", fake_download)
+    code = main(["train", "--dataset", "mnist", "--data-root", str(root), "--download",
+                 "--epochs", "1", "--hidden", "8", "--no-plots", "--quiet", "--out", "run"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(fetched) == sorted(["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                      "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    assert (in_tmp / "run" / "model.npz").exists()

@@ -62,6 +62,7 @@ def test_color_histogram_batched_equals_per_image():
 
 @pytest.mark.parametrize("images, kwargs, error, match", [
     (np.zeros((4, 4, 3)), {}, ValueError, r"\(N, H, W, 3\).*batch axis"),
+    (np.zeros((5, 16, 16)), {}, ValueError, r"got \(5, 16, 16\); these look like grayscale"),
     (np.zeros((2, 4, 4)), {}, ValueError, r"\(N, H, W, 3\)"),
     (np.zeros((2, 4, 4, 4)), {}, ValueError, r"\(N, H, W, 3\)"),
     (np.full((1, 2, 2, 3), 300.0), {}, ValueError, r"\[0, 255\]"),

@@ -114,6 +114,7 @@ def _activations() -> tuple[str, ...]:
 _TRAIN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dataset": (_choice(_DATASETS, "dataset"), "digits"),
     "data_root": (str, None),
+    "download": (_flag, False),
     "hidden": (_hidden, [100]),
     "activation": (str, "relu"),
     "loss": (_choice(_LOSSES, "loss"), "cross_entropy"),
@@ -202,7 +203,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     _check_out_folder(opts["out"])
     say = _printer(args.quiet)
     nv.manual_seed(opts["seed"])
-    data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"])
+    data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"],
+                        download=opts["download"])
     _check_network_fits(data.num_features, opts["hidden"], data.num_classes,
                         opts["batchnorm"], opts["optimizer"])
     model = build_mlp(data.num_features, opts["hidden"], data.num_classes, opts["activation"],
@@ -497,6 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0],
                    help=f"one of {', '.join(_DATASETS)} (default digits)")
     t.add_argument("--data-root", help="folder with the files of mnist, fashion_mnist, cifar10")
+    t.add_argument("--download", action="store_const", const=True,
+                   help="fetch the dataset's published files into --data-root if missing")
     t.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 100,100 "
                    "(default 100; 'none' for a linear classifier)")
     t.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, "

@@ -136,7 +136,10 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(
             f"color_histogram expects RGB images of shape (N, H, W, 3), got {images.shape}"
-            + ("; add a batch axis with images[None]" if images.ndim == 3 else "")
+            + ("; one image? add a batch axis with images[None]"
+               if images.ndim == 3 and images.shape[-1] == 3 else
+               "; these look like grayscale images (N, H, W), which have no colour to "
+               "histogram" if images.ndim == 3 else "")
         )
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be a positive int, got {bins!r}")

@@ -122,8 +122,8 @@ def load_cifar10(root: str | os.PathLike, train: bool = True,
     if missing:
         raise FileNotFoundError(
             f"CIFAR-10 files not found: put {', '.join(missing)} (from the binary version, "
-            f"{ARCHIVE}) in {(root / FOLDER).resolve()}, or call with download=True to "
-            f"fetch {CIFAR10_URLS[0]}")
+            f"{ARCHIVE}) in {(root / FOLDER).resolve()}, or call with download=True "
+            f"(--download on the command line) to fetch {CIFAR10_URLS[0]}")
     parts = [read_cifar10_batch(folder / name) for name in names]
     images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]

@@ -80,7 +80,8 @@ def _load_idx_pair(root: object, train: bool, download: bool, dataset: str,
     if missing and not download:
         raise FileNotFoundError(
             f"{dataset} files not found: put {' and '.join(missing)} (gzipped or not) in "
-            f"{root.resolve()}, or call with download=True to fetch them from {mirrors[0]}")
+            f"{root.resolve()}, or call with download=True (--download on the command line) "
+            f"to fetch them from {mirrors[0]}")
     for name in missing:
         _download([base + name for base in mirrors], root / name, md5[name])
     paths = [_find(root, name) for name in names]

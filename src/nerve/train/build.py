@@ -58,7 +58,7 @@ class Dataset:
         return DATASETS[self.name][0] == "2d"
 
 
-def _raw(name: str, root: str | None, seed: int) -> tuple[np.ndarray, np.ndarray,
+def _raw(name: str, root: str | None, seed: int, download: bool = False) -> tuple[np.ndarray, np.ndarray,
                                                              np.ndarray | None, np.ndarray | None]:
     """Unprocessed (X, y, X_test, y_test); X flattened to (N, D)."""
     from .. import data
@@ -81,23 +81,26 @@ def _raw(name: str, root: str | None, seed: int) -> tuple[np.ndarray, np.ndarray
         raise FileNotFoundError(f"--data-root {root!r} is not a folder")
     loader = {"mnist": data.load_mnist, "fashion_mnist": data.load_fashion_mnist,
               "cifar10": data.load_cifar10}[name]
-    X, y = loader(root, train=True)
-    Xt, yt = loader(root, train=False)
+    X, y = loader(root, train=True, download=download)
+    Xt, yt = loader(root, train=False, download=download)
     return X.reshape(len(X), -1), y, Xt.reshape(len(Xt), -1), yt
 
 
 def load_dataset(name: str, root: str | None = None, val_split: float = 0.2,
-                 seed: int = 0, dtype: Any = np.float32, standardized: bool = True) -> Dataset:
+                 seed: int = 0, dtype: Any = np.float32, standardized: bool = True,
+                 download: bool = False) -> Dataset:
     """Load ``name``, hold out ``val_split`` of the training data (stratified), and
     standardise every split with the training split's per-feature mean and std
-    (``standardized=False`` returns the raw splits, with the statistics alongside)."""
+    (``standardized=False`` returns the raw splits, with the statistics alongside).
+    ``download``: fetch a file-based dataset (MNIST, Fashion-MNIST, CIFAR-10) into ``root``
+    when its files are missing."""
     from ..data import standardize, train_test_split
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
     if not 0.0 < val_split < 1.0:
         raise ValueError(f"the validation split must be strictly between 0 and 1, "
                          f"got {val_split}")
-    X, y, Xt, yt = _raw(name, root, seed)
+    X, y, Xt, yt = _raw(name, root, seed, download)
     X = np.asarray(X).reshape(len(X), -1).astype(dtype)
     X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=val_split, seed=seed,
                                                 stratify=True)
