@@ -282,10 +282,12 @@ def test_scalar_ops_equal_numpy_with_a_python_number_bit_for_bit(c, dtype):
         assert t.grad.tobytes() == (np.ones(5, dtype) * c).tobytes()
 
 
-def test_constant_keeps_numpy_promotion_for_integer_data():
+def test_scalar_ops_on_integer_data_give_the_default_float_not_float64():
+    # The cached constant is for float dtypes only; integer data with a float number (or
+    # a true division) computes in the default float dtype, as PyTorch: never float64.
     labels = nv.tensor([1, 2, 3])
     np.testing.assert_array_equal((labels * 0.5).data, [0.5, 1.0, 1.5])
-    assert (labels * 0.5).data.dtype == np.float64 and (labels + 1).data.dtype == np.int64
+    assert (labels * 0.5).data.dtype == np.float32 and (labels + 1).data.dtype == np.int64
     assert constant(0.5, np.dtype(np.int64)) == 0.5
 
 

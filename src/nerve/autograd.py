@@ -100,6 +100,12 @@ def apply_node(fn: Function, tensors):
             out = fn.forward(*[t.data for t in tensors])
     except ValueError as exc:
         shapes = " and ".join(str(t.data.shape) for t in tensors)
+        if len(tensors) > 1 and "could not be broadcast together with shapes" in str(exc):
+            try:  # NumPy's words, said plainly, when the inputs' own shapes are the cause
+                np.broadcast_shapes(*[t.data.shape for t in tensors])
+            except ValueError:
+                raise ValueError(f"{type(fn).__name__}: shapes {shapes} cannot be broadcast "
+                                 "together (each trailing dimension must be equal or 1)") from None
         raise ValueError(f"{type(fn).__name__} on input shapes {shapes}: {exc}") from None
     result = _new(_Tensor)
     result.data = out

@@ -9,7 +9,10 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
 from .random import get_rng
-from .tensor import Tensor, check_axis, get_default_dtype
+from .tensor import (
+    Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, check_axis,
+    get_default_dtype,
+)
 
 
 def _t(x) -> Tensor:
@@ -17,12 +20,19 @@ def _t(x) -> Tensor:
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors, a constant taking the other's dtype."""
-    if isinstance(a, Tensor):
+    """Two operands as tensors, a constant taking the other's dtype.
+
+    Integer or bool operands with a float one compute in the float dtype (as PyTorch).
+    """
+    try:
+        if isinstance(a, Tensor):
+            return a, a._operand(b)
+        if isinstance(b, Tensor):
+            return b._operand(a), b
+        a = Tensor(a)
         return a, a._operand(b)
-    if isinstance(b, Tensor):
-        return b._operand(a), b
-    return Tensor(a), Tensor(b)
+    except _Promote as p:
+        return (p.mine, p.theirs) if isinstance(a, Tensor) else (p.theirs, p.mine)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - the API's name
@@ -137,7 +147,17 @@ def where(condition, a, b):
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
-    return E.Where.apply(*_pair(a, b), cond=cond)
+    a, b = _pair(a, b)
+    try:
+        return E.Where.apply(a, b, cond=cond)
+    except ValueError:
+        try:  # the error path only: name the condition's shape too
+            np.broadcast_shapes(cond.shape, a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"where: the condition's shape {cond.shape} and the values' "
+                             f"shapes {a.shape} and {b.shape} cannot be broadcast together "
+                             "(each trailing dimension must be equal or 1)") from None
+        raise
 
 
 def _many(tensors: Sequence) -> list[Tensor]:
@@ -169,26 +189,33 @@ def stack(tensors: Sequence, axis: int = 0):
     return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
-def _shape(shape: tuple) -> tuple:
-    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+def _shape(shape: tuple, what: str) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3): non-negative ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = _check_ints(shape, what, "the shape")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{what}: the shape must be non-negative integers, got {shape}")
+    return shape
 
 
 def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype=dtype or get_default_dtype()),
+    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    return Tensor(np.zeros(_shape(shape, "zeros"), dtype=dt), dtype=dt,
                   requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype=dtype or get_default_dtype()),
+    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    return Tensor(np.ones(_shape(shape, "ones"), dtype=dt), dtype=dt,
                   requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:
     """Standard normal samples from nerve's generator."""
-    dt = np.dtype(dtype or get_default_dtype()).type
-    return Tensor(get_rng(seed).standard_normal(_shape(shape), dtype=dt),
-                  requires_grad=requires_grad)
+    dt = get_default_dtype() if dtype is None else _check_float_dtype(dtype)
+    return Tensor(get_rng(seed).standard_normal(_shape(shape, "randn"), dtype=dt.type),
+                  dtype=dt, requires_grad=requires_grad)
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in

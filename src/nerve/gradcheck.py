@@ -4,6 +4,8 @@ Central difference: df/dx ≈ (f(x + h) − f(x − h)) / 2h, error O(h²).
 """
 from __future__ import annotations
 
+import numbers
+import reprlib
 from typing import Callable
 
 import numpy as np
@@ -16,15 +18,35 @@ class GradcheckError(AssertionError):
     """The analytic gradient disagrees with the finite-difference estimate."""
 
 
+def _number(value, what: str) -> float:
+    """f's result as a float: a number, or a one-element tensor or array."""
+    if type(value) is float:
+        return value
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "fiub":
+            if value.size == 1:
+                return float(value.reshape(()))
+            raise TypeError(f"{what}: f must return a single number, got an array of shape "
+                            f"{value.shape}; reduce it first (e.g. .sum())")
+    elif isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"{what}: f must return a single number, got {reprlib.repr(value)}")
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """∂f/∂x by central differences, one element at a time ("follow the slope").
 
-    ``f`` maps an array to a scalar; ``x`` is perturbed in place and restored.
+    ``f`` maps an array to a scalar (a number, or a one-element array or Tensor);
+    ``x`` is perturbed in place and restored.
     Works on any NumPy function.
 
     >>> numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
     array([ 2., -4.])
     """
+    if not callable(f):
+        raise TypeError(f"numerical_gradient: f must be callable, got {reprlib.repr(f)}")
     x = np.asarray(x)
     if x.dtype.kind != "f":
         raise TypeError(f"numerical_gradient needs a float array, got dtype {x.dtype}")
@@ -37,9 +59,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + h
-        f_plus = float(f(x))
+        f_plus = _number(f(x), "numerical_gradient")
         flat[i] = old - h
-        f_minus = float(f(x))
+        f_minus = _number(f(x), "numerical_gradient")
         flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * h)
     return grad
@@ -55,6 +77,8 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
     as they are. Returns True, or raises :class:`GradcheckError` naming the worst
     element, its index and both values.
     """
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be callable, got {reprlib.repr(fn)}")
     if not (isinstance(eps, (int, float)) and 0 < eps < float("inf")):
         raise ValueError(f"gradcheck: the step eps must be a positive number, got {eps!r}")
     args, checked = [], []

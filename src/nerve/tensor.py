@@ -92,9 +92,12 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
         return arr
     if kind == "c":
         raise TypeError("complex data is not supported; nerve computes in float32 or float64")
+    hint = ""
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        hint = "; to combine tensors use nv.stack([...])"
     raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} "
                     f"({type(data).__name__}); expected numbers (float, int or bool), "
-                    "e.g. a list of floats or a numeric NumPy array")
+                    f"e.g. a list of floats or a numeric NumPy array{hint}")
 
 
 def _is_int(v) -> bool:
@@ -127,6 +130,48 @@ def _check_ints(values: tuple, what: str, name: str) -> tuple:
     return tuple(int(v) for v in values)
 
 
+def check_bool(value, what: str) -> bool:
+    """A flag must be a real bool (True, False or a NumPy bool): a truthy 'no' is a mistake."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{what} must be True or False, got {value!r}")
+
+
+def _clip_bound(value, name: str):
+    """A bound of clip: None, a number, or a numeric tensor or array."""
+    if value is None or type(value) in _SCALARS:
+        return value
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiu":
+            raise TypeError(f"clip: {name} must be a number or a numeric array, got an "
+                            f"array of dtype {value.dtype}")
+        return value
+    number = check_number(value, f"clip: {name}")  # a NumPy scalar becomes a Python number
+    return int(value) if _is_int(value) else number
+
+
+def _is_float_bound(b) -> bool:
+    return type(b) is float or isinstance(b, np.ndarray) and b.dtype.kind == "f"
+
+
+class _Promote(Exception):
+    """``_operand``'s signal that this tensor is integer or bool and the operand is float.
+
+    The op must then run on ``mine`` (this tensor converted to the operand's float
+    dtype) and ``theirs`` (the operand as a tensor), as PyTorch computes int · float
+    in the float dtype; the caller catches it and applies the op to those two.
+    Integer tensors never require gradients, so the conversion loses none.
+    """
+
+    def __init__(self, mine: "Tensor", theirs: "Tensor"):
+        super().__init__("an integer tensor met a float operand (caught by the operators)")
+        self.mine, self.theirs = mine, theirs
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -139,6 +184,8 @@ class Tensor:
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False):
+        if not (requires_grad is False or requires_grad is True):
+            requires_grad = check_bool(requires_grad, "requires_grad")
         arr = as_array(data, dtype)
         if requires_grad and dtype is None and arr.dtype.kind in "iub":
             arr = arr.astype(_default_dtype)  # tensor(3, requires_grad=True) means 3.0
@@ -147,7 +194,7 @@ class Tensor:
                             "pass dtype=nv.float32 or nv.float64")
         self.data = arr
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad  # a bool: checked above
         self._ctx = None
         self._retain = False
         self._seq = autograd.next_seq()
@@ -183,6 +230,13 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        # Without it Python iterates by indexing until IndexError: a 0-d tensor
+        # would silently give nothing.
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
@@ -236,6 +290,7 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        flag = check_bool(flag, "requires_grad_: flag")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only float tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
@@ -289,76 +344,135 @@ class Tensor:
         return t
 
     def _operand(self, other) -> "Tensor":
-        """Turn a Python number or array into a constant tensor of this tensor's dtype."""
+        """Turn a Python number or array into a constant tensor of this tensor's dtype.
+
+        Integer and bool operands of a float tensor take its dtype. A float operand
+        of an integer or bool tensor raises :class:`_Promote` instead: the op then
+        runs in the float dtype (float32 for numbers and arrays), as in PyTorch.
+        Two different float dtypes are an error: nerve never upcasts silently.
+        """
         if isinstance(other, Tensor):
-            if other.data.dtype != self.data.dtype and other.data.dtype.kind == "f" \
-                    and self.data.dtype.kind == "f":
-                raise TypeError(f"operands have dtypes {self.dtype} and {other.dtype}; "
+            if other.data.dtype != self.data.dtype:
+                return self._mixed(other)
+            return other
+        mine = self.data.dtype
+        number = isinstance(other, numbers.Number) and not isinstance(other, bool)
+        if mine.kind == "f":
+            return Tensor._wrap(np.asarray(other, dtype=mine) if number
+                                else as_array(other, mine))
+        arr = np.asarray(other) if number else as_array(other)
+        if arr.dtype.kind == "f":
+            arr = arr if arr.dtype == _default_dtype else arr.astype(_default_dtype)
+            raise _Promote(Tensor._wrap(self.data.astype(_default_dtype)), Tensor._wrap(arr))
+        return Tensor._wrap(arr)
+
+    def _mixed(self, other: "Tensor") -> "Tensor":
+        """``_operand`` for a tensor of another dtype (the rare branch, kept off the fast path)."""
+        mine, theirs = self.data.dtype, other.data.dtype
+        if mine.kind == "f":
+            if theirs.kind == "f":
+                raise TypeError(f"operands have dtypes {mine} and {theirs}; "
                                 "nerve does not upcast silently: convert one with "
                                 ".float() or .double()")
-            return other
-        if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype
-                                           if self.data.dtype.kind == "f" else None))
-        arr = as_array(other, self.data.dtype if self.data.dtype.kind == "f" else None)
-        return Tensor._wrap(arr)
+            # Integer or bool data (labels, masks) never need a gradient: a constant.
+            return Tensor._wrap(other.data.astype(mine))
+        if theirs.kind == "f":
+            raise _Promote(Tensor._wrap(self.data.astype(theirs)), other)
+        return other  # integer with bool: NumPy's promotion (int64 + bool -> int64)
 
     # -------------------------------------------------------------- arithmetic
     # A Python number is a constant: the *Scalar ops skip its gradient altogether.
     # One-input ops go through autograd.apply1, Function.apply's fast path.
+    # ``except _Promote``: an integer tensor meets a float operand (costs nothing otherwise).
     def __add__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.AddScalar(other), self)
-        return E.Add.apply(self, self._operand(other))
+        try:
+            return E.Add.apply(self, self._operand(other))
+        except _Promote as p:
+            return E.Add.apply(p.mine, p.theirs)
 
     def __radd__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.AddScalar(other), self)
-        return E.Add.apply(self._operand(other), self)
+        try:
+            return E.Add.apply(self._operand(other), self)
+        except _Promote as p:
+            return E.Add.apply(p.theirs, p.mine)
 
     def __sub__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.AddScalar(-other), self)
-        return E.Sub.apply(self, self._operand(other))
+        try:
+            return E.Sub.apply(self, self._operand(other))
+        except _Promote as p:
+            return E.Sub.apply(p.mine, p.theirs)
 
     def __rsub__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.RSubScalar(other), self)
-        return E.Sub.apply(self._operand(other), self)
+        try:
+            return E.Sub.apply(self._operand(other), self)
+        except _Promote as p:
+            return E.Sub.apply(p.theirs, p.mine)
 
     def __mul__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.MulScalar(other), self)
-        return E.Mul.apply(self, self._operand(other))
+        try:
+            return E.Mul.apply(self, self._operand(other))
+        except _Promote as p:
+            return E.Mul.apply(p.mine, p.theirs)
 
     def __rmul__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.MulScalar(other), self)
-        return E.Mul.apply(self._operand(other), self)
+        try:
+            return E.Mul.apply(self._operand(other), self)
+        except _Promote as p:
+            return E.Mul.apply(p.theirs, p.mine)
 
     def __truediv__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.DivScalar(other), self)
-        return E.Div.apply(self, self._operand(other))
+        try:
+            return E.Div.apply(self, self._operand(other))
+        except _Promote as p:
+            return E.Div.apply(p.mine, p.theirs)
 
     def __rtruediv__(self, other):
         if type(other) in _SCALARS:
             return apply1(E.RDivScalar(other), self)
-        return E.Div.apply(self._operand(other), self)
+        try:
+            return E.Div.apply(self._operand(other), self)
+        except _Promote as p:
+            return E.Div.apply(p.theirs, p.mine)
 
     def __pow__(self, other):
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             return E.PowScalar.apply(self, p=other)
-        return E.Pow.apply(self, self._operand(other))
+        try:
+            return E.Pow.apply(self, self._operand(other))
+        except _Promote as p:
+            return E.Pow.apply(p.mine, p.theirs)
 
     def __rpow__(self, other):
-        return E.Pow.apply(self._operand(other), self)
+        try:
+            return E.Pow.apply(self._operand(other), self)
+        except _Promote as p:
+            return E.Pow.apply(p.theirs, p.mine)
 
     def __matmul__(self, other):
-        return L.MatMul.apply(self, self._operand(other))
+        try:
+            return L.MatMul.apply(self, self._operand(other))
+        except _Promote as p:
+            return L.MatMul.apply(p.mine, p.theirs)
 
     def __rmatmul__(self, other):
-        return L.MatMul.apply(self._operand(other), self)
+        try:
+            return L.MatMul.apply(self._operand(other), self)
+        except _Promote as p:
+            return L.MatMul.apply(p.theirs, p.mine)
 
     def __neg__(self):
         return apply1(E.Neg(), self)
@@ -434,7 +548,26 @@ class Tensor:
     def clip(self, min=None, max=None) -> "Tensor":  # noqa: A002 - NumPy's names
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
-        return E.Clip.apply(self, lo=min, hi=max)
+        x = self
+        if not ((min is None or type(min) in _SCALARS) and (max is None or type(max) in _SCALARS)
+                and x.data.dtype.kind == "f"):
+            x, min, max = x._clip_args(min, max)  # noqa: A001 - the checked bounds
+        return E.Clip.apply(x, lo=min, hi=max)
+
+    def _clip_args(self, lo, hi) -> tuple:
+        """clip when a bound is not a Python number or the tensor is not float (slow path)."""
+        lo, hi = _clip_bound(lo, "min"), _clip_bound(hi, "max")
+        x, dt = self, self.data.dtype
+        if dt.kind != "f" and (_is_float_bound(lo) or _is_float_bound(hi)):
+            # As PyTorch: an integer tensor clipped to 0.5 computes in the default float dtype.
+            dt = _default_dtype
+            x = Tensor._wrap(x.data.astype(dt))
+        if dt.kind == "f":  # array bounds take the tensor's dtype: no silent upcast
+            if isinstance(lo, np.ndarray) and lo.dtype != dt:
+                lo = lo.astype(dt)
+            if isinstance(hi, np.ndarray) and hi.dtype != dt:
+                hi = hi.astype(dt)
+        return x, lo, hi
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape) -> "Tensor":
@@ -493,7 +626,9 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     >>> tensor([[1, 2], [3, 4]], dtype=float64, requires_grad=True).shape
     (2, 2)
     """
-    if type(data) is np.ndarray and dtype is None and not requires_grad \
+    # ``requires_grad is False``, not ``not requires_grad``: any other value ('', 'no',
+    # 0) goes on to Tensor(), which accepts only real bools.
+    if type(data) is np.ndarray and dtype is None and requires_grad is False \
             and data.dtype == _default_dtype:
         return Tensor._wrap(data)  # the training loop's common case: nothing to convert
     if isinstance(data, Tensor) and dtype is None:

@@ -1,6 +1,7 @@
 """Containers: Sequential (a chain of layers), ModuleList (a plain list) and Identity."""
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -37,8 +38,13 @@ class ModuleList(Module):
             return type(self)(*self._modules[index]) if isinstance(self, Sequential) \
                 else ModuleList(self._modules[index])
         try:
+            index = operator.index(index)  # ints and NumPy integers, as PyTorch
+        except TypeError:
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, "
+                            f"got {type(index).__name__}") from None
+        try:
             return self._modules[index]
-        except (IndexError, TypeError):
+        except IndexError:
             raise IndexError(f"{type(self).__name__} index {index!r} is out of range for "
                              f"{len(self._modules)} modules") from None
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import functional as F
 from ..ops.linalg import Linear as AffineOp
-from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from ..tensor import Tensor, _check_float_dtype, check_bool, get_default_dtype
 from .init import check_init, initialize
 from .module import Module, Parameter
 
@@ -40,6 +40,7 @@ class Linear(Module):
         super().__init__()
         check_features("Linear", in_features=in_features, out_features=out_features)
         check_init(init)
+        bias = check_bool(bias, "Linear: bias")
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init = init

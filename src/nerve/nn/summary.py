@@ -49,13 +49,13 @@ def network_name(n_layers: int) -> str:
 
 def _input_shape(model: Module, leaves, input_shape) -> tuple | None:
     if input_shape is not None:
-        if isinstance(input_shape, numbers.Integral):
-            return (int(input_shape),)
-        try:
-            return tuple(int(n) for n in input_shape)
-        except TypeError:
-            raise TypeError(f"summary: input_shape must be an int or a tuple of ints (one "
-                            f"example's shape, e.g. (3,)), got {input_shape!r}") from None
+        shape = input_shape if isinstance(input_shape, (tuple, list)) else (input_shape,)
+        ints = all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in shape)
+        if not ints or not all(n > 0 for n in shape):
+            raise (ValueError if ints else TypeError)(
+                f"summary: input_shape must be a tuple of positive ints, got {input_shape!r} "
+                "(one example's shape, without the batch axis: e.g. (3,) or 3)")
+        return tuple(int(n) for n in shape)
     for _, m in leaves:
         for attr in ("in_features", "num_features"):
             if isinstance(getattr(m, attr, None), int):

@@ -7,6 +7,26 @@ from ..autograd import Function
 from ._util import constant, unbroadcast
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _default_float() -> np.dtype:
+    from ..tensor import get_default_dtype  # here: nerve.tensor imports this module
+    return get_default_dtype()
+
+
+def _int_scalar(x, c, divide: bool = False):
+    """An integer or bool ``x`` with the number ``c``, ready for the op (the rare branch).
+
+    A float ``c``, or a true division, computes in the default float dtype, as PyTorch
+    does (int · 0.5 is float32), not in NumPy's float64; int · int stays integer.
+    """
+    if divide or isinstance(c, (float, np.floating)):
+        dt = _default_float()
+        return x.astype(dt), constant(c, dt)
+    return x, c
+
+
 class Unary(Function):
     """A one-input elementwise op: y has x's shape, and so has dL/dx = g · dy/dx."""
 
@@ -32,7 +52,11 @@ class AddScalar(Unary):
         self.c = c
 
     def forward(self, x):
-        return x + constant(self.c, x.dtype)
+        c = self.c
+        k = constant(c, x.dtype)
+        if k is c:  # not a float x (those get an array): an integer or bool one
+            x, k = _int_scalar(x, c)
+        return x + k
 
     def backward(self, g):
         return (g,)
@@ -45,7 +69,10 @@ class MulScalar(Unary):
         self.c = c
 
     def forward(self, x):
-        self.k = k = constant(self.c, x.dtype)
+        c = self.c
+        self.k = k = constant(c, x.dtype)
+        if k is c:  # an integer or bool x
+            x, k = _int_scalar(x, c)
         return x * k
 
     def backward(self, g):
@@ -59,7 +86,10 @@ class DivScalar(Unary):
         self.c = c
 
     def forward(self, x):
-        self.k = k = constant(self.c, x.dtype)
+        c = self.c
+        self.k = k = constant(c, x.dtype)
+        if k is c:  # an integer or bool x: true division gives the default float dtype
+            x, k = _int_scalar(x, c, divide=True)
         return x / k
 
     def backward(self, g):
@@ -73,7 +103,11 @@ class RSubScalar(Unary):
         self.c = c
 
     def forward(self, x):
-        return constant(self.c, x.dtype) - x
+        c = self.c
+        k = constant(c, x.dtype)
+        if k is c:  # an integer or bool x
+            x, k = _int_scalar(x, c)
+        return k - x
 
     def backward(self, g):
         return (-g,)
@@ -86,8 +120,12 @@ class RDivScalar(Unary):
         self.c = c
 
     def forward(self, x):
+        c = self.c
+        k = constant(c, x.dtype)
+        if k is c:  # an integer or bool x: true division gives the default float dtype
+            x, k = _int_scalar(x, c, divide=True)
         self.x = x
-        self.y = constant(self.c, x.dtype) / x
+        self.y = k / x
         return self.y
 
     def backward(self, g):
@@ -125,7 +163,12 @@ class Div(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        y = a / b
+        if y.dtype is _FLOAT64 and a.dtype.kind != "f" and b.dtype.kind != "f":
+            # integer / integer: the default float dtype (as PyTorch), not NumPy's float64
+            dt = _default_float()
+            y = a.astype(dt) / b.astype(dt)
+        return y
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -156,8 +199,11 @@ class PowScalar(Unary):
         self.p = p
 
     def forward(self, x):
+        p = self.p
+        if type(p) is not int and x.dtype.kind != "f" and isinstance(p, (float, np.floating)):
+            x = x.astype(_default_float())  # int ** 0.5: the default float dtype (as PyTorch)
         self.x = x
-        return x ** self.p
+        return x ** p
 
     def backward(self, g):
         p = self.p
