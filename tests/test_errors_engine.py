@@ -344,3 +344,10 @@ def test_a_list_of_tensors_points_to_stack():
     with pytest.raises(TypeError) as info:
         nv.tensor(["a", "b"])
     assert "nv.stack" not in str(info.value)
+
+
+def test_sigmoid_of_integer_data_is_the_float32_sigmoid():
+    x = nv.tensor([1, 2, -3])
+    y = x.sigmoid()
+    assert y.data.dtype == np.float32
+    np.testing.assert_allclose(y.data, 1 / (1 + np.exp(-np.array([1.0, 2.0, -3.0]))), rtol=1e-6)

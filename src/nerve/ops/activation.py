@@ -58,7 +58,9 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        half = np.asarray(0.5, dtype=x.dtype)
+        if x.dtype.kind != "f":  # integer input: ½ must not round to 0 (σ in float32)
+            x = x.astype(np.float32)
+        half = constant(0.5, x.dtype)
         y = np.tanh(x * half)
         y *= half
         y += half
