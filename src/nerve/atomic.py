@@ -65,9 +65,8 @@ def _named(exc: OSError, target: str) -> OSError:
     """The same kind of OSError, saying which save failed rather than naming the hidden
     temporary file (or nothing): "cannot save to 'm.npz': No space left on device"."""
     reason = exc.strerror or str(exc)
-    new = type(exc)(exc.errno, f"cannot save to {target!r}: {reason}; the previous "
-                               "file, if any, is untouched")
-    return new
+    return type(exc)(exc.errno, f"cannot save to {target!r}: {reason}; the previous "
+                                "file, if any, is untouched")
 
 
 _SUFFIX = ".nerve.tmp"

@@ -282,10 +282,7 @@ def _check_network_fits(n_in: int, hidden: list[int], n_out: int, batchnorm: boo
                         optimizer: str) -> None:
     """Refuse, before allocating anything, a network whose training state (weights,
     gradients, optimizer state) is larger than this machine's memory."""
-    try:
-        from .io import memory_limit
-    except ImportError:  # pragma: no cover - an older nerve.io
-        return
+    from .io import memory_limit
     from .tensor import get_default_dtype
     itemsize = get_default_dtype().itemsize
     sizes = [n_in, *hidden, n_out]

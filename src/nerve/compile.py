@@ -328,9 +328,7 @@ class CompiledStep:
         if n and not labels_in_range(labels, self.n_classes):
             raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
                              f"values from {labels.min()} to {labels.max()}")
-        for p in self.params:  # frozen since the step was made: refuse, as when made
-            if not p.requires_grad:
-                self._check_trainable()
+        self._check_trainable()  # frozen since the step was made: refuse, as when made
         flat = self.flat
         if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
             flat = self.flat = flat_parameters(self.optimizer, self.params)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import apply1
+from .data._checks import first_non_finite
 from .ops import loss as L
 from .tensor import Tensor, as_array
 
@@ -108,15 +109,12 @@ def _as_target(where: str, target: Any, like: Tensor, unit: bool = False) -> np.
 
 def _check_finite_target(where: str, t: np.ndarray, expected: str) -> None:
     """Raise naming the first NaN or infinite element of the target ``t``, if any."""
-    bad = ~np.isfinite(t)
-    if not bad.any():
+    found = first_non_finite(t)
+    if found is None:
         return
-    flat = int(np.argmax(bad.reshape(-1)))
-    value = t.reshape(-1)[flat]
-    kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    index, kind = found
     if t.ndim == 0:
         raise ValueError(f"{where}: the target is {kind}; expected {expected}")
-    index = tuple(int(i) for i in np.unravel_index(flat, t.shape))
     at = index[0] if len(index) == 1 else index
     raise ValueError(f"{where}: the target contains {kind} at index {at}; expected {expected}")
 

@@ -9,6 +9,18 @@ from pathlib import Path
 import numpy as np
 
 
+def first_non_finite(a: np.ndarray) -> tuple[tuple[int, ...], str] | None:
+    """``(index, "NaN" | "inf" | "-inf")`` of the first (C order) NaN or infinite element
+    of the float array ``a``, or None when every element is finite (one isfinite pass)."""
+    finite = np.isfinite(a)
+    if finite.all():
+        return None
+    flat = int(np.argmin(finite.reshape(-1)))  # the first False
+    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    value = a[index]
+    return index, "NaN" if np.isnan(value) else "inf" if value > 0 else "-inf"
+
+
 def check_int(name: str, value: object, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -21,6 +21,14 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.reshape(shape)
 
 
+def default_float() -> np.dtype:
+    """nerve's default float dtype (float32 unless set otherwise): what integer data
+    computes in when an op needs a float (as PyTorch, never NumPy's float64)."""
+    from ..tensor import get_default_dtype  # here: nerve.tensor imports the ops
+
+    return get_default_dtype()
+
+
 # Per float dtype: Python number -> that number as a read-only 0-d array of the dtype.
 _constants: dict = {np.dtype(np.float32): {}, np.dtype(np.float64): {}}
 

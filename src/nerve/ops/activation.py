@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant, zero
+from ._util import constant, default_float, zero
 from .loss import max_along
 
 
@@ -58,8 +58,8 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        if x.dtype.kind != "f":  # integer input: ½ must not round to 0 (σ in float32)
-            x = x.astype(np.float32)
+        if x.dtype.kind != "f":  # integer input: ½ must not round to 0 (σ in float)
+            x = x.astype(default_float())
         half = constant(0.5, x.dtype)
         y = np.tanh(x * half)
         y *= half

@@ -4,15 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant, unbroadcast
+from ._util import constant, default_float, unbroadcast
 
 
 _FLOAT64 = np.dtype(np.float64)
-
-
-def _default_float() -> np.dtype:
-    from ..tensor import get_default_dtype  # here: nerve.tensor imports this module
-    return get_default_dtype()
 
 
 def _int_scalar(x, c, divide: bool = False):
@@ -22,7 +17,7 @@ def _int_scalar(x, c, divide: bool = False):
     does (int · 0.5 is float32), not in NumPy's float64; int · int stays integer.
     """
     if divide or isinstance(c, (float, np.floating)):
-        dt = _default_float()
+        dt = default_float()
         return x.astype(dt), constant(c, dt)
     return x, c
 
@@ -166,7 +161,7 @@ class Div(Function):
         y = a / b
         if y.dtype is _FLOAT64 and a.dtype.kind != "f" and b.dtype.kind != "f":
             # integer / integer: the default float dtype (as PyTorch), not NumPy's float64
-            dt = _default_float()
+            dt = default_float()
             y = a.astype(dt) / b.astype(dt)
         return y
 
@@ -201,7 +196,7 @@ class PowScalar(Unary):
     def forward(self, x):
         p = self.p
         if type(p) is not int and x.dtype.kind != "f" and isinstance(p, (float, np.floating)):
-            x = x.astype(_default_float())  # int ** 0.5: the default float dtype (as PyTorch)
+            x = x.astype(default_float())  # int ** 0.5: the default float dtype (as PyTorch)
         self.x = x
         return x ** p
 

@@ -115,7 +115,7 @@ def check_callbacks(callbacks: list[Any]) -> None:
         if isinstance(cb, type):
             raise TypeError(f"callbacks[{i}] must be an instance such as {cb.__name__}(...), "
                             f"got the class itself; write callbacks=[{cb.__name__}(...)]")
-        if not all(hasattr(cb, h) for h in _HOOKS + ("set_model", "set_params")):
+        if not _is_callback(cb):
             raise TypeError(f"callbacks[{i}] must be a nerve.train.Callback (with the hooks "
                             f"{', '.join(_HOOKS)}), got {type(cb).__name__}")
 

@@ -152,8 +152,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     callbacks = as_callback_list(callbacks)
     check_model(model, trainable=True)
     loss_fn = resolve_loss(loss)
-    if not isinstance(optimizer, str):
-        resolve_optimizer(optimizer, model, lr)  # a wrong type fails before the data checks
+    # An optimizer object is checked now, before the data; a name is built after them.
+    opt = None if isinstance(optimizer, str) else resolve_optimizer(optimizer, model, lr)
     reporter = Progress(progress)
     dtype = model_dtype(model)
     X = check_features(X, dtype)
@@ -168,8 +168,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     val = None
     if validation_data is not None:
         val = _check_validation(validation_data, dtype, X, kind, out_shape)
-    opt = resolve_optimizer(optimizer, model, lr)
-    if opt is optimizer:
+    if opt is None:
+        opt = resolve_optimizer(optimizer, model, lr)
+    else:
         check_optimizer_holds_model(opt, model)
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:

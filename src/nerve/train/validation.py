@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..autograd import no_grad
+from ..data._checks import first_non_finite
 from ..tensor import Tensor
 
 __all__ = [
@@ -135,9 +136,9 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
     if len(X) == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); need at least one sample")
     X = X.astype(dtype, copy=False)
-    finite = np.isfinite(X)
-    if not finite.all():
-        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+    found = first_non_finite(X)
+    if found is not None:
+        where = found[0]
         value = X[where]
         raise ValueError(f"{name} contains a non-finite value ({value}) at row {where[0]}, "
                          f"column {', '.join(map(str, where[1:]))}; remove or impute "
@@ -280,10 +281,9 @@ def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape "
                          f"{y.shape}")
     if y.dtype.kind == "f":
-        finite = np.isfinite(y)
-        if not finite.all():
-            i = int(np.flatnonzero(~finite)[0])
-            what = "NaN" if np.isnan(y[i]) else "inf" if y[i] > 0 else "-inf"
+        found = first_non_finite(y)
+        if found is not None:
+            (i,), what = found
             raise ValueError(f"{name} contains {what} at row {i}; class labels must be "
                              f"integers in 0..{n_out - 1}")
         if np.any(y != np.round(y)):
@@ -326,9 +326,9 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     if kind == "other":
         return Targets(y, None)
     values = y.astype(dtype, copy=False)
-    if not np.all(np.isfinite(values)):
-        i = int(np.argwhere(~np.isfinite(values))[0][0])
-        raise ValueError(f"{name} contains a non-finite value at row {i}")
+    found = first_non_finite(values)
+    if found is not None:
+        raise ValueError(f"{name} contains a non-finite value at row {found[0][0]}")
     if values.ndim == 1 and out_shape == (1,):
         values = values.reshape(-1, 1)
     if values.shape[1:] != out_shape:
