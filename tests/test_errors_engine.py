@@ -351,3 +351,42 @@ def test_sigmoid_of_integer_data_is_the_float32_sigmoid():
     y = x.sigmoid()
     assert y.data.dtype == np.float32
     np.testing.assert_allclose(y.data, 1 / (1 + np.exp(-np.array([1.0, 2.0, -3.0]))), rtol=1e-6)
+
+
+_FRACTIONAL_OF_INTEGERS = [
+    ("exp", lambda t: t.exp(), np.exp),
+    ("log", lambda t: t.log(), np.log),
+    ("sqrt", lambda t: t.sqrt(), np.sqrt),
+    ("tanh", lambda t: t.tanh(), np.tanh),
+    ("mean", lambda t: t.mean(), np.mean),
+    ("softmax", lambda t: t.softmax(), lambda a: np.exp(a) / np.exp(a).sum()),
+    ("log_softmax", lambda t: t.log_softmax(), lambda a: a - np.log(np.exp(a).sum())),
+    ("nv.exp", lambda t: nv.exp(t), np.exp),
+]
+
+
+@pytest.mark.parametrize("name, op, reference", _FRACTIONAL_OF_INTEGERS,
+                         ids=[c[0] for c in _FRACTIONAL_OF_INTEGERS])
+def test_fractional_ops_on_integer_data_compute_in_float32(name, op, reference):
+    # As PyTorch: e^x, √x, a mean of integer data is float32 — not NumPy's float64, and
+    # not rounded back to an integer (the mean of [1, 2, 4] is 2.33, not 2).
+    values = [1, 2, 4]
+    y = op(nv.tensor(values))
+    assert y.data.dtype == np.float32
+    np.testing.assert_allclose(y.data, reference(np.array(values, dtype=np.float64)), rtol=1e-6)
+
+
+def test_leaky_relu_and_elu_of_negative_integers_keep_their_slope():
+    x = nv.tensor([-2, 0, 3])
+    np.testing.assert_allclose(x.leaky_relu(0.1).data, [-0.2, 0.0, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(x.elu(1.0).data, [np.expm1(-2.0), 0.0, 3.0], rtol=1e-6)
+    assert x.leaky_relu(0.1).data.dtype == np.float32 and x.elu().data.dtype == np.float32
+
+
+def test_integer_mean_follows_the_default_dtype():
+    nv.set_default_dtype(nv.float64)
+    try:
+        assert nv.tensor([1, 2]).mean().data.dtype == np.float64
+        assert nv.tensor([1, 2]).exp().data.dtype == np.float64
+    finally:
+        nv.set_default_dtype(nv.float32)

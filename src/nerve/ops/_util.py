@@ -29,6 +29,13 @@ def default_float() -> np.dtype:
     return get_default_dtype()
 
 
+def as_float(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when it is a float array, else ``x`` in the default float dtype: an op
+    whose result is fractional (eˣ, √x, a mean) computes integer data in float32, as
+    PyTorch does, rather than in NumPy's float64 or, worse, rounded back to integers."""
+    return x if x.dtype.kind == "f" else x.astype(default_float())
+
+
 # Per float dtype: Python number -> that number as a read-only 0-d array of the dtype.
 _constants: dict = {np.dtype(np.float32): {}, np.dtype(np.float64): {}}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant, default_float, zero
+from ._util import as_float, constant, zero
 from .loss import max_along
 
 
@@ -27,6 +27,7 @@ class LeakyReLU(Function):
         self.alpha = alpha
 
     def forward(self, x):
+        x = as_float(x)  # an integer α·x would round α to 0
         self.mask = x > 0
         return np.where(self.mask, x, x * np.asarray(self.alpha, dtype=x.dtype))
 
@@ -41,6 +42,7 @@ class ELU(Function):
         self.alpha = alpha
 
     def forward(self, x):
+        x = as_float(x)
         self.mask = x > 0
         alpha = np.asarray(self.alpha, dtype=x.dtype)
         self.neg = alpha * np.expm1(np.minimum(x, 0))  # minimum keeps exp from overflowing
@@ -58,8 +60,7 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        if x.dtype.kind != "f":  # integer input: ½ must not round to 0 (σ in float)
-            x = x.astype(default_float())
+        x = as_float(x)  # integer input: ½ must not round to 0 (σ in float)
         half = constant(0.5, x.dtype)
         y = np.tanh(x * half)
         y *= half
@@ -76,6 +77,8 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 − y²."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_float(x)
         self.y = np.tanh(x)
         return self.y
 
@@ -91,6 +94,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        x = as_float(x)
         e = np.exp(x - max_along(x, self.axis))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
@@ -108,6 +112,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        x = as_float(x)
         shifted = x - max_along(x, self.axis)
         y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.y = y

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant, default_float, unbroadcast
+from ._util import as_float, constant, default_float, unbroadcast
 
 
 _FLOAT64 = np.dtype(np.float64)
@@ -219,6 +219,8 @@ class Exp(Unary):
     """y = eˣ;  dy/dx = y."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":
+            x = as_float(x)
         self.y = np.exp(x)
         return self.y
 
@@ -230,7 +232,7 @@ class Log(Unary):
     """y = ln x;  dy/dx = 1/x."""
 
     def forward(self, x):
-        self.x = x
+        self.x = x = as_float(x)
         return np.log(x)
 
     def backward(self, g):
@@ -241,7 +243,7 @@ class Sqrt(Unary):
     """y = √x;  dy/dx = 1 / (2y)."""
 
     def forward(self, x):
-        self.y = np.sqrt(x)
+        self.y = np.sqrt(as_float(x))
         return self.y
 
     def backward(self, g):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ._util import as_float
 
 
 def _normalize_axis(axis, ndim):
@@ -54,6 +55,7 @@ class Mean(Function):
         if self.n == 0:
             raise ValueError(f"the mean over an empty axis is undefined (tensor of shape "
                              f"{x.shape}, axis {self.axis}); it has no elements to average")
+        x = as_float(x)  # the mean of integers is fractional: default float, not truncated
         return np.mean(x, axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
 
     def backward(self, g):
