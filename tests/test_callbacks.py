@@ -88,11 +88,24 @@ def test_early_stopping_names_a_missing_metric():
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    (dict(patience=-1), ValueError), (dict(mode="up"), ValueError), (dict(monitor=3), TypeError),
+    (dict(patience=-1), ValueError), (dict(mode="up"), ValueError), (dict(monitor=3.5), TypeError),
+    (dict(monitor=3, patience=4), TypeError),
 ])
 def test_early_stopping_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
         EarlyStopping(**kwargs)
+
+
+def test_early_stopping_takes_patience_first_as_documented_or_monitor_first_as_keras():
+    for stop in (EarlyStopping(2, "loss"), EarlyStopping("loss", 2),
+                 EarlyStopping(patience=2, monitor="loss")):
+        assert (stop.patience, stop.monitor) == (2, "loss")
+    assert (EarlyStopping(7).patience, EarlyStopping(7).monitor) == (7, "val_loss")
+    assert (EarlyStopping().patience, EarlyStopping("loss").patience) == (5, 5)
+    model, X, y = setup()
+    stop = EarlyStopping(1, "loss", mode="max")  # the loss never rises: stops after 2 epochs
+    run(model, X, y, [stop], epochs=10)
+    assert stop.stopped_epoch == 2
 
 
 def test_model_checkpoint_saves_every_epoch_with_formatted_names(tmp_path):

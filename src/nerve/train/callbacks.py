@@ -159,11 +159,26 @@ class EarlyStopping(Callback):
     ``restore_best_weights=True`` the model ends with the weights of its best epoch.
     After training, ``stopped_epoch`` is the epoch it stopped at (0 if it never
     stopped), ``best`` the best value and ``best_epoch`` where it was reached.
+
+    Both positional orders work: ``EarlyStopping(3, "val_loss")`` (patience first, as
+    nerve's API documents) and Keras's ``EarlyStopping("val_loss", 3)``. ``patience``
+    defaults to 5 and ``monitor`` to ``"val_loss"``.
     """
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = False) -> None:
+    def __init__(self, monitor: str = "val_loss", patience: int | None = None,
+                 min_delta: float = 0.0, mode: str = "auto",
+                 restore_best_weights: bool = False) -> None:
         super().__init__()
+        if isinstance(monitor, int) and not isinstance(monitor, bool):
+            # nerve's documented order, EarlyStopping(patience, monitor), beside Keras's
+            # EarlyStopping(monitor, patience): a whole number first is the patience.
+            if patience is not None and not isinstance(patience, str):
+                raise TypeError(f"EarlyStopping: got the patience twice ({monitor!r} and "
+                                f"{patience!r}); write EarlyStopping(patience, monitor) or "
+                                "EarlyStopping(monitor=..., patience=...)")
+            monitor, patience = ("val_loss" if patience is None else patience), monitor
+        if patience is None:
+            patience = 5
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an integer >= 0, got {patience!r}")
         if not isinstance(monitor, str):
