@@ -12,9 +12,9 @@ from . import data, features, linear, losses, nn, ops, optim, perceptron, regula
 from .compile import CompiledStep, compile
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .functional import (
-    abs, clip, concatenate, elu, exp, leaky_relu, log, log_softmax, matmul, max,
-    maximum, mean, min, minimum, ones, randn, relu, reshape, sigmoid, softmax, sqrt, stack,
-    step, sum, tanh, transpose, where, zeros,
+    abs, argmax, argmin, cat, clip, concatenate, elu, exp, leaky_relu, log, log_softmax,
+    matmul, max, maximum, mean, min, minimum, ones, ones_like, randn, relu, reshape, sigmoid,
+    softmax, sqrt, stack, step, sum, tanh, transpose, where, zeros, zeros_like,
 )
 from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -37,9 +37,10 @@ __all__ = [
     # tensors and autodiff
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype",
-    "abs", "clip", "concatenate", "elu", "exp", "leaky_relu", "log", "log_softmax", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "ones", "randn", "relu", "reshape", "sigmoid",
-    "softmax", "sqrt", "stack", "step", "sum", "tanh", "transpose", "where", "zeros",
+    "abs", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "leaky_relu", "log",
+    "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "ones", "ones_like",
+    "randn", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "step", "sum", "tanh",
+    "transpose", "where", "zeros", "zeros_like",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
     "manual_seed", "get_rng",
     # training, files, speed, export

@@ -35,20 +35,31 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
         return (p.mine, p.theirs) if isinstance(a, Tensor) else (p.theirs, p.mine)
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - the API's name
-    return _t(x).sum(axis, keepdims)
+# Reductions also take PyTorch's dim= and keepdim= (see Tensor.sum, Tensor.max).
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - the API's name
+    return _t(x).sum(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def mean(x, axis=None, keepdims=False):
-    return _t(x).mean(axis, keepdims)
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return _t(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return _t(x).max(axis, keepdims)
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    return _t(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    return _t(x).min(axis, keepdims)
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    return _t(x).min(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the largest entry along ``axis`` (int64, no gradient)."""
+    return _t(x).argmax(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the smallest entry along ``axis`` (int64, no gradient)."""
+    return _t(x).argmin(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def exp(x):
@@ -104,14 +115,14 @@ def elu(x, alpha: float = 1.0):
     return _t(x).elu(alpha)
 
 
-def softmax(x, axis: int = -1):
+def softmax(x, axis: int = -1, *, dim=None):
     """e^xᵢ / Σⱼ e^xⱼ along ``axis`` (shifted by the max for stability)."""
-    return _t(x).softmax(axis)
+    return _t(x).softmax(axis, dim=dim)
 
 
-def log_softmax(x, axis: int = -1):
+def log_softmax(x, axis: int = -1, *, dim=None):
     """xᵢ − log Σⱼ e^xⱼ along ``axis``, computed with log-sum-exp."""
-    return _t(x).log_softmax(axis)
+    return _t(x).log_softmax(axis, dim=dim)
 
 
 def step(x):
@@ -189,6 +200,11 @@ def stack(tensors: Sequence, axis: int = 0):
     return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
+def cat(tensors: Sequence, dim: int = 0):
+    """PyTorch's name for :func:`concatenate` (``dim`` is the axis)."""
+    return concatenate(tensors, dim)
+
+
 def _shape(shape: tuple, what: str) -> tuple:
     """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3): non-negative ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -209,6 +225,18 @@ def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
     dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
     return Tensor(np.ones(_shape(shape, "ones"), dtype=dt), dtype=dt,
                   requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
+    """Zeros of ``x``'s shape and dtype (or ``dtype``)."""
+    x = _t(x)
+    return zeros(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
+    """Ones of ``x``'s shape and dtype (or ``dtype``)."""
+    x = _t(x)
+    return ones(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:

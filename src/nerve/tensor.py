@@ -7,7 +7,7 @@ requires a gradient (and grad mode is on); otherwise it is plain NumPy.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,6 +76,10 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
     if isinstance(data, np.ndarray):
         arr = data
     else:
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            raise TypeError("cannot make a tensor from a list of tensors (that would cut "
+                            "them off from the graph); to combine tensors use nv.stack([...]) "
+                            "or nv.concatenate([...])")
         try:
             arr = np.asarray(data)
         except (ValueError, TypeError) as exc:
@@ -172,6 +176,25 @@ class _Promote(Exception):
         self.mine, self.theirs = mine, theirs
 
 
+class ValuesIndices(NamedTuple):
+    """What ``t.max(dim=...)`` and ``t.min(dim=...)`` return, as ``torch.max`` does."""
+
+    values: "Tensor"
+    indices: "Tensor"
+
+
+def _torch_axis(what: str, axis, keepdims, dim, keepdim) -> tuple:
+    """NumPy's ``(axis, keepdims)`` from a call that may use PyTorch's ``dim``/``keepdim``."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{what}: got both axis={axis!r} and dim={dim!r}; pass one "
+                            "(dim is PyTorch's name for axis)")
+        axis = dim
+    if keepdim is not None:
+        keepdims = check_bool(keepdim, f"{what}: keepdim") or keepdims
+    return axis, keepdims
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -257,9 +280,38 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python number."""
+        return self._one("item()")
+
+    def _one(self, what: str):
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+            raise ValueError(f"{what} needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self._one("float(tensor)"))
+
+    def __int__(self) -> int:
+        return int(self._one("int(tensor)"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's value; no spec gives ``str(t)``."""
+        if not spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(f"format spec {spec!r} needs a one-element tensor, got shape "
+                            f"{self.shape}; format t.data (or t.item()) instead")
+        return format(self.data.item(), spec)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(t)`` is ``t.data`` (as ``t.numpy()``); copied if ``copy=True`` or if
+        ``dtype`` asks for another dtype."""
+        data = self.data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): the "
+                                 f"tensor's data is {data.dtype}, so converting needs a copy")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
@@ -516,21 +568,66 @@ class Tensor:
         return S.GetItem.apply(self, index=index)
 
     # -------------------------------------------------------------- reductions
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+    # ``dim=`` and ``keepdim=`` are PyTorch's spellings of NumPy's ``axis`` and ``keepdims``.
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
         """Σ over ``axis`` (all axes when None)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_axis("sum", axis, keepdims, dim, keepdim)
         return R.Sum.apply(self, axis=check_axis(axis, "sum"), keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
         """Average over ``axis`` (all axes when None)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_axis("mean", axis, keepdims, dim, keepdim)
         return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Largest entry over ``axis``; ties share the gradient evenly."""
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """Largest entry over ``axis``; ties share the gradient evenly.
+
+        With PyTorch's ``dim=``, the result is PyTorch's too: ``(values, indices)``.
+        """
+        if dim is not None or keepdim is not None:
+            return self._extreme_with_index("max", R.Max, axis, keepdims, dim, keepdim)
         return R.Max.apply(self, axis=check_axis(axis, "max"), keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False) -> "Tensor":
-        """Smallest entry over ``axis``; ties share the gradient evenly."""
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        """Smallest entry over ``axis``; ties share the gradient evenly.
+
+        With PyTorch's ``dim=``, the result is PyTorch's too: ``(values, indices)``.
+        """
+        if dim is not None or keepdim is not None:
+            return self._extreme_with_index("min", R.Min, axis, keepdims, dim, keepdim)
         return R.Min.apply(self, axis=check_axis(axis, "min"), keepdims=keepdims)
+
+    def _extreme_with_index(self, what, op, axis, keepdims, dim, keepdim):
+        axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
+        values = op.apply(self, axis=check_axis(axis, what), keepdims=keepdims)
+        if axis is None:
+            return values
+        indices = self.argmax(axis, keepdims) if what == "max" else self.argmin(axis, keepdims)
+        return ValuesIndices(values, indices)
+
+    def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
+        """Index of the largest entry along ``axis`` (of the flattened tensor when None);
+        an int64 tensor with no gradient. The first one wins a tie."""
+        return self._arg("argmax", np.argmax, axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
+        """Index of the smallest entry along ``axis`` (see :meth:`argmax`)."""
+        return self._arg("argmin", np.argmin, axis, keepdims, dim, keepdim)
+
+    def _arg(self, what, fn, axis, keepdims, dim, keepdim) -> "Tensor":
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
+        axis = check_axis(axis, what, allow_many=axis is None)
+        keepdims = check_bool(keepdims, f"{what}: keepdims")
+        if self.data.size == 0:
+            raise ValueError(f"{what} of an empty tensor (shape {self.shape}) is undefined")
+        if axis is not None and not -self.data.ndim <= axis < self.data.ndim:
+            raise ValueError(f"{what}: axis {axis} is out of range for a tensor with "
+                             f"{self.data.ndim} dimension(s)")
+        return Tensor._wrap(np.asarray(fn(self.data, axis=axis, keepdims=keepdims),
+                                       dtype=int64))
 
     # ------------------------------------------------------------------- math
     def exp(self) -> "Tensor":
@@ -544,6 +641,16 @@ class Tensor:
 
     def abs(self) -> "Tensor":
         return apply1(E.Abs(), self)
+
+    __abs__ = abs
+
+    def pow(self, exponent) -> "Tensor":
+        """``self ** exponent`` (PyTorch's name)."""
+        return self ** exponent
+
+    def matmul(self, other) -> "Tensor":
+        """``self @ other`` (PyTorch's name)."""
+        return self @ other
 
     def clip(self, min=None, max=None) -> "Tensor":  # noqa: A002 - NumPy's names
         if min is None and max is None:
@@ -587,6 +694,41 @@ class Tensor:
     def flatten(self, start_dim: int = 0) -> "Tensor":
         return self.reshape(self.shape[:start_dim] + (-1,))
 
+    def view(self, *shape) -> "Tensor":
+        """PyTorch's name for :meth:`reshape` (here it may copy; the gradient is the same)."""
+        return self.reshape(*shape)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        """A new axis of length 1 at position ``dim`` (−1 appends one)."""
+        ndim = self.data.ndim
+        if not _is_int(dim) or not -ndim - 1 <= dim <= ndim:
+            raise ValueError(f"unsqueeze: dim must be an int in [{-ndim - 1}, {ndim}] for a "
+                             f"tensor of shape {self.shape}, got {dim!r}")
+        dim = int(dim) % (ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None) -> "Tensor":
+        """Drop axes of length 1 (only ``dim``, if given and of length 1, as PyTorch)."""
+        shape = self.shape
+        if dim is None:
+            return self.reshape(tuple(n for n in shape if n != 1))
+        ndim = len(shape)
+        if not _is_int(dim) or not -max(ndim, 1) <= dim < max(ndim, 1):
+            raise ValueError(f"squeeze: dim must be an int in [{-max(ndim, 1)}, {max(ndim, 1)}) "
+                             f"for a tensor of shape {shape}, got {dim!r}")
+        if ndim == 0 or shape[dim] != 1:
+            return self.reshape(shape)
+        dim = int(dim) % ndim
+        return self.reshape(shape[:dim] + shape[dim + 1:])
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""
+        return E.Copy.apply(self)
+
+    def long(self) -> "Tensor":
+        """The data as int64 (class labels, indices): no gradient, as any integer tensor."""
+        return Tensor._wrap(self.data.astype(int64))
+
     # ------------------------------------------------------------ activations
     def relu(self) -> "Tensor":
         return apply1(A.ReLU(), self)
@@ -603,10 +745,14 @@ class Tensor:
     def elu(self, alpha: float = 1.0) -> "Tensor":
         return A.ELU.apply(self, alpha=check_number(alpha, "elu: alpha"))
 
-    def softmax(self, axis: int = -1) -> "Tensor":
+    def softmax(self, axis: int = -1, *, dim=None) -> "Tensor":
+        if dim is not None:
+            axis = _torch_axis("softmax", None if axis == -1 else axis, False, dim, None)[0]
         return A.Softmax.apply(self, axis=check_axis(axis, "softmax", allow_many=False))
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
+    def log_softmax(self, axis: int = -1, *, dim=None) -> "Tensor":
+        if dim is not None:
+            axis = _torch_axis("log_softmax", None if axis == -1 else axis, False, dim, None)[0]
         return A.LogSoftmax.apply(self, axis=check_axis(axis, "log_softmax", allow_many=False))
 
     def step(self) -> "Tensor":

@@ -135,8 +135,13 @@ class PReLU(Module):
 class Softmax(Module):
     """yᵢ = e^xᵢ / Σⱼ e^xⱼ along ``axis``;  ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)."""
 
-    def __init__(self, axis: int = -1):
+    def __init__(self, axis: int = -1, *, dim: int | None = None):
         super().__init__()
+        if dim is not None:  # PyTorch's nn.Softmax(dim=1)
+            if axis != -1:
+                raise TypeError(f"Softmax: got both axis={axis!r} and dim={dim!r}; pass one "
+                                "(dim is PyTorch's name for axis)")
+            axis = dim
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
             raise TypeError(f"Softmax: axis must be an int, got {axis!r}")
         self.axis = int(axis)

@@ -215,6 +215,16 @@ class Neg(Unary):
         return (-g,)
 
 
+class Copy(Unary):
+    """y = x, in a new array;  dy/dx = 1 (``t.clone()``)."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return (g,)
+
+
 class Exp(Unary):
     """y = eˣ;  dy/dx = y."""
 
