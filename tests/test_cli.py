@@ -108,6 +108,14 @@ def test_demo_backprop_prints_the_lecture_numbers(capsys):
         assert text in out
 
 
+def test_demo_without_a_name_lists_every_lesson(capsys):
+    from nerve.demos import DEMOS
+    assert main(["demo"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, (_, about) in DEMOS.items():
+        assert any(line.split()[:1] == [name] and about in line for line in lines), name
+
+
 def test_demo_writes_figures(in_tmp, capsys):
     assert main(["demo", "backprop", "--out", "figs"]) == 0
     assert (in_tmp / "figs" / "backprop_sigmoid_neuron.svg").read_text().lstrip().startswith("<")

@@ -458,7 +458,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demos import NEEDS_DATA_ROOT, run_demo
+    from .demos import DEMOS, NEEDS_DATA_ROOT, run_demo
+    if args.name is None:  # `nerve demo` alone: the menu
+        width = max(len(name) for name in DEMOS)
+        print("nerve demo NAME runs a lesson; the lessons:")
+        for name, (_, about) in DEMOS.items():
+            print(f"  {name:<{width}}  {about}")
+        return 0
     kwargs: dict[str, Any] = {"out": args.out}
     if args.name in NEEDS_DATA_ROOT:
         if args.data_root is None:
@@ -552,8 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="a lesson: " + ", ".join(DEMOS),
                        description="Run a lesson. " + "; ".join(
                            f"{k}: {v[1]}" for k, v in DEMOS.items()) + ".")
-    d.add_argument("name", choices=tuple(DEMOS), metavar="NAME",
-                   help=f"one of {', '.join(DEMOS)}")
+    d.add_argument("name", nargs="?", choices=tuple(DEMOS), metavar="NAME",
+                   help=f"one of {', '.join(DEMOS)} (none: list them)")
     d.add_argument("--out", help="folder for the demo's figures")
     d.add_argument("--data-root", "--root", dest="data_root",
                    help="dataset folder, for the demos that need one (cifar10)")
