@@ -238,6 +238,14 @@ def test_an_empty_csv_is_one_error_line_without_numpys_warning(trained, in_tmp):
                           "comma-separated numbers, one row per sample\n"
 
 
+def test_a_ragged_csv_names_the_row_and_not_numpys_usecols(trained, in_tmp, capsys):
+    (in_tmp / "ragged.csv").write_text("0.1,0.2\n0.3\n")
+    assert main(["predict", str(trained / "model.npz"), "ragged.csv"]) == 1
+    err = capsys.readouterr().err
+    assert "'ragged.csv' must hold comma-separated numbers, the same count on every row" in err
+    assert "changed from 2 to 1 at row 2" in err and "usecols" not in err
+
+
 def test_help_and_version(capsys):
     for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["predict", "--help"],
                  ["demo", "--help"]):

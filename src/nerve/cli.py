@@ -368,8 +368,11 @@ def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
                 warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
                 array = np.loadtxt(path, delimiter=",", ndmin=ndmin, dtype=np.float64)
         except ValueError as exc:
-            raise ValueError(f"{what} file {path!r} must hold comma-separated numbers "
-                             f"(no header): {exc}") from None
+            # NumPy's reason, less its advice about `usecols` (a loadtxt argument the user
+            # cannot pass here): "the number of columns changed from 3 to 2 at row 2".
+            reason = str(exc).split("; use `usecols`")[0]
+            raise ValueError(f"{what} file {path!r} must hold comma-separated numbers, the "
+                             f"same count on every row (no header): {reason}") from None
         if array.size == 0:
             raise ValueError(f"{what} file {path!r} holds no data; expected comma-separated "
                              "numbers, one row per sample")
