@@ -156,7 +156,7 @@ ROWS = [
         lambda e: nv.concatenate([e.t(2), e.t(2)], axis=5), V, "axis 5"),
     Row("Tensor.backward", "grad a string",
         lambda e: (e.t(2, requires_grad=True) * 2).backward("a"), T, "grad"),
-    Row("transpose", "axes not a permutation", lambda e: e.t(2, 3).transpose(0, 0), V,
+    Row("transpose", "axes not a permutation", lambda e: e.t(2, 3).transpose((0, 0)), V,
         "permutation"),
     Row("T", "float64 mixed after T", lambda e: e.t(2, 3).T @ e.t(2, 3, dtype=nv.float64), T,
         "float32 and float64"),

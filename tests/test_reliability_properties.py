@@ -224,8 +224,14 @@ def test_softmax_over_any_axis(name, data):
 def test_reshape_transpose_and_indexing(data):
     x = data.draw(arrays(data.draw(shapes(min_dims=1))))
     perm = data.draw(st.permutations(range(x.ndim)))
-    check_forward(lambda t: t.transpose(*perm), lambda a: np.transpose(a, perm), x)
-    check_gradients(lambda t: t.transpose(*perm), x)
+    # A whole order (a tuple, or permute): NumPy's permutation.
+    check_forward(lambda t: t.transpose(tuple(perm)), lambda a: np.transpose(a, perm), x)
+    check_forward(lambda t: t.permute(*perm), lambda a: np.transpose(a, perm), x)
+    check_gradients(lambda t: t.transpose(tuple(perm)), x)
+    # Two axes: PyTorch's swap of those two.
+    a, b = data.draw(st.integers(0, x.ndim - 1)), data.draw(st.integers(0, x.ndim - 1))
+    check_forward(lambda t: t.transpose(a, b), lambda arr: np.swapaxes(arr, a, b), x)
+    check_gradients(lambda t: t.transpose(a, b), x)
     check_forward(lambda t: t.reshape(-1), lambda a: a.reshape(-1), x)
     check_gradients(lambda t: t.reshape(x.size, 1), x)
     check_forward(lambda t: t.T, lambda a: a.T, x)

@@ -163,3 +163,138 @@ def test_cat_zeros_like_and_ones_like():
     assert z.dtype == np.float64 and z.shape == (3, 3) and not z.data.any()
     o = nv.ones_like(a, requires_grad=True)
     assert o.requires_grad and o.data.sum() == 6.0
+
+
+# ----------------------------------------------------------------- in place
+def test_manual_sgd_with_in_place_updates_under_no_grad_trains_the_model():
+    nv.manual_seed(0)
+    X = nv.tensor(np.random.default_rng(0).standard_normal((32, 3)))
+    y = nv.tensor(X.data @ np.array([1.0, -2.0, 0.5], np.float32))
+    model = nn.Linear(3, 1)
+    weight = model.weight
+    losses = []
+    for _ in range(30):
+        model.zero_grad()
+        loss = ((model(X)[:, 0] - y) ** 2).mean()
+        loss.backward()
+        with nv.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
+        losses.append(float(loss))
+    assert model.weight is weight and weight.requires_grad and weight.is_leaf
+    assert losses[-1] < 0.01 * losses[0]
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_while_recording():
+    w = nv.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"leaf tensor that requires grad.*-=.*nv\.no_grad"):
+        w -= 1.0
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*add_"):
+        w.add_(1.0)
+    assert w.data.tolist() == [1.0, 2.0]
+    with nv.no_grad():
+        w.sub_(nv.tensor([1.0, 1.0]), alpha=2).mul_(3.0)
+    np.testing.assert_array_equal(w.data, [-3.0, 0.0])
+
+
+def test_in_place_inside_the_graph_falls_back_to_the_out_of_place_result():
+    x = nv.tensor([1.0, 2.0], requires_grad=True)
+    total = nv.tensor(0.0)
+    for k in (1.0, 2.0):
+        total += (x * k).sum()  # a constant meeting the graph: total = total + ...
+    h = x * 2
+    h *= 3  # a non-leaf: h = h * 3, which backward follows
+    (total + h.sum()).backward()
+    np.testing.assert_array_equal(x.grad, [9.0, 9.0])
+    with pytest.raises(RuntimeError, match="out-of-place form"):
+        h.mul_(2.0)
+
+
+def test_in_place_on_constants_changes_the_data_and_names_bad_values():
+    t = nv.tensor([1.0, 2.0, 3.0])
+    data = t.data
+    t += 1
+    t /= nv.tensor(2.0)
+    assert t.data is data
+    np.testing.assert_array_equal(t.data, [1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(t.clone().fill_(7.0).data, [7.0] * 3)
+    assert not t.clone().zero_().data.any()
+    np.testing.assert_array_equal(nv.zeros(2, 3).copy_(nv.tensor([1.0, 2.0, 3.0])).data,
+                                  [[1.0, 2.0, 3.0]] * 2)
+    i = nv.tensor([1, 2])
+    with pytest.raises(TypeError, match=r"\+=.*dtype int64.*float64"):
+        i += 0.5
+    with pytest.raises(ValueError, match=r"shape \(2,\) does not broadcast to.*\(3,\)"):
+        t -= np.ones(2, np.float32)
+
+
+def test_item_assignment_with_masks_and_indices():
+    b = nv.tensor([[1.0, 5.0], [3.0, -2.0]])
+    b[b > 2] = 0
+    b[0, 0] = nv.tensor(9.0)
+    np.testing.assert_array_equal(b.data, [[9.0, 0.0], [0.0, -2.0]])
+    with pytest.raises(IndexError, match=r"cannot assign into the tensor of shape \(2, 2\)"):
+        b[5] = 1.0
+    w = nv.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"nv\.where"):
+        w[0] = 0.0
+    with nv.no_grad():
+        w[0] = 0.0
+    assert w.data.tolist() == [0.0, 2.0]
+
+
+# ------------------------------------------------------------- boolean masks
+def test_and_or_xor_invert_any_all_on_boolean_tensors():
+    t = nv.tensor([-1.0, 2.0, 7.0])
+    assert ((t > 0) & (t < 5)).data.tolist() == [False, True, False]
+    assert ((t < 0) | (t > 5)).data.tolist() == [True, False, True]
+    assert ((t > 0) ^ (t > 5)).data.tolist() == [False, True, False]
+    assert (~(t > 0)).data.tolist() == [True, False, False]
+    assert bool((t > 6).any()) and not bool((t > 0).all())
+    assert (nv.tensor([[1, 0], [1, 1]]).all(dim=1)).data.tolist() == [False, True]
+    with pytest.raises(TypeError, match=r"& needs bool.*compare first"):
+        t & t
+
+
+# --------------------------------------------------------------- sizes, devices
+def test_size_is_numpys_count_and_pytorchs_shape():
+    t = nv.tensor(np.zeros((4, 3)))
+    assert t.size == 12 and t.size() == (4, 3) and t.size(0) == 4 and t.size(-1) == 3
+    assert t.numel() == 12 and t.dim() == 2
+    assert sum(p.numel() for p in nn.Linear(3, 2).parameters()) == 8
+    with pytest.raises(IndexError, match=r"size\(2\): dim must be an int in \[-2, 2\)"):
+        t.size(2)
+
+
+def test_the_cpu_device_idiom_is_accepted_and_others_are_refused():
+    t = nv.tensor([1.0])
+    model = nn.Linear(2, 1)
+    assert t.to("cpu") is t and t.cpu() is t and t.device == "cpu"
+    assert model.to("cpu") is model and model.cpu() is model
+    assert t.to("float64").dtype == np.float64 and t.to(nv.float64).dtype == np.float64
+    for target in (t, model):
+        with pytest.raises(ValueError, match="device 'cuda' is not available.*CPU"):
+            target.to("cuda")
+
+
+# ------------------------------------------------------------------ transpose
+def test_transpose_of_two_axes_swaps_them_as_pytorch():
+    m = nv.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.transpose(0, 1).data, m.data.T)
+    np.testing.assert_array_equal(nv.transpose(m, 0, 1).data, m.data.T)
+    np.testing.assert_array_equal(m.transpose((0, 1)).data, m.data)  # NumPy's whole order
+    x = nv.tensor(np.zeros((2, 3, 4)))
+    assert x.transpose(1, 2).shape == (2, 4, 3) and x.transpose(-1, 0).shape == (4, 3, 2)
+    assert x.permute(2, 0, 1).shape == (4, 2, 3) and x.transpose(2, 0, 1).shape == (4, 2, 3)
+    with pytest.raises(ValueError, match=r"transpose: axes \(0, 3\) are out of range"):
+        x.transpose(0, 3)
+    with pytest.raises(ValueError, match="permute: give every axis"):
+        x.permute(1, 0)
+
+
+def test_scalar_results_hold_a_0d_array():
+    x = nv.tensor([1.0, 2.0], requires_grad=True)
+    for t in ((x * x).sum(), nv.tensor(2.0) * 3, nn.MSELoss()(x, nv.tensor([0.0, 0.0])),
+              nv.tensor(1.0) > 0):
+        assert type(t.data) is np.ndarray and t.data.shape == ()
+        assert np.asarray(t).shape == ()

@@ -107,6 +107,8 @@ def apply_node(fn: Function, tensors):
                 raise ValueError(f"{type(fn).__name__}: shapes {shapes} cannot be broadcast "
                                  "together (each trailing dimension must be equal or 1)") from None
         raise ValueError(f"{type(fn).__name__} on input shapes {shapes}: {exc}") from None
+    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; t.data is an array
+        out = np.asarray(out)
     result = _new(_Tensor)
     result.data = out
     result.grad = None
@@ -135,6 +137,8 @@ def apply1(fn: Function, x):
         out = fn.forward(x.data)
     except ValueError as exc:
         raise ValueError(f"{type(fn).__name__} on input shapes {x.data.shape}: {exc}") from None
+    if type(out) is not np.ndarray:  # as in apply_node
+        out = np.asarray(out)
     result = _new(_Tensor)
     result.data = out
     result.grad = None

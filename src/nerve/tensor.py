@@ -19,6 +19,7 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._util import constant
+from .tensor_torch import TorchNames
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -102,6 +103,17 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
     raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} "
                     f"({type(data).__name__}); expected numbers (float, int or bool), "
                     f"e.g. a list of floats or a numeric NumPy array{hint}")
+
+
+def _swapped(pair: tuple, ndim: int) -> tuple:
+    """The axis order that swaps the two axes of ``pair`` (PyTorch's transpose)."""
+    a, b = pair
+    if not (-ndim <= a < ndim and -ndim <= b < ndim):
+        raise ValueError(f"transpose: axes {pair} are out of range for a tensor with "
+                         f"{ndim} dimension(s)")
+    order = list(range(ndim))
+    order[a], order[b] = order[b], order[a]
+    return tuple(order)
 
 
 def _is_int(v) -> bool:
@@ -195,7 +207,7 @@ def _torch_axis(what: str, axis, keepdims, dim, keepdim) -> tuple:
     return axis, keepdims
 
 
-class Tensor:
+class Tensor(TorchNames):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor([1.0, 2.0], requires_grad=True)
@@ -234,10 +246,6 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
-
-    @property
-    def size(self) -> int:
-        return self.data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -305,7 +313,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """``np.asarray(t)`` is ``t.data`` (as ``t.numpy()``); copied if ``copy=True`` or if
         ``dtype`` asks for another dtype."""
-        data = self.data
+        data = np.asarray(self.data)
         if dtype is not None and np.dtype(dtype) != data.dtype:
             if copy is False:
                 raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): the "
@@ -329,7 +337,6 @@ class Tensor:
         dt = _check_float_dtype(dtype)
         return self if dt == self.data.dtype else E.Cast.apply(self, dtype=dt)
 
-    to = astype
 
     def float(self) -> "Tensor":
         return self.astype(float32)
@@ -387,7 +394,7 @@ class Tensor:
     @staticmethod
     def _wrap(arr: np.ndarray) -> "Tensor":
         t = Tensor.__new__(Tensor)
-        t.data = arr
+        t.data = arr if type(arr) is np.ndarray else np.asarray(arr)  # a 0-d array, not a scalar
         t.grad = None
         t.requires_grad = False
         t._ctx = None
@@ -644,14 +651,6 @@ class Tensor:
 
     __abs__ = abs
 
-    def pow(self, exponent) -> "Tensor":
-        """``self ** exponent`` (PyTorch's name)."""
-        return self ** exponent
-
-    def matmul(self, other) -> "Tensor":
-        """``self @ other`` (PyTorch's name)."""
-        return self @ other
-
     def clip(self, min=None, max=None) -> "Tensor":  # noqa: A002 - NumPy's names
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
@@ -683,9 +682,16 @@ class Tensor:
         return S.Reshape.apply(self, shape=_check_ints(shape, "reshape", "the shape"))
 
     def transpose(self, *axes) -> "Tensor":
+        """No axes: reverse them (``t.T``). Two axes, ``t.transpose(0, 1)``: swap those two,
+        as PyTorch's ``transpose(dim0, dim1)``. Three or more, or one tuple
+        ``t.transpose((2, 0, 1))``: NumPy's whole new order (also :meth:`permute`)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return S.Transpose.apply(self, axes=_check_ints(axes, "transpose", "axes") or None)
+            axes = _check_ints(tuple(axes[0]), "transpose", "axes")
+        else:
+            axes = _check_ints(axes, "transpose", "axes")
+            if len(axes) == 2:
+                axes = _swapped(axes, self.data.ndim)
+        return S.Transpose.apply(self, axes=axes or None)
 
     @property
     def T(self) -> "Tensor":
@@ -693,41 +699,6 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0) -> "Tensor":
         return self.reshape(self.shape[:start_dim] + (-1,))
-
-    def view(self, *shape) -> "Tensor":
-        """PyTorch's name for :meth:`reshape` (here it may copy; the gradient is the same)."""
-        return self.reshape(*shape)
-
-    def unsqueeze(self, dim: int) -> "Tensor":
-        """A new axis of length 1 at position ``dim`` (−1 appends one)."""
-        ndim = self.data.ndim
-        if not _is_int(dim) or not -ndim - 1 <= dim <= ndim:
-            raise ValueError(f"unsqueeze: dim must be an int in [{-ndim - 1}, {ndim}] for a "
-                             f"tensor of shape {self.shape}, got {dim!r}")
-        dim = int(dim) % (ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
-
-    def squeeze(self, dim=None) -> "Tensor":
-        """Drop axes of length 1 (only ``dim``, if given and of length 1, as PyTorch)."""
-        shape = self.shape
-        if dim is None:
-            return self.reshape(tuple(n for n in shape if n != 1))
-        ndim = len(shape)
-        if not _is_int(dim) or not -max(ndim, 1) <= dim < max(ndim, 1):
-            raise ValueError(f"squeeze: dim must be an int in [{-max(ndim, 1)}, {max(ndim, 1)}) "
-                             f"for a tensor of shape {shape}, got {dim!r}")
-        if ndim == 0 or shape[dim] != 1:
-            return self.reshape(shape)
-        dim = int(dim) % ndim
-        return self.reshape(shape[:dim] + shape[dim + 1:])
-
-    def clone(self) -> "Tensor":
-        """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""
-        return E.Copy.apply(self)
-
-    def long(self) -> "Tensor":
-        """The data as int64 (class labels, indices): no gradient, as any integer tensor."""
-        return Tensor._wrap(self.data.astype(int64))
 
     # ------------------------------------------------------------ activations
     def relu(self) -> "Tensor":

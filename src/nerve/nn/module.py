@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from ..tensor_torch import _is_dtype_name, check_device
 
 
 class Parameter(Tensor):
@@ -264,7 +265,14 @@ class Module:
 
     # ------------------------------------------------------------------ dtype
     def to(self, dtype) -> "Module":
-        """Convert every parameter and buffer to ``dtype`` (float32 or float64), in place."""
+        """Convert every parameter and buffer to ``dtype`` (float32 or float64), in place.
+
+        ``model.to("cpu")`` (PyTorch's device idiom) returns the model unchanged: nerve
+        computes on the CPU; any other device is refused by name.
+        """
+        if isinstance(dtype, str) and not _is_dtype_name(dtype):
+            check_device(dtype)
+            return self
         dt = _check_float_dtype(dtype)
         for m in self.modules():
             m._dtype = dt
@@ -276,6 +284,9 @@ class Module:
             if p.data.dtype != dt:
                 p.data = p.data.astype(dt)
                 p.grad = None if p.grad is None else p.grad.astype(dt)
+        return self
+
+    def cpu(self) -> "Module":
         return self
 
     def double(self) -> "Module":
