@@ -10,7 +10,7 @@ from .ops import linalg as L
 from .ops import shape as S
 from .random import get_rng
 from .tensor import (
-    Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, check_axis,
+    Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, _torch_axis, check_axis,
     get_default_dtype,
 )
 
@@ -188,20 +188,27 @@ def _join_axis(axis, ts: list[Tensor], what: str, extra: int) -> int:
     return axis % ndim
 
 
-def concatenate(tensors: Sequence, axis: int = 0):
-    """Join tensors along an existing axis; each gets its slice of the gradient."""
+def concatenate(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
+    """Join tensors along an existing axis; each gets its slice of the gradient.
+    (``dim`` is PyTorch's name for ``axis``; :func:`cat` is its name for this function.)"""
     ts = _many(tensors)
+    axis = _torch_axis("concatenate", None if axis == 0 else axis, False, dim, None)[0] or 0
     return S.Concatenate.apply(*ts, axis=_join_axis(axis, ts, "concatenate", 0))
 
 
-def stack(tensors: Sequence, axis: int = 0):
+def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     """Stack tensors along a new axis; each gets its index of the gradient."""
     ts = _many(tensors)
+    axis = _torch_axis("stack", None if axis == 0 else axis, False, dim, None)[0] or 0
     return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
-def cat(tensors: Sequence, dim: int = 0):
+def cat(tensors: Sequence, dim: int = 0, *, axis: int | None = None):
     """PyTorch's name for :func:`concatenate` (``dim`` is the axis)."""
+    if axis is not None:
+        if dim != 0:
+            raise TypeError(f"cat: got both dim={dim!r} and axis={axis!r}; pass one")
+        dim = axis
     return concatenate(tensors, dim)
 
 

@@ -55,12 +55,33 @@ def as_array(name: str, value: object, numeric: bool = True) -> np.ndarray:
     """
     if not isinstance(value, np.ndarray) and callable(getattr(value, "numpy", None)):
         value = value.numpy()
-    array = np.asarray(value)
+    array = to_numpy(value, name)
     if numeric and not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
     if array.ndim == 0:
         raise ValueError(f"{name} must have a first (sample) axis, got a 0-d array")
     return array
+
+
+def to_numpy(value: object, name: str) -> np.ndarray:
+    """``np.asarray(value)``, with an error that says what happened when ``value`` is a
+    tuple or list of arrays of different shapes: most often an ``(X, y)`` pair (or a
+    function's tuple result) passed where one array belongs."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        return np.asarray(value)
+    except ValueError as exc:
+        if isinstance(value, (tuple, list)) and value and all(
+                hasattr(v, "shape") for v in value):
+            shapes = ", ".join(str(tuple(np.shape(v))) for v in value[:4])
+            more = ", ..." if len(value) > 4 else ""
+            raise ValueError(
+                f"{name} must be one array with the samples first, got a "
+                f"{type(value).__name__} of {len(value)} arrays of shapes {shapes}{more}; "
+                "pass X and y as two arguments, as in fit(model, X, y) or DataLoader(X, y), "
+                "and unpack a function's tuple result first") from None
+        raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
 
 
 def as_root(root: object) -> Path:

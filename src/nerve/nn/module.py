@@ -240,8 +240,13 @@ class Module:
                     raise TypeError(f"state dict entry {key!r} has dtype {value.dtype}; "
                                     "expected a numeric array")
                 if value.shape != target.shape:
+                    hint = ""
+                    if value.ndim == 2 and value.shape[::-1] == target.shape:
+                        hint = (" (transposed: nerve's Linear keeps weight as (in_features, "
+                                "out_features) for x @ W; PyTorch keeps (out, in), so load "
+                                "PyTorch's weight.T)")
                     mismatched.append(f"{key}: checkpoint has shape {value.shape}, "
-                                      f"the model has {target.shape}")
+                                      f"the model has {target.shape}{hint}")
                 arrays[key] = value
         problems = []
         if strict and missing:

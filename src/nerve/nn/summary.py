@@ -63,10 +63,25 @@ def _input_shape(model: Module, leaves, input_shape) -> tuple | None:
     return None
 
 
-def _trace(model: Module, leaves, shape) -> list:
-    """Output shape of each listed layer for a batch of two zero examples."""
+def _trace(model: Module, leaves, shape, guessed: bool) -> list:
+    """Output shape of each listed layer for a batch of two zero examples.
+
+    A guessed input shape (the first layer with ``in_features``) can be wrong for a
+    custom module whose forward does something else first: then the shapes are left
+    unknown ("?"). A shape the caller gave that the model cannot take is an error.
+    """
     if shape is None:
         return [None] * len(leaves)
+    try:
+        return _run(model, leaves, shape)
+    except (ValueError, TypeError) as exc:
+        if guessed:
+            return [None] * len(leaves)
+        raise ValueError(f"summary: the model does not run on input_shape {shape} (one "
+                         f"example's shape): {exc}") from None
+
+
+def _run(model: Module, leaves, shape) -> list:
     flags = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
@@ -93,7 +108,7 @@ def summarize(model: Module, input_shape=None) -> Summary:
     """Build the summary table of ``model`` (see :meth:`Module.summary`)."""
     leaves = _leaves(model)
     shape = _input_shape(model, leaves, input_shape)
-    shapes = _trace(model, leaves, shape)
+    shapes = _trace(model, leaves, shape, guessed=input_shape is None)
     rows = [("Layer", "Output shape", "Params", "Formula")]
     for (name, m), out in zip(leaves, shapes):
         count = m.num_parameters()
@@ -112,7 +127,9 @@ def summarize(model: Module, input_shape=None) -> Summary:
     total = model.num_parameters()
     trainable = model.num_parameters(trainable_only=True)
     text = [f"{type(model).__name__}: {network_name(n_layers)}",
-            f"Input: {_fmt_shape((None,) + shape) if shape else '?'}", line, fmt(rows[0]),
+            "Input: " + (_fmt_shape((None,) + shape) if shape and any(shapes) else
+                         "? (pass summary(input_shape=...) to see the output shapes)"), line,
+            fmt(rows[0]),
             line]
     text += [fmt(r) for r in rows[1:]]
     text += [line, f"Total parameters: {total:,} (trainable: {trainable:,})",

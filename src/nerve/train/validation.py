@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..autograd import no_grad
-from ..data._checks import first_non_finite
+from ..data._checks import first_non_finite, to_numpy
 from ..tensor import Tensor
 
 __all__ = [
@@ -126,7 +126,7 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
     """Return ``X`` as an array of ``dtype`` of shape (N, ...), N >= 1, all finite."""
     if isinstance(X, Tensor):
         X = X.data
-    X = np.asarray(X)
+    X = to_numpy(X, name)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
     if X.ndim < 2:
