@@ -42,7 +42,7 @@ def test_init_uses_the_library_generator():
 
 def test_unknown_init_lists_valid_names():
     with pytest.raises(ValueError) as err:
-        nn.Linear(2, 2, init="glorot")
+        nn.Linear(2, 2, init="lecun")
     for name in INITS:
         assert name in str(err.value)
 

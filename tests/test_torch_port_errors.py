@@ -57,3 +57,43 @@ def test_summary_of_a_custom_module_does_not_crash_on_a_wrong_guess():
     assert "lin: Linear(2, 2)  (N, 2)" in str(_Projected().summary(input_shape=3))
     with pytest.raises(ValueError, match=r"summary: the model does not run on input_shape \(4,\)"):
         _Projected().summary(input_shape=4)
+
+
+def test_init_names_from_keras_and_pytorch_and_the_in_place_functions():
+    assert nn.Linear(3, 2, init="Kaiming").init == "he"
+    assert nn.Linear(3, 2, init="glorot_uniform").init == "xavier_uniform"
+    with pytest.raises(ValueError, match="unknown init 'orthogonal'.*alias: kaiming"):
+        nn.Linear(3, 2, init="orthogonal")
+    nv.manual_seed(0)
+    big = nn.Linear(400, 300)
+    nn.init.zeros_(big.bias)
+    for fn, std in ((nn.init.kaiming_normal_, np.sqrt(2 / 400)),
+                    (nn.init.kaiming_uniform_, np.sqrt(2 / 400)),
+                    (nn.init.xavier_normal_, np.sqrt(2 / 700)),
+                    (nn.init.xavier_uniform_, np.sqrt(2 / 700))):
+        weight = big.weight.data
+        assert fn(big.weight) is big.weight and big.weight.data is weight  # in place
+        assert abs(weight.std() / std - 1) < 0.02, fn.__name__
+    nn.init.normal_(big.weight, mean=1.0, std=0.5)
+    assert abs(big.weight.data.mean() - 1) < 0.01 and abs(big.weight.data.std() - 0.5) < 0.01
+    nn.init.uniform_(big.weight, -2, 2)
+    assert big.weight.data.min() >= -2 and big.weight.data.max() <= 2
+    assert nn.init.constant_(big.bias, 0.25).data.tolist() == [0.25] * 300
+    assert nn.init.ones_(big.bias).data.sum() == 300
+    with pytest.raises(ValueError, match="2 or more axes.*zeros_ or constant_"):
+        nn.init.kaiming_normal_(big.bias)
+
+
+def test_module_apply_visits_every_module_for_an_init_function():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    seen = []
+
+    def init_weights(m):
+        seen.append(type(m).__name__)
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.weight, 0.5)
+            nn.init.zeros_(m.bias)
+
+    assert model.apply(init_weights) is model
+    assert sorted(seen) == ["Linear", "Linear", "ReLU", "Sequential"]
+    np.testing.assert_array_equal(model(nv.tensor(np.ones((1, 3)))).data, [[3.0, 3.0]])

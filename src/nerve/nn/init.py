@@ -16,6 +16,8 @@ name                    distribution                                reference
 
 Biases always start at zero. With ``"zeros"`` every hidden unit computes the
 same function and receives the same gradient, so they never become different.
+Keras's and PyTorch's names are accepted too (``"kaiming"``, ``"glorot_uniform"``…), and
+PyTorch's in-place functions redraw a parameter: ``nn.init.kaiming_normal_(lin.weight)``.
 """
 from __future__ import annotations
 
@@ -65,11 +67,23 @@ INITS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
+#: Other libraries' names for the same schemes (Keras, PyTorch), any letter case.
+ALIASES = {
+    "kaiming": "he", "kaiming_normal": "he", "he_normal": "he",
+    "glorot": "xavier", "glorot_normal": "xavier", "xavier_normal": "xavier",
+    "glorot_uniform": "xavier_uniform", "zero": "zeros",
+}
+
+
 def check_init(name: str) -> str:
-    """Return ``name`` if it is a known scheme, else raise listing the valid ones."""
-    if not isinstance(name, str) or name not in INITS:
-        raise ValueError(f"unknown init {name!r}; expected one of {', '.join(INITS)}")
-    return name
+    """The scheme's name in :data:`INITS` for ``name`` (or a Keras/PyTorch alias such as
+    ``"kaiming"`` or ``"glorot_uniform"``, any case); raise listing the valid ones."""
+    key = name.lower() if isinstance(name, str) else None
+    key = ALIASES.get(key, key)
+    if key not in INITS:
+        raise ValueError(f"unknown init {name!r}; expected one of {', '.join(INITS)} "
+                         f"(or an alias: {', '.join(ALIASES)})")
+    return key
 
 
 def initialize(name: str, shape: tuple, fan_in: int, fan_out: int, dtype=None,
@@ -79,6 +93,79 @@ def initialize(name: str, shape: tuple, fan_in: int, fan_out: int, dtype=None,
     >>> initialize("he", (4, 3), fan_in=3, fan_out=4, seed=0).shape
     (4, 3)
     """
-    check_init(name)
+    name = check_init(name)
     dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
     return INITS[name](tuple(shape), fan_in, fan_out, get_rng(seed), dt)
+
+
+# ------------------------------------------------------------- PyTorch's in-place names
+# ``nn.init.kaiming_normal_(layer.weight)`` redraws a parameter in place, as in PyTorch.
+# The fans follow nerve's layout: a Linear weight is (in_features, out_features), so
+# fan_in = shape[0] and fan_out = shape[1] (PyTorch's (out, in) reads them the other way).
+def _fans(tensor) -> tuple[int, int]:
+    shape = tensor.data.shape
+    if len(shape) < 2:
+        raise ValueError(f"fan-in and fan-out need a weight with 2 or more axes, got shape "
+                         f"{shape} (a bias is set with zeros_ or constant_)")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[0] * receptive, shape[1] * receptive
+
+
+def _fill(tensor, values: np.ndarray):
+    np.copyto(tensor.data, values, casting="unsafe")
+    return tensor
+
+
+def kaiming_normal_(tensor, nonlinearity: str = "relu", seed=None):
+    """He: W ~ N(0, 2 / fan_in), in place (the ``"he"`` scheme)."""
+    if nonlinearity not in ("relu", "leaky_relu"):
+        raise ValueError(f"kaiming_normal_: nonlinearity must be 'relu' or 'leaky_relu', "
+                         f"got {nonlinearity!r}")
+    fan_in, fan_out = _fans(tensor)
+    return _fill(tensor, he(tensor.data.shape, fan_in, fan_out, get_rng(seed), tensor.dtype))
+
+
+def kaiming_uniform_(tensor, seed=None):
+    """He, uniform: W ~ U(−a, a), a = √(6 / fan_in) (variance 2 / fan_in), in place."""
+    fan_in, _ = _fans(tensor)
+    bound = math.sqrt(6.0 / fan_in)
+    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
+
+
+def xavier_normal_(tensor, seed=None):
+    """Glorot: W ~ N(0, 2 / (fan_in + fan_out)), in place (the ``"xavier"`` scheme)."""
+    fan_in, fan_out = _fans(tensor)
+    return _fill(tensor, xavier(tensor.data.shape, fan_in, fan_out, get_rng(seed),
+                                tensor.dtype))
+
+
+def xavier_uniform_(tensor, seed=None):
+    """Glorot, uniform: W ~ U(−a, a), a = √(6 / (fan_in + fan_out)), in place."""
+    fan_in, fan_out = _fans(tensor)
+    return _fill(tensor, xavier_uniform(tensor.data.shape, fan_in, fan_out, get_rng(seed),
+                                        tensor.dtype))
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, seed=None):
+    """W ~ N(mean, std²), in place."""
+    return _fill(tensor, get_rng(seed).normal(mean, std, size=tensor.data.shape))
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, seed=None):
+    """W ~ U(a, b), in place."""
+    return _fill(tensor, get_rng(seed).uniform(a, b, size=tensor.data.shape))
+
+
+def constant_(tensor, value: float):
+    """Every entry = ``value``, in place."""
+    return _fill(tensor, np.asarray(value))
+
+
+def zeros_(tensor):
+    """Every entry 0, in place (for weights: the symmetry problem)."""
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    """Every entry 1, in place."""
+    return constant_(tensor, 1.0)

@@ -39,7 +39,7 @@ class Linear(Module):
                  init: str = "he", dtype=None):
         super().__init__()
         check_features("Linear", in_features=in_features, out_features=out_features)
-        check_init(init)
+        init = check_init(init)
         bias = check_bool(bias, "Linear: bias")
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)

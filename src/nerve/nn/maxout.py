@@ -29,7 +29,7 @@ class Maxout(Module):
         super().__init__()
         check_features("Maxout", in_features=in_features, out_features=out_features,
                        pieces=pieces)
-        check_init(init)
+        init = check_init(init)
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.pieces, self.init = int(pieces), init

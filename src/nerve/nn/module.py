@@ -120,6 +120,15 @@ class Module:
             kids = [(f"{name}.{n}" if name else n, m) for n, m in mod.named_children()]
             stack.extend(reversed(kids))
 
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every module, this one included (PyTorch's
+        ``model.apply(init_weights)``); returns this module."""
+        if not callable(fn):
+            raise TypeError(f"apply needs a function of a module, got {fn!r}")
+        for m in list(self.modules()):
+            fn(m)
+        return self
+
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
