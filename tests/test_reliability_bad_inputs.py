@@ -218,7 +218,7 @@ ROWS = [
         r"\(N, 4\)"),
     Row("nn.Linear", "zero in_features", lambda e: nn.Linear(0, 3), V, "in_features"),
     Row("nn.Linear", "float out_features", lambda e: nn.Linear(2, 3.5), T, "out_features"),
-    Row("nn.Linear", "unknown init", lambda e: nn.Linear(2, 3, init="glorot"), V,
+    Row("nn.Linear", "unknown init", lambda e: nn.Linear(2, 3, init="lecun"), V,
         "small.*xavier.*he"),
     Row("nn.Linear", "input of the wrong width", lambda e: nn.Linear(4, 2)(e.t(3, 5)), V,
         r"\(N, 4\)"),
