@@ -97,3 +97,61 @@ def test_module_apply_visits_every_module_for_an_init_function():
     assert model.apply(init_weights) is model
     assert sorted(seen) == ["Linear", "Linear", "ReLU", "Sequential"]
     np.testing.assert_array_equal(model(nv.tensor(np.ones((1, 3)))).data, [[3.0, 3.0]])
+
+
+def test_log_softmax_then_nll_loss_is_cross_entropy_with_its_gradient():
+    rng = np.random.default_rng(1)
+    x = nv.tensor(rng.standard_normal((6, 4)), dtype=nv.float64, requires_grad=True)
+    y = nv.tensor([0, 3, 1, 1, 2, 0])
+    for reduction in ("mean", "sum", "none"):
+        split = nn.NLLLoss(reduction)(nn.LogSoftmax(dim=1)(x), y)
+        fused = nn.CrossEntropyLoss(reduction)(x, y)
+        np.testing.assert_allclose(split.data, fused.data, rtol=1e-12)
+        assert nv.gradcheck(lambda t: nv.losses.nll_loss(t.log_softmax(1), y, reduction), x)
+    assert isinstance(nn.get_loss("nll"), nn.NLLLoss)
+    with pytest.raises(ValueError, match=r"nll_loss: labels must be in \[0, 4\)"):
+        nv.losses.nll_loss(x, nv.tensor([0, 4, 1, 1, 2, 0]))
+
+
+def test_flatten_feeds_images_to_a_linear_layer_and_saves(tmp_path):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3), nn.LogSoftmax(dim=1))
+    x = nv.tensor(np.random.default_rng(0).standard_normal((5, 3, 4)), requires_grad=True)
+    out = model(x)
+    assert out.shape == (5, 3)
+    out.sum().backward()
+    assert x.grad.shape == (5, 3, 4)
+    nv.save(model, tmp_path / "m.npz")
+    again = nv.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again(x).data, out.data)
+    with pytest.raises(ValueError, match="Flatten: start_dim must be an int >= 0"):
+        nn.Flatten(-1)
+
+
+def test_module_requires_grad_zero_grad_options_and_tensor_buffers():
+    model = nn.Sequential(nn.Linear(2, 2))
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    model.requires_grad_()
+    model(nv.tensor(np.ones((1, 2)))).sum().backward()
+    grad = model[0].weight.grad
+    model.zero_grad(set_to_none=False)
+    assert model[0].weight.grad is grad and not grad.any()
+    model.zero_grad()
+    assert model[0].weight.grad is None
+    holder = nn.Module()
+    holder.register_buffer("running", nv.zeros(3))
+    assert isinstance(holder.running, np.ndarray) and "running" in holder.state_dict()
+
+
+def test_factories_as_pytorch_names_them():
+    assert nv.arange(4).dtype == np.int64 and nv.arange(4).data.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(nv.arange(0, 1, 0.25).data, [0, 0.25, 0.5, 0.75])
+    assert nv.arange(0, 1, 0.25).dtype == np.float32
+    assert nv.full((2, 3), 1.5).data.tolist() == [[1.5] * 3] * 2
+    np.testing.assert_array_equal(nv.eye(2, 3).data, np.eye(2, 3))
+    r = nv.rand(1000, seed=0)
+    assert r.dtype == np.float32 and 0 <= r.data.min() and r.data.max() < 1
+    assert abs(r.data.mean() - 0.5) < 0.05
+    a = np.ones(3)
+    t = nv.from_numpy(a)
+    assert t.dtype == np.float64 and np.shares_memory(t.data, a)

@@ -12,9 +12,10 @@ from . import data, features, linear, losses, nn, ops, optim, perceptron, regula
 from .compile import CompiledStep, compile
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .functional import (
-    abs, argmax, argmin, cat, clip, concatenate, elu, exp, leaky_relu, log, log_softmax,
-    matmul, max, maximum, mean, min, minimum, ones, ones_like, randn, relu, reshape, sigmoid,
-    softmax, sqrt, stack, step, sum, tanh, transpose, where, zeros, zeros_like,
+    abs, arange, argmax, argmin, cat, clip, concatenate, elu, exp, eye, from_numpy, full,
+    leaky_relu, log, log_softmax, matmul, max, maximum, mean, min, minimum, ones, ones_like,
+    rand, randn, relu, reshape, sigmoid, softmax, sqrt, stack, step, sum, tanh, transpose,
+    where, zeros, zeros_like,
 )
 from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -37,10 +38,11 @@ __all__ = [
     # tensors and autodiff
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype",
-    "abs", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "leaky_relu", "log",
-    "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "ones", "ones_like",
-    "randn", "relu", "reshape", "sigmoid", "softmax", "sqrt", "stack", "step", "sum", "tanh",
-    "transpose", "where", "zeros", "zeros_like",
+    "abs", "arange", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "eye",
+    "from_numpy", "full", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "ones", "ones_like", "rand", "randn", "relu", "reshape",
+    "sigmoid", "softmax", "sqrt", "stack", "step", "sum", "tanh", "transpose", "where",
+    "zeros", "zeros_like",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
     "manual_seed", "get_rng",
     # training, files, speed, export

@@ -246,6 +246,42 @@ def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
     return ones(x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
+def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    """A tensor of ``shape`` holding ``fill_value`` everywhere (default float dtype)."""
+    shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    return Tensor(np.full(shape, fill_value, dtype=dt), dtype=dt, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
+    """The identity matrix (n × m, m = n by default)."""
+    rows, cols = _shape((n, n if m is None else m), "eye")
+    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    return Tensor(np.eye(rows, cols, dtype=dt), dtype=dt)
+
+
+def arange(start, end=None, step=1, dtype=None) -> Tensor:
+    """Evenly spaced values in [start, end), as NumPy's and PyTorch's arange: int64 for
+    whole-number arguments, else the default float dtype."""
+    values = np.arange(start, end, step) if end is not None else np.arange(start, step=step)
+    return Tensor(values, dtype=dtype)
+
+
+def rand(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:
+    """Uniform samples in [0, 1) from nerve's generator."""
+    dt = get_default_dtype() if dtype is None else _check_float_dtype(dtype)
+    return Tensor(get_rng(seed).random(_shape(shape, "rand"), dtype=dt.type),
+                  dtype=dt, requires_grad=requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A constant tensor sharing ``array``'s memory and keeping its dtype (float64 stays
+    float64, unlike :func:`nerve.tensor`, which makes floats the default dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
+    return Tensor(array, dtype=array.dtype)
+
+
 def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:
     """Standard normal samples from nerve's generator."""
     dt = get_default_dtype() if dtype is None else _check_float_dtype(dtype)

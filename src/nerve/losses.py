@@ -135,6 +135,18 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
     return apply1(L.CrossEntropy(y, reduction), s)
 
 
+def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: Lᵢ = −log pᵢ,yᵢ on log-probabilities (N, C), e.g. the
+    output of ``log_softmax``; ``nll_loss(x.log_softmax(1), y)`` = ``cross_entropy(x, y)``.
+
+    Gradient: −onehot(y) (divided by N for the mean).
+    """
+    s = _as_input("nll_loss", log_probs)
+    _check_scores("nll_loss", s)
+    y = _as_labels("nll_loss", labels, s.shape[0], s.shape[1])
+    return L.NLL.apply(s, labels=y, reduction=_check_reduction("nll_loss", reduction))
+
+
 def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), averaged over examples.
 

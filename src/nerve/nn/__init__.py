@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from . import derivatives, init
 from .activation import (
-    ACTIVATIONS, ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softmax, Step, Tanh, get_activation,
+    ACTIVATIONS, ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Step, Tanh,
+    get_activation,
 )
 from .batchnorm import BatchNorm1d
 from .container import Identity, ModuleList, Sequential
 from .derivatives import DERIVATIVES, get_derivative
 from .dropout import Dropout
+from .flatten import Flatten
 from .init import INITS
 from .linear import Linear
 from .loss import (
-    LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, get_loss,
+    LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss, get_loss,
 )
 from .maxout import Maxout
 from .module import Module, Parameter
@@ -27,9 +29,9 @@ from .summary import network_name
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Identity",
-    "Linear", "Maxout", "Dropout", "BatchNorm1d",
-    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Step",
-    "MSELoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss",
+    "Linear", "Maxout", "Dropout", "BatchNorm1d", "Flatten",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "LogSoftmax", "Step",
+    "MSELoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss", "NLLLoss",
     "ACTIVATIONS", "DERIVATIVES", "INITS", "LOSSES", "LAYERS",
     "get_activation", "get_derivative", "get_loss", "register_layer", "to_config",
     "from_config", "network_name", "init", "derivatives",

@@ -157,6 +157,27 @@ class Softmax(Module):
         return {"axis": self.axis}
 
 
+class LogSoftmax(Module):
+    """yᵢ = xᵢ − log Σⱼ e^xⱼ along ``axis`` (log-sum-exp);  dL/dx = g − softmax(x)·Σg.
+    Feeds ``nn.NLLLoss``; together they are ``nn.CrossEntropyLoss``."""
+
+    def __init__(self, axis: int = -1, *, dim: int | None = None):
+        super().__init__()
+        if dim is not None:
+            if axis != -1:
+                raise TypeError(f"LogSoftmax: got both axis={axis!r} and dim={dim!r}; pass one")
+            axis = dim
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"LogSoftmax: axis must be an int, got {axis!r}")
+        self.axis = int(axis)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.log_softmax(self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+
 class Step(Module):
     """y = 1 for x > 0, else 0 (hard threshold);  dy/dx = 0 everywhere, so nothing learns
     through it by gradient descent (the perceptron rule is used instead)."""

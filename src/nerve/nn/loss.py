@@ -41,6 +41,14 @@ class CrossEntropyLoss(_Loss):
         return F.cross_entropy(input, target, self.reduction)
 
 
+class NLLLoss(_Loss):
+    """Negative log-likelihood on log-probabilities (N, C), e.g. after ``nn.LogSoftmax``:
+    Lᵢ = −log pᵢ,yᵢ;  dL/d(log p) = −onehot / N. LogSoftmax + NLLLoss = CrossEntropyLoss."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.nll_loss(input, target, self.reduction)
+
+
 class HingeLoss(_Loss):
     """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), mean over examples."""
 
@@ -75,6 +83,7 @@ LOSSES: dict[str, type[_Loss]] = {
     "mse": MSELoss,
     "cross_entropy": CrossEntropyLoss,
     "softmax": CrossEntropyLoss,
+    "nll": NLLLoss,
     "hinge": HingeLoss,
     "svm": HingeLoss,
     "bce_with_logits": BCEWithLogitsLoss,

@@ -172,8 +172,11 @@ class Module:
 
     def register_buffer(self, name: str, value: np.ndarray) -> None:
         """Store ``value`` as ``self.<name>``: state that is saved and converted, not learned."""
+        if isinstance(value, Tensor):  # PyTorch's register_buffer(name, torch.zeros(n))
+            value = value.data
         if not isinstance(value, np.ndarray):
-            raise TypeError(f"buffer {name!r} must be a NumPy array, got {type(value).__name__}")
+            raise TypeError(f"buffer {name!r} must be a NumPy array (or a tensor), got "
+                            f"{type(value).__name__}")
         if "_buffer_names" not in vars(self):
             self._buffer_names = []            # never append to the class-level default
         if name not in self._buffer_names:
@@ -201,10 +204,22 @@ class Module:
         return out
 
     # --------------------------------------------------------------- training
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of all parameters (``set_to_none=False``: fill them with
+        zeros instead, as PyTorch's option)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            elif p.grad.flags.writeable:
+                p.grad.fill(0)
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Freeze (False) or unfreeze every parameter; returns this module."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (dropout active, batch statistics) here and in all sub-modules."""

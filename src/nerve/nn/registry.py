@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .activation import ELU, PReLU, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activation import (
+    ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Step, Tanh,
+)
 from .batchnorm import BatchNorm1d
 from .container import Identity, ModuleList, Sequential
 from .dropout import Dropout
+from .flatten import Flatten
 from .linear import Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss
+from .loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss,
+)
 from .maxout import Maxout
 from .module import Module
 
@@ -32,9 +37,10 @@ def register_layer(cls: type[Module]) -> type[Module]:
     return cls
 
 
-for _cls in (Linear, Maxout, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softmax, Identity,
-             Step, Dropout, BatchNorm1d, Sequential, ModuleList, MSELoss, CrossEntropyLoss,
-             HingeLoss, BCEWithLogitsLoss, BCELoss):
+for _cls in (Linear, Maxout, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softmax, LogSoftmax,
+             Identity,
+             Step, Dropout, Flatten, BatchNorm1d, Sequential, ModuleList, MSELoss, CrossEntropyLoss,
+             HingeLoss, BCEWithLogitsLoss, BCELoss, NLLLoss):
     register_layer(_cls)
 
 

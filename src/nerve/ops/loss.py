@@ -74,6 +74,30 @@ class CrossEntropy(Function):
         return (grad,)
 
 
+class NLL(Function):
+    """Negative log-likelihood on log-probabilities P (N, C) and labels y (N,):
+    Lᵢ = −Pᵢ,yᵢ;  dLᵢ/dPᵢ = −onehot(yᵢ) (÷ N for the mean). With P = log_softmax(S)
+    it is the cross-entropy, split in two as PyTorch's MNIST example writes it."""
+
+    def __init__(self, labels: np.ndarray, reduction: str = "mean"):
+        self.labels, self.reduction = labels, reduction
+
+    def forward(self, log_probs):
+        n, c = log_probs.shape
+        self.shape, self.picks = log_probs.shape, self.labels + row_starts(n, c)
+        losses = -log_probs.take(self.picks)
+        return _reduce(losses, self.reduction)
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        if self.reduction == "none":
+            grad.reshape(-1)[self.picks] = -g
+        else:
+            scale = float(g) / self.shape[0] if self.reduction == "mean" else float(g)
+            grad.reshape(-1)[self.picks] = -scale
+        return (grad,)
+
+
 def row_max(scores: np.ndarray) -> np.ndarray:
     """mᵢ = maxⱼ Sᵢⱼ of scores S (N, C), as an (N, 1) column.
 
