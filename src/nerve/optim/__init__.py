@@ -19,7 +19,10 @@ from ..registry import lookup, normalize_name
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clip import clip_grad_norm_, clip_grad_value_
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
+from .lr_scheduler import (
+    CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, ReduceLROnPlateau,
+    StepLR,
+)
 from .optimizer import Optimizer, ParamsT
 from .rmsprop import RMSProp, RMSprop, rmsprop_update
 from .search import random_local_search, random_search
@@ -29,7 +32,8 @@ __all__ = [
     "Optimizer", "SGD", "RMSProp", "RMSprop", "Adagrad", "Adam", "AdamW",
     "sgd_update", "rmsprop_update", "adagrad_update", "adam_update",
     "OPTIMIZERS", "get_optimizer",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR",
+    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+    "ReduceLROnPlateau",
     "clip_grad_norm_", "clip_grad_value_",
     "random_search", "random_local_search",
 ]

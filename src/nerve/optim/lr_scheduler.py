@@ -5,8 +5,15 @@ on every ``step()``, sets ``group["lr"]`` to its closed form at the new epoch
 count ``e`` (``e = 0`` at construction, which already applies the schedule):
 
     StepLR:             lr_e = lr_0 * gamma ** floor(e / step_size)
+    MultiStepLR:        lr_e = lr_0 * gamma ** (number of milestones <= e)
     ExponentialLR:      lr_e = lr_0 * gamma ** e
     CosineAnnealingLR:  lr_e = eta_min + (lr_0 - eta_min) * (1 + cos(pi * e / T_max)) / 2
+    LambdaLR:           lr_e = lr_0 * lr_lambda(e)
+
+:class:`ReduceLROnPlateau` instead watches a metric: ``sched.step(val_loss)``
+multiplies the rate by ``factor`` after ``patience`` epochs without improvement.
+In ``nv.fit`` any scheduler can go in ``callbacks``: it steps at each epoch's end
+(ReduceLROnPlateau on its ``monitor``, ``val_loss`` by default).
 
 Typical use::
 
@@ -17,6 +24,7 @@ Typical use::
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from numbers import Integral
@@ -26,7 +34,8 @@ import numpy as np
 
 from .optimizer import Optimizer, check_number
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "LambdaLR", "ReduceLROnPlateau"]
 
 
 def _check_int(owner: str, name: str, value: Any, low: int) -> int:
@@ -112,7 +121,8 @@ class LRScheduler:
                 f"has {len(self.optimizer.param_groups)} parameter group(s)"
             )
         for key in self._hyper:
-            setattr(self, key, np.asarray(state_dict[key]).item())
+            value = np.asarray(state_dict[key])
+            setattr(self, key, value.item() if value.ndim == 0 else tuple(value.tolist()))
         self.last_epoch = int(np.asarray(state_dict["last_epoch"]))
         self.base_lrs = base_lrs.tolist()
         self._last_lr = np.asarray(state_dict["last_lr"], dtype=np.float64).ravel().tolist()
@@ -134,6 +144,30 @@ class StepLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each milestone epoch.
+
+    ``lr_e = lr_0 * gamma ** k``, k = how many of the (increasing) milestones are <= e.
+    """
+
+    _hyper = ("milestones", "gamma")
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs, got "
+                            f"{type(milestones).__name__}")
+        steps = [_check_int("MultiStepLR", "a milestone", m, 1) for m in milestones]
+        if steps != sorted(set(steps)):
+            raise ValueError(f"MultiStepLR: milestones must increase, got {list(milestones)}")
+        self.milestones = tuple(steps)
+        self.gamma = check_number("MultiStepLR", "gamma", gamma, 0.0, math.inf)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
 
 
 class ExponentialLR(LRScheduler):
@@ -167,3 +201,105 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         cosine = (1.0 + math.cos(math.pi * epoch / self.T_max)) / 2.0
         return self.eta_min + (base_lr - self.eta_min) * cosine
+
+
+class LambdaLR(LRScheduler):
+    """The rate at epoch e is ``lr_0 * lr_lambda(e)`` for a function you give (warm-ups,
+    custom decays). Its state_dict holds the epoch and rates, not the function."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got "
+                            f"{type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        factor = self.lr_lambda(epoch)
+        if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)) \
+                or not math.isfinite(factor):
+            raise ValueError(f"LambdaLR: lr_lambda({epoch}) must return a finite number, got "
+                             f"{factor!r}")
+        return base_lr * float(factor)
+
+
+class ReduceLROnPlateau:
+    """Multiply every group's rate by ``factor`` when ``metric`` has not improved for
+    ``patience`` epochs (``mode="min"`` for losses, ``"max"`` for accuracies).
+
+    Improvement means beating the best by more than ``threshold`` (relative, or absolute
+    with ``threshold_mode="abs"``). After a reduction, ``cooldown`` epochs pass before
+    counting again; rates never go below ``min_lr``. Call ``sched.step(val_loss)`` once
+    per epoch; in ``nv.fit`` callbacks it reads ``monitor`` from the epoch's logs.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float = 0.0, monitor: str = "val_loss") -> None:
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name} expects a nerve.optim Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        self.optimizer, self.mode, self.threshold_mode = optimizer, mode, threshold_mode
+        self.factor = check_number(name, "factor", factor, 0.0, 1.0, high_open=True)
+        if self.factor == 0.0:
+            raise ValueError(f"{name}: factor must be in (0, 1), got {factor}")
+        self.patience = _check_int(name, "patience", patience, 0)
+        self.threshold = check_number(name, "threshold", threshold, 0.0, math.inf)
+        self.cooldown = _check_int(name, "cooldown", cooldown, 0)
+        self.min_lr = check_number(name, "min_lr", min_lr, 0.0, math.inf)
+        if not isinstance(monitor, str):
+            raise TypeError(f"{name}: monitor must be a metric name, got {monitor!r}")
+        self.monitor = monitor
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+
+    def _better(self, value: float) -> bool:
+        best, t = self.best, self.threshold
+        if self.mode == "min":
+            return value < (best * (1 - t) if self.threshold_mode == "rel" else best - t)
+        return value > (best * (1 + t) if self.threshold_mode == "rel" else best + t)
+
+    def step(self, metric) -> None:
+        """Record one epoch's ``metric``; reduce the rates if it has stalled."""
+        value = float(getattr(metric, "item", lambda: metric)())
+        if math.isnan(value):
+            raise ValueError("ReduceLROnPlateau.step: the metric is NaN")
+        self.last_epoch += 1
+        if self._better(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group in self.optimizer.param_groups:
+                group["lr"] = max(float(group["lr"]) * self.factor, self.min_lr)
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"scheduler": "ReduceLROnPlateau", "best": self.best,
+                "num_bad_epochs": self.num_bad_epochs,
+                "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        expected = {"scheduler", "best", "num_bad_epochs", "cooldown_counter", "last_epoch"}
+        if not isinstance(state_dict, Mapping) or set(state_dict) != expected:
+            raise ValueError(f"ReduceLROnPlateau.load_state_dict expects keys "
+                             f"{sorted(expected)}")
+        self.best = float(np.asarray(state_dict["best"]))
+        for key in ("num_bad_epochs", "cooldown_counter", "last_epoch"):
+            setattr(self, key, int(np.asarray(state_dict[key])))

@@ -100,9 +100,23 @@ def as_callback_list(callbacks: Any) -> list[Any]:
     if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
         raise TypeError(f"callbacks must be a list of Callback objects, got "
                         f"{type(callbacks).__name__}")
-    callbacks = list(callbacks)
+    callbacks = [SchedulerStep(cb) if _is_scheduler(cb) else cb for cb in callbacks]
     check_callbacks(callbacks)
     return callbacks
+
+
+def _is_scheduler(obj: Any) -> bool:
+    from ..optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+    return isinstance(obj, (LRScheduler, ReduceLROnPlateau))
+
+
+def check_schedulers(callbacks: list[Any], optimizer: Any) -> None:
+    """Refuse a scheduler built on another optimizer than the one fit trains with."""
+    for i, cb in enumerate(callbacks):
+        if isinstance(cb, SchedulerStep) and cb.scheduler.optimizer is not optimizer:
+            raise ValueError(f"callbacks[{i}]: the {type(cb.scheduler).__name__} adjusts "
+                             "another optimizer than the one fit trains with; build it on "
+                             "the optimizer object you pass as fit(optimizer=...)")
 
 
 def _is_callback(obj: Any) -> bool:
@@ -150,6 +164,23 @@ def _monitored(logs: dict | None, monitor: str, owner: str) -> float:
 def _snapshot(model: Any) -> dict[str, np.ndarray]:
     return {k: np.array(getattr(v, "data", v), copy=True)
             for k, v in model.state_dict().items()}
+
+
+class SchedulerStep(Callback):
+    """Steps a learning-rate scheduler at each epoch's end inside ``fit`` (what a
+    scheduler placed in ``callbacks`` becomes); ``ReduceLROnPlateau`` gets its
+    ``monitor`` from the logs (``sched.get_last_lr()`` tells the current rate)."""
+
+    def __init__(self, scheduler: Any) -> None:
+        super().__init__()
+        self.scheduler = scheduler
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        sched = self.scheduler
+        if hasattr(sched, "monitor"):  # ReduceLROnPlateau
+            sched.step(_monitored(logs, sched.monitor, "ReduceLROnPlateau"))
+        else:
+            sched.step()
 
 
 class EarlyStopping(Callback):

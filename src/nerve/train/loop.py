@@ -17,7 +17,7 @@ from ..data._checks import check_bool
 from ..data.loader import DataLoader
 from ..random import manual_seed
 from ..tensor import Tensor
-from .callbacks import Callback, CallbackList, as_callback_list
+from .callbacks import Callback, CallbackList, as_callback_list, check_schedulers
 from .history import History
 from .progress import Progress
 from .validation import (
@@ -172,6 +172,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         opt = resolve_optimizer(optimizer, model, lr)
     else:
         check_optimizer_holds_model(opt, model)
+    check_schedulers(callbacks, opt)
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
