@@ -6,7 +6,7 @@
   locally), :func:`load_mnist`, :func:`load_fashion_mnist`,
   :func:`load_cifar10` (published binary formats, optional checked download).
 - :class:`DataLoader` for minibatch epochs, :func:`train_test_split`,
-  :func:`standardize`.
+  :func:`standardize`; PyTorch's :class:`TensorDataset` and :func:`random_split`.
 
 Every random choice draws from :func:`nerve.random.get_rng`.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 from .cifar10 import CIFAR10_CLASSES, load_cifar10, read_cifar10_batch
 from .digits import load_digits
 from .idx import read_idx
+from .dataset import Subset, TensorDataset, random_split
 from .loader import DataLoader
 from .mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
 from .mnist1d_data import mnist1d
@@ -26,5 +27,5 @@ __all__ = [
     "load_digits", "mnist1d",
     "load_mnist", "load_fashion_mnist", "FASHION_MNIST_CLASSES", "read_idx",
     "load_cifar10", "read_cifar10_batch", "CIFAR10_CLASSES",
-    "DataLoader", "train_test_split", "standardize",
+    "DataLoader", "TensorDataset", "Subset", "random_split", "train_test_split", "standardize",
 ]

@@ -9,6 +9,7 @@ import numpy as np
 from nerve.random import get_rng
 
 from ._checks import as_array, check_bool, check_int
+from .dataset import dataset_arrays
 
 __all__ = ["DataLoader"]
 
@@ -23,7 +24,9 @@ class DataLoader:
     permutation: from a generator seeded once with ``seed`` (so epoch k's order
     is the same for two loaders built with the same seed), or, with
     ``seed=None``, from the library-wide generator that :func:`nerve.manual_seed`
-    reseeds.  Without a ``y`` the loader yields the X batches alone.
+    reseeds.  Without a ``y`` the loader yields the X batches alone. X may also be a
+    dataset (:class:`~nerve.data.TensorDataset`, a :func:`~nerve.data.random_split`
+    part, or any object with ``__len__`` and ``__getitem__`` giving ``(x, y)``).
 
     X has shape (N, ...) and y shape (N, ...); batches keep their dtypes.
 
@@ -35,6 +38,17 @@ class DataLoader:
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32,
                  shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
+        self.dataset = None
+        if _is_dataset(X):  # DataLoader(TensorDataset(X, y)), a Subset or any map dataset
+            if y is not None:
+                raise TypeError("DataLoader(dataset, ...) takes the labels from the dataset; "
+                                "pass y only with an array X")
+            self.dataset = X
+            arrays = dataset_arrays(X)
+            if len(arrays) > 2:
+                raise ValueError(f"DataLoader batches (X, y) pairs; the dataset has "
+                                 f"{len(arrays)} arrays per item")
+            X, y = arrays[0], (arrays[1] if len(arrays) == 2 else None)
         X = as_array("X", X)
         if y is not None:
             y = as_array("y", y, numeric=False)
@@ -87,6 +101,13 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+def _is_dataset(obj) -> bool:
+    """A dataset object (items by index), as opposed to the arrays DataLoader also takes."""
+    return (hasattr(obj, "__getitem__") and hasattr(obj, "__len__")
+            and not isinstance(obj, (np.ndarray, list, tuple, str, bytes))
+            and not hasattr(obj, "__array__"))
 
 
 def take_rows(X: np.ndarray, index: np.ndarray) -> np.ndarray:

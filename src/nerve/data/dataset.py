@@ -1,0 +1,119 @@
+"""PyTorch-style datasets: indexable collections of examples that a DataLoader batches.
+
+A :class:`TensorDataset` holds arrays with a shared first axis (item i is
+``(X[i], y[i])``); :func:`random_split` cuts a dataset into random, disjoint
+:class:`Subset` parts (train / validation). ``DataLoader(dataset, batch_size=...)``
+takes any of them, or any object with ``__len__`` and ``__getitem__`` returning
+``(x, y)`` pairs (read once, item by item, then batched as arrays).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nerve.random import get_rng
+
+from ._checks import as_array
+
+__all__ = ["TensorDataset", "Subset", "random_split", "dataset_arrays"]
+
+
+class TensorDataset:
+    """Arrays (or tensors) sharing their first axis; ``dataset[i]`` is ``(X[i], y[i], ...)``."""
+
+    def __init__(self, *arrays: Any) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        self.arrays = tuple(as_array(f"TensorDataset array {k}", a, numeric=False)
+                            for k, a in enumerate(arrays))
+        n = len(self.arrays[0])
+        lengths = [len(a) for a in self.arrays]
+        if any(m != n for m in lengths):
+            raise ValueError(f"TensorDataset: every array needs the same number of samples "
+                             f"(first axis), got {lengths}")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(a.shape) for a in self.arrays)
+        return f"TensorDataset({shapes})"
+
+
+class Subset:
+    """The items ``indices`` of ``dataset`` (what :func:`random_split` returns)."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The parent's arrays, these rows only (for a TensorDataset or a Subset of one)."""
+        return tuple(a[self.indices] for a in dataset_arrays(self.dataset))
+
+    def __repr__(self) -> str:
+        return f"Subset({len(self)} of {self.dataset!r})"
+
+
+def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
+                 ) -> list[Subset]:
+    """Split ``dataset`` at random into disjoint parts of the given ``lengths``: counts that
+    add up to ``len(dataset)``, or fractions that add up to 1 (rounded, any remainder
+    going to the first parts in turn, as PyTorch)."""
+    n = len(dataset)
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__") or not lengths:
+        raise TypeError(f"random_split: lengths must be a list of counts or fractions, got "
+                        f"{lengths!r}")
+    lengths = list(lengths)
+    if all(isinstance(v, float) for v in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+    elif all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+             for v in lengths):
+        counts = [int(v) for v in lengths]
+        if sum(counts) != n:
+            raise ValueError(f"random_split: the lengths {counts} add up to {sum(counts)}, "
+                             f"the dataset has {n} items")
+    else:
+        raise ValueError(f"random_split: lengths must be counts adding up to {n} or fractions "
+                         f"adding up to 1, got {lengths}")
+    order = get_rng(seed).permutation(n)
+    bounds = np.cumsum([0] + counts)
+    return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:
+    """The arrays behind ``dataset``: a TensorDataset's (or Subset's) own, or, for any other
+    object with ``__len__``/``__getitem__``, every item read once and stacked."""
+    arrays = getattr(dataset, "arrays", None)
+    if arrays is not None:
+        return tuple(arrays)
+    n = len(dataset)
+    if n == 0:
+        raise ValueError(f"the dataset {type(dataset).__name__} is empty")
+    items = [dataset[i] for i in range(n)]
+    first = items[0]
+    if not isinstance(first, tuple):
+        return (np.stack([np.asarray(getattr(x, "data", x)) for x in items]),)
+    if any(not isinstance(item, tuple) or len(item) != len(first) for item in items):
+        raise ValueError(f"every item of the dataset {type(dataset).__name__} must be a "
+                         f"tuple of {len(first)} values, as item 0 is")
+    try:
+        return tuple(np.stack([np.asarray(getattr(item[k], "data", item[k])) for item in items])
+                     for k in range(len(first)))
+    except ValueError as exc:
+        raise ValueError(f"the items of the dataset {type(dataset).__name__} do not stack "
+                         f"into arrays (every example needs the same shape): {exc}") from None
