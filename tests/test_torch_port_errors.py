@@ -155,3 +155,36 @@ def test_factories_as_pytorch_names_them():
     a = np.ones(3)
     t = nv.from_numpy(a)
     assert t.dtype == np.float64 and np.shares_memory(t.data, a)
+
+
+def test_pytorch_layer_flags_and_names_are_accepted():
+    assert nn.LeakyReLU(negative_slope=0.2).alpha == 0.2
+    with pytest.raises(TypeError, match="both alpha and negative_slope"):
+        nn.LeakyReLU(0.3, negative_slope=0.2)
+    x = nv.tensor([[-1.0, 2.0]])
+    for layer, plain in ((nn.ReLU(inplace=True), nn.ReLU()), (nn.ELU(inplace=True), nn.ELU()),
+                         (nn.LeakyReLU(inplace=True), nn.LeakyReLU())):
+        np.testing.assert_array_equal(layer(x).data, plain(x).data)
+        assert x.data.tolist() == [[-1.0, 2.0]]  # the input is left alone either way
+    assert nn.Dropout(0.1, inplace=True).p == 0.1
+    with pytest.raises(TypeError, match="inplace must be True or False"):
+        nn.ReLU(inplace="yes")
+    bn = nn.BatchNorm1d(3)
+    assert bn.weight is bn.gamma and bn.bias is bn.beta
+    assert list(bn.state_dict()) == ["gamma", "beta", "running_mean", "running_var"]
+
+
+def test_grad_modes_grad_fn_clamp_and_t():
+    x = nv.tensor([[1.0, -2.0]], requires_grad=True)
+    assert x.grad_fn is None and (x * 2).grad_fn is not None
+    for ctx in (nv.set_grad_enabled(False), nv.inference_mode()):
+        with ctx:
+            assert not (x * 2).requires_grad
+    with nv.no_grad(), nv.set_grad_enabled(True):
+        assert (x * 2).requires_grad
+    with pytest.raises(TypeError, match="expects True or False"):
+        nv.set_grad_enabled(1)
+    np.testing.assert_array_equal(x.clamp(min=0).data, [[1.0, 0.0]])
+    assert x.t().shape == (2, 1) and nv.tensor([1.0, 2.0]).t().shape == (2,)
+    with pytest.raises(ValueError, match="at most 2 axes"):
+        nv.tensor(np.zeros((2, 2, 2))).t()

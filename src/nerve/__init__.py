@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from . import data, features, linear, losses, nn, ops, optim, perceptron, regularizers  # noqa: F401
 from .compile import CompiledStep, compile
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .autograd import (
+    Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+)
 from .functional import (
     abs, arange, argmax, argmin, cat, clip, concatenate, elu, exp, eye, from_numpy, full,
     leaky_relu, log, log_softmax, matmul, max, maximum, mean, min, minimum, ones, ones_like,
@@ -37,6 +39,7 @@ __all__ = [
     "data", "features", "linear", "losses", "nn", "ops", "optim", "perceptron", "regularizers",
     # tensors and autodiff
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
+    "set_grad_enabled", "inference_mode",
     "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype",
     "abs", "arange", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "eye",
     "from_numpy", "full", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum",

@@ -64,6 +64,17 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """``with nv.set_grad_enabled(training):`` records the graph when ``mode`` is True."""
+    if mode is not True and mode is not False:
+        raise TypeError(f"set_grad_enabled(mode) expects True or False, got {mode!r}")
+    return _GradMode(mode)
+
+
+#: PyTorch's inference-only context; here the same as :func:`no_grad`.
+inference_mode = no_grad
+
+
 class Function:
     """One node type of the computational graph.
 

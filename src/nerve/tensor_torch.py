@@ -74,7 +74,19 @@ class TorchNames:
             return self
         return self.astype(target)
 
+    @property
+    def grad_fn(self):
+        """The graph node that made this tensor (None for a leaf or a constant)."""
+        return self._ctx
+
     # ------------------------------------------------------------------ shapes
+    def t(self):
+        """The transpose of a matrix (a vector or a scalar is returned as it is)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t() transposes tensors of at most 2 axes, got shape "
+                             f"{self.data.shape}; use transpose(dim0, dim1) or permute")
+        return self.T if self.data.ndim == 2 else self
+
     def view(self, *shape):
         """PyTorch's name for ``reshape`` (here it may copy; the gradient is the same)."""
         return self.reshape(*shape)
@@ -120,6 +132,10 @@ class TorchNames:
     def matmul(self, other):
         """``self @ other``."""
         return self @ other
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """PyTorch's name for :meth:`clip`."""
+        return self.clip(min, max)
 
     def clone(self):
         """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""

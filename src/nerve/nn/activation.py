@@ -46,8 +46,19 @@ class Tanh(Module):
         return D.tanh_prime(x)
 
 
+def _check_inplace(owner: str, inplace) -> None:
+    """PyTorch's ``inplace=`` flag, accepted so its code runs: the result is the same
+    either way (nerve never overwrites a layer's input)."""
+    if inplace is not True and inplace is not False:
+        raise TypeError(f"{owner}: inplace must be True or False, got {inplace!r}")
+
+
 class ReLU(Module):
     """y = max(0, x);  dy/dx = 1 for x > 0, else 0 (0 at x = 0)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        _check_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.relu()
@@ -60,8 +71,15 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """y = x for x > 0, else αx;  dy/dx = 1 for x > 0, else α."""
 
-    def __init__(self, alpha: float = 0.01):
+    def __init__(self, alpha: float = 0.01, inplace: bool = False, *,
+                 negative_slope: float | None = None):
         super().__init__()
+        _check_inplace("LeakyReLU", inplace)
+        if negative_slope is not None:  # PyTorch's name for alpha
+            if alpha != 0.01:
+                raise TypeError("LeakyReLU: got both alpha and negative_slope; pass one "
+                                "(negative_slope is PyTorch's name for alpha)")
+            alpha = negative_slope
         self.alpha = _check_alpha("LeakyReLU", alpha)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -77,8 +95,9 @@ class LeakyReLU(Module):
 class ELU(Module):
     """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 for x > 0, else α·eˣ."""
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        _check_inplace("ELU", inplace)
         self.alpha = _check_alpha("ELU", alpha)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -73,6 +73,16 @@ class BatchNorm1d(Module):
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dt))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=dt))
 
+    @property
+    def weight(self) -> Parameter:
+        """PyTorch's name for ``gamma`` (the learned scale)."""
+        return self.gamma
+
+    @property
+    def bias(self) -> Parameter:
+        """PyTorch's name for ``beta`` (the learned shift)."""
+        return self.beta
+
     def forward(self, x: Tensor) -> Tensor:
         c = self.num_features
         if x.ndim != 2 or x.shape[1] != c:

@@ -20,8 +20,10 @@ class Dropout(Module):
     from nerve's generator (``nv.manual_seed`` makes them reproducible).
     """
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
+        if inplace is not True and inplace is not False:  # PyTorch's flag: same result here
+            raise TypeError(f"Dropout: inplace must be True or False, got {inplace!r}")
         if isinstance(p, bool) or not isinstance(p, numbers.Real):
             raise TypeError(f"Dropout: p must be a number in [0, 1), got {p!r}")
         if not 0 <= p < 1:
