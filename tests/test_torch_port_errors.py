@@ -188,3 +188,13 @@ def test_grad_modes_grad_fn_clamp_and_t():
     assert x.t().shape == (2, 1) and nv.tensor([1.0, 2.0]).t().shape == (2,)
     with pytest.raises(ValueError, match="at most 2 axes"):
         nv.tensor(np.zeros((2, 2, 2))).t()
+
+
+def test_sklearn_estimator_takes_logistic_and_reports_loss_():
+    from nerve.sklearn import MLPClassifier
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    est = MLPClassifier((8,), activation="logistic", max_iter=5, random_state=0).fit(X, y)
+    assert isinstance(est.network_[1], nn.Sigmoid)
+    assert est.loss_ == est.loss_curve_[-1]

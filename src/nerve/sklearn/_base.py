@@ -185,6 +185,7 @@ class BaseMLP(BaseEstimator):
             self.n_iter_ += 1
             self.t_ += X.shape[0]
             self.loss_curve_.append(logs["loss"])
+            self.loss_ = logs["loss"]  # scikit-learn's name: the last epoch's loss
             if X_val is not None:
                 logs.update(self._validation_logs(trainer, X_val, y_val))
             converged = self._update_no_improvement(logs, h["tol"], X_val is not None)

@@ -17,7 +17,9 @@ from ..data._checks import check_bool
 
 #: Hidden activations: every nerve activation, plus "maxout" (a Maxout layer with
 #: two pieces replaces the hidden Linear layer and its activation).
-HIDDEN_ACTIVATIONS = tuple(nn.ACTIVATIONS) + ("maxout",)
+HIDDEN_ACTIVATIONS = tuple(nn.ACTIVATIONS) + ("maxout", "logistic")
+#: scikit-learn's names that differ from nerve's.
+_SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
 SCHEDULES = ("constant", "step", "exponential", "cosine")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -97,6 +99,7 @@ def build_network(est: Any, n_in: int, n_out: int, dtype: type) -> nn.Sequential
     acts = [check_choice(f"activation[{i}]" if len(sizes) > 1 else "activation", a,
                          HIDDEN_ACTIVATIONS)
             for i, a in enumerate(per_layer("activation", est.activation, len(sizes)))]
+    acts = [_SKLEARN_ACTIVATIONS.get(a, a) for a in acts]
     drops = [check_real(f"dropout[{i}]" if len(sizes) > 1 else "dropout", p, 0.0, 1.0,
                         high_open=True)
              for i, p in enumerate(per_layer("dropout", est.dropout, len(sizes)))]

@@ -20,7 +20,8 @@ PARAMETERS_DOC = """
     activation : str or sequence of str, default "relu"
         Hidden activation, one name for all layers or one per layer: any of
         ``nerve.nn.ACTIVATIONS`` ("relu", "tanh", "sigmoid", "leaky_relu", "prelu",
-        "elu", "softmax", "identity", "step") or "maxout" (a two-piece Maxout layer).
+        "elu", "softmax", "identity", "step"), "maxout" (a two-piece Maxout layer) or
+        scikit-learn's "logistic" (the sigmoid).
     solver : str, default "adam"
         Any ``nerve.optim.OPTIMIZERS`` name: "sgd" (with ``momentum`` and
         ``nesterovs_momentum``, as scikit-learn), "momentum", "nesterov", "rmsprop",
@@ -71,8 +72,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     score per class, trained on softmax cross-entropy (``loss="cross_entropy"``, alias
     "log_loss") or the multiclass hinge loss (``loss="hinge"``).
 
-    Fitted attributes: ``classes_``, ``n_features_in_``, ``loss_curve_``,
-    ``validation_scores_``, ``best_validation_score_``, ``best_loss_``, ``n_iter_``,
+    Fitted attributes: ``classes_``, ``n_features_in_``, ``loss_`` (the last epoch's loss),
+    ``loss_curve_``, ``validation_scores_``, ``best_validation_score_``, ``best_loss_``, ``n_iter_``,
     ``t_``, ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``network_`` (the
     trained ``nerve.nn.Sequential``), ``coefs_`` and ``intercepts_``.
 
