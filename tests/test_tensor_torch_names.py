@@ -211,19 +211,25 @@ def test_in_place_inside_the_graph_falls_back_to_the_out_of_place_result():
 
 
 def test_in_place_on_constants_changes_the_data_and_names_bad_values():
-    t = nv.tensor([1.0, 2.0, 3.0])
-    data = t.data
+    source = np.array([1.0, 2.0, 3.0], np.float32)
+    t = nv.tensor(source)  # shares source until its first in-place change
     t += 1
+    data = t.data
     t /= nv.tensor(2.0)
-    assert t.data is data
+    assert t.data is data  # copied once, then changed in place
     np.testing.assert_array_equal(t.data, [1.0, 1.5, 2.0])
+    np.testing.assert_array_equal(source, [1.0, 2.0, 3.0])  # the caller's array is untouched
     np.testing.assert_array_equal(t.clone().fill_(7.0).data, [7.0] * 3)
     assert not t.clone().zero_().data.any()
     np.testing.assert_array_equal(nv.zeros(2, 3).copy_(nv.tensor([1.0, 2.0, 3.0])).data,
                                   [[1.0, 2.0, 3.0]] * 2)
     i = nv.tensor([1, 2])
-    with pytest.raises(TypeError, match=r"\+=.*dtype int64.*float64"):
+    with pytest.raises(TypeError, match=r"\+=.*result is float64.*dtype int64"):
         i += 0.5
+    with pytest.raises(TypeError, match=r"/=.*result is float64.*dtype int64"):
+        i /= 2
+    with pytest.raises(TypeError, match=r"with None: expected a number"):
+        t += None
     with pytest.raises(ValueError, match=r"shape \(2,\) does not broadcast to.*\(3,\)"):
         t -= np.ones(2, np.float32)
 
@@ -298,3 +304,40 @@ def test_scalar_results_hold_a_0d_array():
               nv.tensor(1.0) > 0):
         assert type(t.data) is np.ndarray and t.data.shape == ()
         assert np.asarray(t).shape == ()
+
+
+def test_a_backward_through_values_changed_in_place_is_refused():
+    w = nv.tensor([1.0, 1.0], requires_grad=True)
+    c = nv.tensor([1.0, 2.0])
+    loss = (w * c).sum()
+    c += 5  # Mul saved c's old values for dL/dw
+    with pytest.raises(RuntimeError, match=r"used by Mul \(its input 1\) was changed in place"):
+        loss.backward()
+    x = nv.tensor([0.5, 1.0], requires_grad=True)
+    s = x.sigmoid()  # Sigmoid saved its output for its derivative
+    with nv.no_grad():
+        s.fill_(0.5)
+    with pytest.raises(RuntimeError, match="output of Sigmoid .* was changed in place"):
+        s.sum().backward()
+    # Changed before the op recorded it, or after backward: fine, and the gradient is right.
+    d = nv.tensor([1.0, 2.0])
+    d *= 3
+    (w * d).sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 6.0])
+    d.zero_()
+
+
+def test_from_numpy_writes_through_and_alpha_keeps_the_graph_rule():
+    a = np.ones(2, np.float32)
+    t = nv.from_numpy(a)
+    t += 1
+    np.testing.assert_array_equal(a, [2.0, 2.0])  # shared on purpose, as PyTorch
+    c = nv.tensor([1.0, 2.0])
+    x = nv.tensor([1.0, 1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_ would have to record an in-place op"):
+        c.add_(x, alpha=2)
+    with nv.no_grad():
+        c.add_(x, alpha=2)
+    np.testing.assert_array_equal(c.data, [3.0, 4.0])
+    with pytest.raises(ValueError, match="fill_ takes one number"):
+        c.fill_(np.ones(2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 from itertools import count
+import weakref
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,8 @@ def apply_node(fn: Function, tensors):
         for t in tensors:
             if t.requires_grad:
                 fn.parents = tensors
+                if _changed:
+                    fn.versions = _versions(tensors)
                 result.requires_grad = True
                 result._ctx = fn
                 result._seq = next_seq()  # only graph nodes are ordered by it
@@ -156,6 +159,8 @@ def apply1(fn: Function, x):
     result._retain = False
     if _grad_enabled and x.requires_grad:
         fn.parents = (x,)
+        if _changed:
+            fn.versions = _versions(fn.parents)
         result.requires_grad = True
         result._ctx = fn
         result._seq = next_seq()
@@ -164,6 +169,45 @@ def apply1(fn: Function, x):
         result._ctx = None
         result._seq = 0
     return result
+
+
+# ----------------------------------------------------------- in-place changes
+#: id(tensor) -> how many times it was changed in place, for the tensors that ever were
+#: (an entry leaves with its tensor). Empty in a program without in-place ops, so the
+#: graph pays one dict check per op for the bookkeeping below.
+_changed: dict[int, int] = {}
+
+
+def mark_changed(t) -> None:
+    """Count one in-place change of ``t`` (``t += x``, ``t[i] = v``, ``t.zero_()``...)."""
+    key = id(t)
+    count = _changed.get(key)
+    if count is None:
+        weakref.finalize(t, _changed.pop, key, None)
+        count = 0
+    _changed[key] = count + 1
+
+
+def _versions(tensors) -> tuple:
+    return tuple(_changed.get(id(t), 0) for t in tensors)
+
+
+def _check_unchanged(node, ctx, parents) -> None:
+    """Refuse a backward through an op whose input (or output) was changed in place after
+    the op recorded it: its saved values no longer match (PyTorch's version check)."""
+    saved = getattr(ctx, "versions", None) or (0,) * len(parents)
+    for i, (p, then) in enumerate(zip(parents, saved)):
+        if _changed.get(id(p), 0) != then:
+            raise RuntimeError(
+                f"a tensor of shape {p.data.shape} used by {type(ctx).__name__} (its input "
+                f"{i}) was changed in place after the op recorded it, so its gradient would "
+                "be wrong; change a copy instead (t = t + x, or t.clone()), or do the "
+                "in-place change after backward()")
+    if _changed.get(id(node), 0):
+        raise RuntimeError(
+            f"the output of {type(ctx).__name__} (shape {node.data.shape}) was changed in "
+            "place after the op made it, so the gradient through it would be wrong; change "
+            "a copy instead (t.clone()), or do the in-place change after backward()")
 
 
 class _Freed:
@@ -214,6 +258,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 f"backward(retain_graph=True) the first time if you need a second pass"
             )
         parents = ctx.parents
+        if _changed:
+            _check_unchanged(node, ctx, parents)
         input_grads = ctx.backward(g)
         if not retain_graph:  # drop the saved arrays, keep the op's name and inputs
             dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call

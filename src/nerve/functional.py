@@ -9,6 +9,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
 from .random import get_rng
+from .tensor_torch import _own
 from .tensor import (
     Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, _torch_axis, check_axis,
     get_default_dtype,
@@ -279,7 +280,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     float64, unlike :func:`nerve.tensor`, which makes floats the default dtype)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
-    return Tensor(array, dtype=array.dtype)
+    t = Tensor(array, dtype=array.dtype)
+    _own(t)  # in-place changes write through to ``array``, as PyTorch's from_numpy
+    return t
 
 
 def randn(*shape, dtype=None, requires_grad=False, seed=None) -> Tensor:

@@ -8,6 +8,7 @@ device idiom on the CPU. :class:`TorchNames` is a mixin of :class:`nerve.Tensor`
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -193,7 +194,11 @@ class TorchNames:
     # under no_grad, or when neither side needs a gradient. While the graph records,
     # a non-leaf (or a constant meeting a tensor that needs a gradient) gets Python's
     # out-of-place fallback, p = p - x, which the graph follows; a leaf that requires a
-    # gradient is refused, as PyTorch refuses it.
+    # gradient is refused, as PyTorch refuses it. Every change is counted
+    # (autograd.mark_changed), so a backward through an op that saw the old values
+    # refuses to run instead of giving wrong gradients. A constant's data is copied
+    # before its first change: nv.tensor(array) shares the caller's array, which an
+    # in-place op must not overwrite (nv.from_numpy shares on purpose and writes through).
     def __iadd__(self, other):
         return self._in_place(other, np.add, "+=")
 
@@ -206,7 +211,7 @@ class TorchNames:
     def __itruediv__(self, other):
         return self._in_place(other, np.divide, "/=")
 
-    def _in_place(self, other, ufunc, symbol: str, method: bool = False):
+    def _in_place(self, other, ufunc, symbol: str, method: bool = False, value=None):
         if autograd.is_grad_enabled() and (
                 self.requires_grad or getattr(other, "requires_grad", False)):
             if self.requires_grad and self._ctx is None:
@@ -215,14 +220,19 @@ class TorchNames:
                     f"changed in place ({symbol}) while the graph is recorded: update it "
                     "inside `with nv.no_grad():` (as an optimizer step does) or through t.data")
             if method:
-                raise RuntimeError(f"{symbol} on a tensor in the graph would change values "
-                                   "that backward needs; write the out-of-place form "
-                                   "(t = t + x) instead")
+                raise RuntimeError(
+                    f"{symbol} would have to record an in-place op in the graph (one side "
+                    "requires grad), which nerve does not do: write the out-of-place form "
+                    "(t = t + x, t = src.clone()) or change it inside `with nv.no_grad():`")
             return NotImplemented  # Python then runs t = t <op> other
-        self._write(ufunc, _plain(other), symbol)
+        self._write(ufunc, _plain(other) if value is None else value, symbol)
         return self
 
     def _write(self, ufunc, value, symbol: str) -> None:
+        if value is None or isinstance(value, (str, bytes)):
+            raise TypeError(f"cannot change the tensor in place ({symbol}) with {value!r}: "
+                            "expected a number, an array or a tensor")
+        self._own_data()
         data = self.data
         try:
             if ufunc is None:
@@ -230,24 +240,22 @@ class TorchNames:
             else:
                 ufunc(data, value, out=data, casting="same_kind")
         except (ValueError, TypeError) as exc:
-            if not data.flags.writeable:
-                why = "its data is a read-only array (a broadcast view or a constant)"
-            elif not np.can_cast(np.result_type(data, value), data.dtype, "same_kind"):
-                why = (f"the result would not fit the tensor's dtype {data.dtype} "
-                       f"(the value is {np.asarray(value).dtype})")
-            else:
-                why = (f"a value of shape {np.shape(value)} does not broadcast to the "
-                       f"tensor's shape {data.shape}")
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(f"cannot change the tensor in place ({symbol}): {why}") from None
+            raise _in_place_error(data, value, ufunc, symbol, exc) from None
+        autograd.mark_changed(self)
+
+    def _own_data(self) -> None:
+        """Give a constant its own copy of the data before the first in-place change."""
+        if not self.requires_grad and id(self) not in _OWNED:
+            self.data = np.array(self.data, copy=True)
+            _own(self)
 
     def add_(self, other, alpha: float = 1):
-        return self._in_place(other if alpha == 1 else _plain(other) * alpha, np.add,
-                              "add_", method=True)
+        value = None if alpha == 1 else _plain(other) * alpha
+        return self._in_place(other, np.add, "add_", method=True, value=value)
 
     def sub_(self, other, alpha: float = 1):
-        return self._in_place(other if alpha == 1 else _plain(other) * alpha, np.subtract,
-                              "sub_", method=True)
+        value = None if alpha == 1 else _plain(other) * alpha
+        return self._in_place(other, np.subtract, "sub_", method=True, value=value)
 
     def mul_(self, other):
         return self._in_place(other, np.multiply, "mul_", method=True)
@@ -260,6 +268,9 @@ class TorchNames:
         return self._in_place(src, None, "copy_", method=True)
 
     def fill_(self, value):
+        if np.ndim(_plain(value)) != 0:
+            raise ValueError(f"fill_ takes one number, got an array of shape "
+                             f"{np.shape(_plain(value))} (copy_ writes an array)")
         return self._in_place(value, None, "fill_", method=True)
 
     def zero_(self):
@@ -278,12 +289,55 @@ class TorchNames:
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, TorchNames) else i for i in index)
+        self._own_data()
         try:
             self.data[index] = _plain(value)
         except (IndexError, ValueError, TypeError) as exc:
             kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(exc, k))
             raise kind(f"cannot assign into the tensor of shape {self.data.shape} at "
-                            f"{index!r}: {exc}") from None
+                       f"{index!r}: {exc}") from None
+        autograd.mark_changed(self)
+
+
+#: ids of constant tensors whose data is their own (copied before a first in-place change,
+#: or shared on purpose by nv.from_numpy); an entry leaves with its tensor.
+_OWNED: dict[int, bool] = {}
+
+
+def _own(t) -> None:
+    key = id(t)
+    if key not in _OWNED:
+        weakref.finalize(t, _OWNED.pop, key, None)
+        _OWNED[key] = True
+
+
+def _in_place_error(data: np.ndarray, value, ufunc, symbol: str, exc: Exception) -> Exception:
+    """The reason an in-place op failed, said plainly."""
+    if not data.flags.writeable:
+        return ValueError(f"cannot change the tensor in place ({symbol}): its data is a "
+                          "read-only array (a broadcast view or a cached constant)")
+    if not _broadcasts(np.shape(value), data.shape):
+        return ValueError(f"cannot change the tensor in place ({symbol}): a value of shape "
+                          f"{np.shape(value)} does not broadcast to the tensor's shape "
+                          f"{data.shape}")
+    try:
+        trial = np.asarray(value) if ufunc is None else ufunc(data, value)
+    except (ValueError, TypeError) as again:
+        return TypeError(f"cannot change the tensor (shape {data.shape}, dtype {data.dtype}) "
+                         f"in place ({symbol}) with {value!r}: {again}")
+    if not np.can_cast(trial.dtype, data.dtype, "same_kind"):
+        return TypeError(f"cannot change the tensor in place ({symbol}): the result is "
+                         f"{trial.dtype}, which does not fit the tensor's dtype {data.dtype} "
+                         "(make a float tensor first, e.g. t = t.float())")
+    kind = TypeError if isinstance(exc, TypeError) else ValueError
+    return kind(f"cannot change the tensor in place ({symbol}): {exc}")
+
+
+def _broadcasts(shape: tuple, target: tuple) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def check_device(device: Any) -> None:
