@@ -83,8 +83,19 @@ def test_early_stopping_min_delta_and_auto_mode():
 
 def test_early_stopping_names_a_missing_metric():
     model, X, y = setup()
-    with pytest.raises(ValueError, match="'val_loss'.*available: loss, accuracy.*validation_data"):
-        run(model, X, y, [EarlyStopping()])
+    with pytest.raises(ValueError, match="monitors 'acc', which is not in the logs "
+                                         r"\(available: loss, accuracy\)"):
+        run(model, X, y, [EarlyStopping(monitor="acc")])
+
+
+def test_a_val_monitor_without_validation_data_is_refused_before_training():
+    model, X, y = setup()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    for cb in (EarlyStopping(), ModelCheckpoint("never.npz", save_best_only=True)):
+        with pytest.raises(ValueError, match=r"callbacks\[0\]: \w+ monitors 'val_loss', which "
+                                             r"needs validation data.*monitor='loss'"):
+            run(model, X, y, [cb])
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
 
 
 @pytest.mark.parametrize("kwargs, error", [

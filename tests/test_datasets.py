@@ -65,3 +65,53 @@ def test_data_loader_reads_any_map_style_dataset_once():
     assert [yb.tolist() for _, yb in batches] == [[0, 1], [4, 9], [16]]
     assert batches[1][0].shape == (2, 3) and batches[1][0][1, 0] == 3.0
     assert isinstance(random_split(_Squares(), [3, 2])[0], Subset)
+
+
+class _ListItems:
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return [float(i), i % 2]  # a list (x, y), as PyTorch's collate reads it
+
+
+class _Augmented:
+    """A dataset that draws something new on every read (random augmentation)."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        self.reads += 1
+        return np.full(2, self.reads, np.float32), 0
+
+
+def test_list_items_are_pairs_and_items_are_read_again_each_epoch():
+    (xb, yb), = list(DataLoader(_ListItems(), batch_size=4, shuffle=False))
+    np.testing.assert_array_equal(xb, [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(yb, [0, 1, 0, 1])
+    ds = _Augmented()
+    loader = DataLoader(ds, batch_size=3, shuffle=False)
+    firsts = [xb[0, 0] for _ in range(3) for xb, _ in loader]
+    assert firsts == [1.0, 4.0, 7.0] and ds.reads == 9  # fresh items every epoch
+
+
+def test_subsets_check_their_indices_and_slice():
+    ds = TensorDataset(X, Y)
+    with pytest.raises(TypeError, match="indices must be a 1-D sequence of integers"):
+        Subset(ds, [1.5])
+    with pytest.raises(IndexError, match=r"indices must lie in \[0, 20\).*got 3 to 25"):
+        Subset(ds, [3, 25])
+    part = Subset(ds, [0, 5, 9])[1:]
+    assert isinstance(part, Subset) and part.arrays[1].tolist() == [5, 9]
+    assert [len(p) for p in random_split(ds, np.array([12, 8]), seed=0)] == [12, 8]
+
+
+def test_objects_that_are_not_map_datasets_get_a_clear_error():
+    with pytest.raises(TypeError, match="must give its items by position.*KeyError"):
+        DataLoader({"a": 1})
+    with pytest.raises(TypeError, match="can only be iterated: collect it first"):
+        DataLoader(i for i in range(3))

@@ -195,6 +195,62 @@ def test_sklearn_estimator_takes_logistic_and_reports_loss_():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    est = MLPClassifier((8,), activation="logistic", max_iter=5, random_state=0).fit(X, y)
+    est = MLPClassifier((8,), activation="logistic", max_iter=5, random_state=0)
+    with pytest.warns(UserWarning, match="reached max_iter=5"):  # ConvergenceWarning
+        est.fit(X, y)
     assert isinstance(est.network_[1], nn.Sigmoid)
     assert est.loss_ == est.loss_curve_[-1]
+
+
+def test_set_grad_enabled_called_alone_switches_recording():
+    x = nv.tensor([1.0], requires_grad=True)
+    try:
+        nv.set_grad_enabled(False)
+        assert not (x * 2).requires_grad
+    finally:
+        nv.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+def test_flatten_checks_its_axis_and_handles_empty_batches():
+    cube = nv.tensor(np.zeros((2, 3, 4)))
+    assert cube.flatten().shape == (24,) and cube.flatten(1).shape == (2, 12)
+    assert nn.Flatten()(nv.tensor(np.zeros((0, 3, 4)))).shape == (0, 12)
+    with pytest.raises(ValueError, match=r"Flatten\(start_dim=3\) needs inputs with more than 3"):
+        nn.Flatten(3)(cube)
+    with pytest.raises(ValueError, match=r"flatten: start_dim must be an int in \[-3, 3\)"):
+        cube.flatten(5)
+    with pytest.raises(ValueError, match="may hold one -1"):
+        cube.view(-2, 12)
+
+
+def test_fit_trains_a_model_that_flattens_images_first():
+    rng = np.random.default_rng(0)
+    images, labels = rng.standard_normal((40, 3, 4)).astype(np.float32), np.arange(40) % 2
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    history = nv.fit(model, images, labels, loss="cross_entropy", optimizer="sgd", epochs=2,
+                     batch_size=8, progress=False)
+    assert len(history.history["loss"]) == 2
+    assert nv.predict(model, images).shape == (40, 2)
+    with pytest.raises(ValueError, match=r"could not process X of shape \(40, 5\)"):
+        nv.fit(model, images[:, 0, :3].repeat(2, 1)[:, :5], labels, loss="cross_entropy",
+               optimizer="sgd", epochs=1, batch_size=8, progress=False)
+
+
+def test_fit_carries_on_eagerly_when_a_callback_freezes_a_layer():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)).astype(np.float32), np.arange(40) % 2
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    frozen = {}
+
+    class Freeze(nv.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                model[0].requires_grad_(False)
+                frozen["weight"] = model[0].weight.data.copy()
+                frozen["head"] = model[2].weight.data.copy()
+
+    nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", epochs=3, batch_size=8,
+           progress=False, callbacks=[Freeze()])  # compile="auto": captured, then eager
+    np.testing.assert_array_equal(model[0].weight.data, frozen["weight"])
+    assert not np.array_equal(model[2].weight.data, frozen["head"])

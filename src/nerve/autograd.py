@@ -65,11 +65,22 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-def set_grad_enabled(mode: bool) -> _GradMode:
-    """``with nv.set_grad_enabled(training):`` records the graph when ``mode`` is True."""
-    if mode is not True and mode is not False:
-        raise TypeError(f"set_grad_enabled(mode) expects True or False, got {mode!r}")
-    return _GradMode(mode)
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Record the graph or not, as PyTorch's: called alone, ``nv.set_grad_enabled(False)``
+    switches recording off from then on; as ``with nv.set_grad_enabled(training):`` it
+    switches for the block and restores the previous mode after it."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        if mode is not True and mode is not False:
+            raise TypeError(f"set_grad_enabled(mode) expects True or False, got {mode!r}")
+        super().__init__(mode)
+        self._before = _grad_enabled
+        _grad_enabled = mode
+
+    def __enter__(self):
+        self.prev.append(self._before)  # __exit__ restores the mode from before the call
+        return self
 
 
 #: PyTorch's inference-only context; here the same as :func:`no_grad`.

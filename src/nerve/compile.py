@@ -24,6 +24,11 @@ from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
 
+class FrozenParameterError(ValueError):
+    """A parameter is frozen (``requires_grad=False``): the captured step cannot train the
+    model; ``fit(compile="auto")`` then carries on with the eager graph."""
+
+
 class _Plan:
     """The NumPy calls of one step for one batch size, with every array preallocated.
 
@@ -289,7 +294,7 @@ class CompiledStep:
         step leaves one with ``requires_grad=False`` alone."""
         for p in self.params:
             if not p.requires_grad:
-                raise ValueError("nv.compile: the model has a frozen parameter "
+                raise FrozenParameterError("nv.compile: the model has a frozen parameter "
                                  f"(requires_grad=False, shape {p.data.shape}); the captured "
                                  "step updates every parameter: train it with the eager loop")
 

@@ -679,7 +679,11 @@ class Tensor(TorchNames):
     def reshape(self, *shape) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return S.Reshape.apply(self, shape=_check_ints(shape, "reshape", "the shape"))
+        shape = _check_ints(shape, "reshape", "the shape")
+        if any(n < -1 for n in shape) or shape.count(-1) > 1:
+            raise ValueError(f"reshape: the shape {shape} may hold one -1 (to be inferred) and "
+                             "otherwise sizes >= 0")
+        return S.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes) -> "Tensor":
         """No axes: reverse them (``t.T``). Two axes, ``t.transpose(0, 1)``: swap those two,
@@ -698,7 +702,14 @@ class Tensor(TorchNames):
         return S.Transpose.apply(self)
 
     def flatten(self, start_dim: int = 0) -> "Tensor":
-        return self.reshape(self.shape[:start_dim] + (-1,))
+        """The axes from ``start_dim`` on merged into one (all of them by default)."""
+        shape = self.data.shape
+        bound = max(len(shape), 1)
+        if not _is_int(start_dim) or not -bound <= start_dim < bound:
+            raise ValueError(f"flatten: start_dim must be an int in [{-bound}, {bound}) for a "
+                             f"tensor of shape {shape}, got {start_dim!r}")
+        start = int(start_dim) % bound
+        return self.reshape(shape[:start] + (int(np.prod(shape[start:], dtype=np.int64)),))
 
     # ------------------------------------------------------------ activations
     def relu(self) -> "Tensor":

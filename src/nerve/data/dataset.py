@@ -50,12 +50,22 @@ class Subset:
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64)
+        index = np.asarray(indices)
+        if index.ndim != 1 or index.size and index.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be a 1-D sequence of integers, got "
+                            f"{index.dtype} of shape {index.shape}")
+        n = len(dataset)
+        if index.size and (index.min() < 0 or index.max() >= n):
+            raise IndexError(f"Subset: indices must lie in [0, {n}) for a dataset of {n} "
+                             f"items, got {index.min()} to {index.max()}")
+        self.indices = index.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Subset(self.dataset, self.indices[index])
         return self.dataset[int(self.indices[index])]
 
     @property
@@ -73,10 +83,11 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     add up to ``len(dataset)``, or fractions that add up to 1 (rounded, any remainder
     going to the first parts in turn, as PyTorch)."""
     n = len(dataset)
-    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__") or not lengths:
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__") or \
+            not len(lengths):
         raise TypeError(f"random_split: lengths must be a list of counts or fractions, got "
                         f"{lengths!r}")
-    lengths = list(lengths)
+    lengths = [v.item() if isinstance(v, np.generic) else v for v in lengths]
     if all(isinstance(v, float) for v in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
         counts = [int(np.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
@@ -101,16 +112,23 @@ def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:
     arrays = getattr(dataset, "arrays", None)
     if arrays is not None:
         return tuple(arrays)
+    name = type(dataset).__name__
     n = len(dataset)
     if n == 0:
-        raise ValueError(f"the dataset {type(dataset).__name__} is empty")
-    items = [dataset[i] for i in range(n)]
+        raise ValueError(f"the dataset {name} is empty")
+    try:
+        items = [dataset[i] for i in range(n)]
+    except (KeyError, IndexError) as exc:
+        raise TypeError(f"the dataset {name} must give its items by position, dataset[0] to "
+                        f"dataset[{n - 1}] (a map-style dataset); reading them failed with "
+                        f"{type(exc).__name__}: {exc}") from None
     first = items[0]
-    if not isinstance(first, tuple):
+    # A tuple or list item is (x, y, ...), one array per position (PyTorch's collate).
+    if not isinstance(first, (tuple, list)):
         return (np.stack([np.asarray(getattr(x, "data", x)) for x in items]),)
-    if any(not isinstance(item, tuple) or len(item) != len(first) for item in items):
-        raise ValueError(f"every item of the dataset {type(dataset).__name__} must be a "
-                         f"tuple of {len(first)} values, as item 0 is")
+    if any(not isinstance(item, (tuple, list)) or len(item) != len(first) for item in items):
+        raise ValueError(f"every item of the dataset {name} must hold {len(first)} values, "
+                         "as item 0 does")
     try:
         return tuple(np.stack([np.asarray(getattr(item[k], "data", item[k])) for item in items])
                      for k in range(len(first)))

@@ -39,12 +39,16 @@ class DataLoader:
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32,
                  shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
         self.dataset = None
+        self._reread = False
+        self._epochs = 0
         if _is_dataset(X):  # DataLoader(TensorDataset(X, y)), a Subset or any map dataset
             if y is not None:
                 raise TypeError("DataLoader(dataset, ...) takes the labels from the dataset; "
                                 "pass y only with an array X")
             self.dataset = X
             arrays = dataset_arrays(X)
+            # Items computed in __getitem__ (random augmentation) are read again each epoch.
+            self._reread = not hasattr(X, "arrays")
             if len(arrays) > 2:
                 raise ValueError(f"DataLoader batches (X, y) pairs; the dataset has "
                                  f"{len(arrays)} arrays per item")
@@ -83,6 +87,11 @@ class DataLoader:
         return rng.permutation(self.num_samples)
 
     def __iter__(self) -> Iterator:
+        if self._reread and self._epochs:
+            arrays = dataset_arrays(self.dataset)
+            self.X = as_array("X", arrays[0])
+            self.y = None if len(arrays) == 1 else as_array("y", arrays[1], numeric=False)
+        self._epochs += 1
         order = self._order()
         for b in range(len(self)):
             start = b * self.batch_size
@@ -105,9 +114,15 @@ class DataLoader:
 
 def _is_dataset(obj) -> bool:
     """A dataset object (items by index), as opposed to the arrays DataLoader also takes."""
-    return (hasattr(obj, "__getitem__") and hasattr(obj, "__len__")
-            and not isinstance(obj, (np.ndarray, list, tuple, str, bytes))
-            and not hasattr(obj, "__array__"))
+    if isinstance(obj, (np.ndarray, list, tuple, str, bytes)) or hasattr(obj, "__array__"):
+        return False
+    if hasattr(obj, "__getitem__") and hasattr(obj, "__len__"):
+        return True
+    if hasattr(obj, "__iter__"):
+        raise TypeError(f"DataLoader takes arrays X (and y) or a map-style dataset (with "
+                        f"__len__ and __getitem__); got {type(obj).__name__}, which can only "
+                        "be iterated: collect it first, e.g. X = np.stack(list(...))")
+    return False
 
 
 def take_rows(X: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -21,10 +21,10 @@ class Flatten(Module):
         self.start_dim = start_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim < self.start_dim:
-            raise ValueError(f"Flatten(start_dim={self.start_dim}) needs inputs with at least "
+        if x.ndim <= self.start_dim:
+            raise ValueError(f"Flatten(start_dim={self.start_dim}) needs inputs with more than "
                              f"{self.start_dim} axes, got shape {x.shape}")
-        return x.reshape(x.shape[:self.start_dim] + (-1,))
+        return x.flatten(self.start_dim)
 
     def get_config(self) -> dict[str, Any]:
         return {"start_dim": self.start_dim}

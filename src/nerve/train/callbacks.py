@@ -110,6 +110,22 @@ def _is_scheduler(obj: Any) -> bool:
     return isinstance(obj, (LRScheduler, ReduceLROnPlateau))
 
 
+def check_monitors(callbacks: list[Any], has_validation: bool) -> None:
+    """Refuse, before any training, a callback that will watch a ``val_`` metric when fit
+    has no validation_data (it would fail at the end of the first epoch otherwise)."""
+    if has_validation:
+        return
+    for i, cb in enumerate(callbacks):
+        watcher = cb.scheduler if isinstance(cb, SchedulerStep) else cb
+        monitor = getattr(watcher, "monitor", None)
+        if isinstance(cb, ModelCheckpoint) and not cb.save_best_only:
+            continue  # saves every epoch: the monitor is not read
+        if isinstance(monitor, str) and monitor.startswith("val_"):
+            raise ValueError(f"callbacks[{i}]: {type(watcher).__name__} monitors {monitor!r}, "
+                             "which needs validation data: pass validation_data=(X_val, "
+                             f"y_val) to fit, or monitor={monitor[4:]!r}")
+
+
 def check_schedulers(callbacks: list[Any], optimizer: Any) -> None:
     """Refuse a scheduler built on another optimizer than the one fit trains with."""
     for i, cb in enumerate(callbacks):

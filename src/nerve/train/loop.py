@@ -13,11 +13,14 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import no_grad
+from ..compile import FrozenParameterError
 from ..data._checks import check_bool
 from ..data.loader import DataLoader
 from ..random import manual_seed
 from ..tensor import Tensor
-from .callbacks import Callback, CallbackList, as_callback_list, check_schedulers
+from .callbacks import (
+    Callback, CallbackList, as_callback_list, check_monitors, check_schedulers,
+)
 from .history import History
 from .progress import Progress
 from .validation import (
@@ -173,6 +176,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     else:
         check_optimizer_holds_model(opt, model)
     check_schedulers(callbacks, opt)
+    check_monitors(callbacks, val is not None)
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
@@ -204,9 +208,14 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
             for batch, (xb, tb) in enumerate(loader):
                 cbs.batch_begin(batch, {"batch": batch, "size": len(xb)})
                 if captured is not None:
-                    value = captured(xb, tb)  # updates only when the loss is finite
-                    score_data = captured.scores
-                else:
+                    try:
+                        value = captured(xb, tb)  # updates only when the loss is finite
+                        score_data = captured.scores
+                    except FrozenParameterError:
+                        if compile is True:
+                            raise
+                        captured = None  # frozen since fit began: the eager graph from now
+                if captured is None:
                     scores = model(Tensor._wrap(xb))
                     try:
                         L = loss_fn(scores, tb)

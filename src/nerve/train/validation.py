@@ -82,8 +82,13 @@ def _iter_modules(model: Any) -> Iterator[Any]:
 
 
 def _in_features(model: Any) -> int | None:
-    """``in_features`` of the first layer that declares it (a Linear), else None."""
+    """``in_features`` of the first layer that declares it (a Linear), else None — also
+    None after a reshaping layer (Flatten), whose input is not that Linear's."""
+    from ..nn.flatten import Flatten
+
     for module in _iter_modules(model):
+        if isinstance(module, Flatten):
+            return None
         n = getattr(module, "in_features", None)
         if isinstance(n, numbers.Integral) and not isinstance(n, bool):
             return int(n)
