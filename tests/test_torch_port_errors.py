@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import nerve as nv
-from nerve import nn
+from nerve import nn, optim
 
 X = np.random.default_rng(0).standard_normal((20, 4)).astype(np.float32)
 Y = np.arange(20) % 2
@@ -254,3 +254,49 @@ def test_fit_carries_on_eagerly_when_a_callback_freezes_a_layer():
            progress=False, callbacks=[Freeze()])  # compile="auto": captured, then eager
     np.testing.assert_array_equal(model[0].weight.data, frozen["weight"])
     assert not np.array_equal(model[2].weight.data, frozen["head"])
+
+
+_W = nn.Linear(3, 2).weight
+_PLATEAU = optim.ReduceLROnPlateau(optim.SGD([nv.tensor([1.0], requires_grad=True)], lr=1.0))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nv.arange(0, 5, 0), ValueError, "arange: step must not be 0"),
+    (lambda: nv.arange(0, float("inf")), TypeError, "arange: .* must be finite numbers"),
+    (lambda: nv.arange(1e15), ValueError, "more than nerve will allocate"),
+    (lambda: nv.full(2, None), TypeError, "full: fill_value must be a number"),
+    (lambda: nv.tensor([1.0]).to(None), TypeError, r"to\(\) needs a dtype"),
+    (lambda: nv.tensor([[1.0]]).max(dim=(0, 1)), TypeError, r"max\(dim=...\) takes one axis"),
+    (lambda: (nv.tensor([1.0]) > 0).any(dim=2), ValueError, "any: axis 2 is out of range"),
+    (lambda: nn.init.constant_(_W, None), ValueError, "constant_: value must be a finite"),
+    (lambda: nn.init.normal_(_W, 0, -1), ValueError, "std must be a finite number >= 0"),
+    (lambda: nn.init.uniform_(_W, 1, -1), ValueError, "a <= b"),
+    (lambda: nn.init.normal_(nv.tensor([1, 2])), TypeError, "needs a float tensor"),
+    (lambda: nn.init.xavier_uniform_(np.zeros((2, 2))), TypeError, "draws into a nerve tensor"),
+    (lambda: nn.init.kaiming_normal_(nv.tensor(np.zeros((0, 5)))), ValueError, "empty weight"),
+    (lambda: _PLATEAU.step(None), TypeError, r"step\(metric\) takes one number"),
+    (lambda: _PLATEAU.step(np.array([0.5, 0.2])), TypeError, "takes one number"),
+    (lambda: nn.NLLLoss(weight=1), TypeError, "NLLLoss does not support weight"),
+    (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), TypeError, "does not support label_"),
+    (lambda: nv.inference_mode(1), TypeError, "expects True or False"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_pytorch_style_calls_with_bad_values_get_clear_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_no_grad_decorates_with_or_without_parentheses_and_inference_mode_takes_a_flag():
+    x = nv.tensor([1.0], requires_grad=True)
+
+    @nv.no_grad
+    def bare():
+        return x * 2
+
+    @nv.no_grad()
+    def called():
+        return x * 2
+
+    assert not bare().requires_grad and not called().requires_grad
+    with nv.inference_mode(False):
+        assert (x * 2).requires_grad
+    assert optim.ReduceLROnPlateau(_PLATEAU.optimizer, monitor="val_accuracy").mode == "max"

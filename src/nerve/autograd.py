@@ -55,8 +55,14 @@ class _GradMode:
         return wrapper
 
 
-def no_grad() -> _GradMode:
-    """``with nv.no_grad():`` records no graph (inference, optimizer updates)."""
+def no_grad(func=None):
+    """``with nv.no_grad():`` records no graph (inference, optimizer updates). Also a
+    decorator, with or without the parentheses (``@nv.no_grad``)."""
+    if func is not None:
+        if not callable(func):
+            raise TypeError(f"no_grad takes no arguments (or decorates a function), got "
+                            f"{func!r}")
+        return _GradMode(False)(func)
     return _GradMode(False)
 
 
@@ -83,8 +89,11 @@ class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
         return self
 
 
-#: PyTorch's inference-only context; here the same as :func:`no_grad`.
-inference_mode = no_grad
+def inference_mode(mode: bool = True) -> _GradMode:
+    """PyTorch's inference-only context: here :func:`no_grad` (``mode=False``: record)."""
+    if mode is not True and mode is not False:
+        raise TypeError(f"inference_mode(mode) expects True or False, got {mode!r}")
+    return _GradMode(not mode)
 
 
 class Function:

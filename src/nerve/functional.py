@@ -250,8 +250,15 @@ def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
 def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
     """A tensor of ``shape`` holding ``fill_value`` everywhere (default float dtype)."""
     shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    if not _is_number(fill_value):
+        raise TypeError(f"full: fill_value must be a number, got {fill_value!r}")
     dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
     return Tensor(np.full(shape, fill_value, dtype=dt), dtype=dt, requires_grad=requires_grad)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) \
+        or isinstance(v, (bool, np.bool_))
 
 
 def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
@@ -264,7 +271,19 @@ def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
 def arange(start, end=None, step=1, dtype=None) -> Tensor:
     """Evenly spaced values in [start, end), as NumPy's and PyTorch's arange: int64 for
     whole-number arguments, else the default float dtype."""
-    values = np.arange(start, end, step) if end is not None else np.arange(start, step=step)
+    bounds = (start, step) if end is None else (start, end, step)
+    if not all(_is_number(v) and not isinstance(v, (bool, np.bool_)) and np.isfinite(v)
+               for v in bounds):
+        raise TypeError(f"arange: start, end and step must be finite numbers, got "
+                        f"{', '.join(map(repr, bounds))}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    first, last = (0, start) if end is None else (start, end)
+    span = (last - first) / step  # (the module's own max/min shadow the builtins here)
+    count = int(np.ceil(span)) if span > 0 else 0
+    if count > 1 << 31:
+        raise ValueError(f"arange: {count} values is more than nerve will allocate at once")
+    values = np.arange(first, last, step)
     return Tensor(values, dtype=dtype)
 
 

@@ -608,6 +608,10 @@ class Tensor(TorchNames):
 
     def _extreme_with_index(self, what, op, axis, keepdims, dim, keepdim):
         axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
+        if isinstance(axis, (tuple, list)):
+            raise TypeError(f"{what}(dim=...) takes one axis and gives (values, indices) along "
+                            f"it, as PyTorch; for the {what} over several axes write "
+                            f"{what}(axis={tuple(axis)})")
         values = op.apply(self, axis=check_axis(axis, what), keepdims=keepdims)
         if axis is None:
             return values

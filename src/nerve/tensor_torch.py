@@ -70,6 +70,8 @@ class TorchNames:
 
     def to(self, target):
         """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` is ``t``."""
+        if target is None:
+            raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device 'cpu'")
         if isinstance(target, str) and not _is_dtype_name(target):
             check_device(target)
             return self
@@ -187,7 +189,13 @@ class TorchNames:
 
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
-        return type(self)._wrap(fn(self.data, axis=check_axis(axis, what), keepdims=keepdims))
+        axis = check_axis(axis, what)
+        ndim = self.data.ndim
+        for a in (axis if isinstance(axis, tuple) else () if axis is None else (axis,)):
+            if not -max(ndim, 1) <= a < max(ndim, 1):
+                raise ValueError(f"{what}: axis {a} is out of range for a tensor with {ndim} "
+                                 "dimension(s)")
+        return type(self)._wrap(fn(self.data, axis=axis, keepdims=keepdims))
 
     # ---------------------------------------------------------------- in place
     # ``p -= lr * p.grad`` changes p itself (as in PyTorch) when nothing is recorded:

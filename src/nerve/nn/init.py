@@ -102,8 +102,32 @@ def initialize(name: str, shape: tuple, fan_in: int, fan_out: int, dtype=None,
 # ``nn.init.kaiming_normal_(layer.weight)`` redraws a parameter in place, as in PyTorch.
 # The fans follow nerve's layout: a Linear weight is (in_features, out_features), so
 # fan_in = shape[0] and fan_out = shape[1] (PyTorch's (out, in) reads them the other way).
+def _target(tensor, what: str):
+    """A float tensor (a parameter) to draw into, or a TypeError naming what was given."""
+    from ..tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{what} draws into a nerve tensor (a layer's weight or bias), got "
+                        f"{type(tensor).__name__}")
+    if tensor.data.dtype.kind != "f":
+        raise TypeError(f"{what} needs a float tensor, got dtype {tensor.data.dtype}")
+    if not tensor.data.flags.writeable:
+        raise ValueError(f"{what}: the tensor's data is read-only")
+    return tensor
+
+
+def _finite(value, what: str, name: str, low: float = -math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value < low:
+        bound = f" >= {low}" if low > -math.inf else ""
+        raise ValueError(f"{what}: {name} must be a finite number{bound}, got {value!r}")
+    return float(value)
+
+
 def _fans(tensor) -> tuple[int, int]:
     shape = tensor.data.shape
+    if 0 in shape:
+        raise ValueError(f"fan-in and fan-out of an empty weight (shape {shape}) are 0")
     if len(shape) < 2:
         raise ValueError(f"fan-in and fan-out need a weight with 2 or more axes, got shape "
                          f"{shape} (a bias is set with zeros_ or constant_)")
@@ -118,6 +142,7 @@ def _fill(tensor, values: np.ndarray):
 
 def kaiming_normal_(tensor, nonlinearity: str = "relu", seed=None):
     """He: W ~ N(0, 2 / fan_in), in place (the ``"he"`` scheme)."""
+    _target(tensor, "kaiming_normal_")
     if nonlinearity not in ("relu", "leaky_relu"):
         raise ValueError(f"kaiming_normal_: nonlinearity must be 'relu' or 'leaky_relu', "
                          f"got {nonlinearity!r}")
@@ -127,38 +152,45 @@ def kaiming_normal_(tensor, nonlinearity: str = "relu", seed=None):
 
 def kaiming_uniform_(tensor, seed=None):
     """He, uniform: W ~ U(−a, a), a = √(6 / fan_in) (variance 2 / fan_in), in place."""
-    fan_in, _ = _fans(tensor)
+    fan_in, _ = _fans(_target(tensor, "kaiming_uniform_"))
     bound = math.sqrt(6.0 / fan_in)
     return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
 
 
 def xavier_normal_(tensor, seed=None):
     """Glorot: W ~ N(0, 2 / (fan_in + fan_out)), in place (the ``"xavier"`` scheme)."""
-    fan_in, fan_out = _fans(tensor)
+    fan_in, fan_out = _fans(_target(tensor, "xavier_normal_"))
     return _fill(tensor, xavier(tensor.data.shape, fan_in, fan_out, get_rng(seed),
                                 tensor.dtype))
 
 
 def xavier_uniform_(tensor, seed=None):
     """Glorot, uniform: W ~ U(−a, a), a = √(6 / (fan_in + fan_out)), in place."""
-    fan_in, fan_out = _fans(tensor)
+    fan_in, fan_out = _fans(_target(tensor, "xavier_uniform_"))
     return _fill(tensor, xavier_uniform(tensor.data.shape, fan_in, fan_out, get_rng(seed),
                                         tensor.dtype))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, seed=None):
     """W ~ N(mean, std²), in place."""
+    _target(tensor, "normal_")
+    mean, std = _finite(mean, "normal_", "mean"), _finite(std, "normal_", "std", 0.0)
     return _fill(tensor, get_rng(seed).normal(mean, std, size=tensor.data.shape))
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, seed=None):
     """W ~ U(a, b), in place."""
+    _target(tensor, "uniform_")
+    a, b = _finite(a, "uniform_", "a"), _finite(b, "uniform_", "b")
+    if not a <= b:
+        raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
     return _fill(tensor, get_rng(seed).uniform(a, b, size=tensor.data.shape))
 
 
 def constant_(tensor, value: float):
     """Every entry = ``value``, in place."""
-    return _fill(tensor, np.asarray(value))
+    _target(tensor, "constant_")
+    return _fill(tensor, np.asarray(_finite(value, "constant_", "value")))
 
 
 def zeros_(tensor):

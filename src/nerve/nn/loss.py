@@ -13,8 +13,12 @@ from ..registry import lookup
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, reduction: str = "mean", **unsupported: Any):
         super().__init__()
+        if unsupported:  # PyTorch's weight=, ignore_index=, label_smoothing=, ...
+            raise TypeError(f"{type(self).__name__} does not support "
+                            f"{', '.join(sorted(unsupported))} (nerve's losses take "
+                            "reduction only)")
         self.reduction = F._check_reduction(type(self).__name__, reduction)
 
     def __call__(self, input: Any, target: Any) -> Tensor:  # noqa: A002 - PyTorch's name

@@ -227,21 +227,26 @@ class ReduceLROnPlateau:
     """Multiply every group's rate by ``factor`` when ``metric`` has not improved for
     ``patience`` epochs (``mode="min"`` for losses, ``"max"`` for accuracies).
 
+    ``mode="auto"`` (the default) minimises unless ``monitor`` names an accuracy.
     Improvement means beating the best by more than ``threshold`` (relative, or absolute
     with ``threshold_mode="abs"``). After a reduction, ``cooldown`` epochs pass before
     counting again; rates never go below ``min_lr``. Call ``sched.step(val_loss)`` once
     per epoch; in ``nv.fit`` callbacks it reads ``monitor`` from the epoch's logs.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+    def __init__(self, optimizer: Optimizer, mode: str = "auto", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float = 0.0, monitor: str = "val_loss") -> None:
         name = "ReduceLROnPlateau"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name} expects a nerve.optim Optimizer, got "
                             f"{type(optimizer).__name__}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
+        if mode not in ("min", "max", "auto"):
+            raise ValueError(f"{name}: mode must be 'min', 'max' or 'auto', got {mode!r}")
+        if not isinstance(monitor, str):
+            raise TypeError(f"{name}: monitor must be a metric name, got {monitor!r}")
+        if mode == "auto":  # as EarlyStopping: accuracies rise, losses fall
+            mode = "max" if "acc" in monitor else "min"
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got "
                              f"{threshold_mode!r}")
@@ -253,8 +258,6 @@ class ReduceLROnPlateau:
         self.threshold = check_number(name, "threshold", threshold, 0.0, math.inf)
         self.cooldown = _check_int(name, "cooldown", cooldown, 0)
         self.min_lr = check_number(name, "min_lr", min_lr, 0.0, math.inf)
-        if not isinstance(monitor, str):
-            raise TypeError(f"{name}: monitor must be a metric name, got {monitor!r}")
         self.monitor = monitor
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -270,7 +273,11 @@ class ReduceLROnPlateau:
 
     def step(self, metric) -> None:
         """Record one epoch's ``metric``; reduce the rates if it has stalled."""
-        value = float(getattr(metric, "item", lambda: metric)())
+        value = getattr(metric, "item", lambda: metric)() if np.size(metric) == 1 else metric
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"ReduceLROnPlateau.step(metric) takes one number (the epoch's "
+                            f"{self.monitor}), got {metric!r}")
+        value = float(value)
         if math.isnan(value):
             raise ValueError("ReduceLROnPlateau.step: the metric is NaN")
         self.last_epoch += 1
