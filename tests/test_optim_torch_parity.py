@@ -77,3 +77,19 @@ def test_clip_grad_norm_matches_torch():
     assert total == pytest.approx(float(ttotal), rel=1e-12)
     for p, tp in zip(params, tparams):
         np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12)
+
+
+def test_chained_schedulers_and_a_hand_set_rate_match_torch():
+    opt = optim.SGD([Param([0.0])], lr=1.0)
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    ours = [optim.MultiStepLR(opt, [2, 4], 0.5), optim.CosineAnnealingLR(opt, T_max=3)]
+    theirs = [torch.optim.lr_scheduler.MultiStepLR(topt, [2, 4], 0.5),
+              torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=3)]
+    for epoch in range(10):
+        if epoch == 5:
+            opt.param_groups[0]["lr"] = topt.param_groups[0]["lr"] = 0.3
+        topt.step()
+        for a, b in zip(ours, theirs):
+            a.step()
+            b.step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-10)

@@ -89,3 +89,28 @@ def test_fit_refuses_a_scheduler_on_another_optimizer():
     with pytest.raises(ValueError, match=r"callbacks\[0\]: the StepLR adjusts another optimizer"):
         nv.fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
                epochs=1, batch_size=16, progress=False, callbacks=[optim.StepLR(other, 1)])
+
+
+def test_schedulers_chain_and_keep_a_rate_set_by_hand():
+    opt = _opt(1.0)
+    step, expo = optim.StepLR(opt, step_size=2, gamma=0.5), optim.ExponentialLR(opt, gamma=0.9)
+    rates = []
+    for _ in range(3):
+        step.step()
+        expo.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert rates == pytest.approx([0.9, 0.405, 0.3645], rel=1e-12)  # PyTorch's sequence
+    opt = _opt(1.0)
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    opt.param_groups[0]["lr"] = 0.01  # by hand, mid-run
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.01  # kept (epoch 1: no decay due)
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.005)  # and decayed from there
+
+
+def test_chained_cosine_matches_its_closed_form_alone():
+    sched = optim.CosineAnnealingLR(_opt(0.1), T_max=5, eta_min=0.001)
+    got = _rates(sched, 16)  # past T_max the cosine rises again
+    want = [0.001 + 0.099 * (1 + math.cos(math.pi * e / 5)) / 2 for e in range(16)]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)

@@ -1,8 +1,10 @@
 """Learning-rate schedules, stepped once per epoch (PyTorch's semantics).
 
-A scheduler remembers each group's starting rate (``group["initial_lr"]``) and,
-on every ``step()``, sets ``group["lr"]`` to its closed form at the new epoch
-count ``e`` (``e = 0`` at construction, which already applies the schedule):
+A scheduler remembers each group's starting rate (``group["initial_lr"]``); alone,
+``group["lr"]`` follows the closed form at the epoch count ``e`` (``e = 0`` at
+construction, which already applies the schedule). Each step after the first moves on
+from the group's current rate by the same factor (PyTorch's chainable form), so two
+schedulers combine and a rate set by hand is kept:
 
     StepLR:             lr_e = lr_0 * gamma ** floor(e / step_size)
     MultiStepLR:        lr_e = lr_0 * gamma ** (number of milestones <= e)
@@ -70,6 +72,7 @@ class LRScheduler:
         self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
+        self._stepped = False  # the first step (here) sets the closed form
         self.step()
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
@@ -80,10 +83,24 @@ class LRScheduler:
         """The rates for the current epoch, one per parameter group."""
         return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
 
+    #: ``chained(lr, base_lr, epoch)``: the next rate from the group's current one, or
+    #: None for a schedule that always sets its closed form (LambdaLR, as PyTorch's).
+    chained = None
+
     def step(self) -> None:
-        """Advance one epoch and write the new rates into the optimizer's groups."""
+        """Advance one epoch and write the new rates into the optimizer's groups.
+
+        After the first step the rate moves on from the group's *current* rate (PyTorch's
+        chainable form), so a rate set by hand or by a second scheduler is kept and
+        scaled, not overwritten; alone, a schedule follows its closed form (to rounding).
+        """
         self.last_epoch += 1
-        lrs = self.get_lr()
+        if self._stepped and self.chained is not None:
+            lrs = [self.chained(float(g["lr"]), base, self.last_epoch)
+                   for g, base in zip(self.optimizer.param_groups, self.base_lrs)]
+        else:
+            lrs = self.get_lr()
+        self._stepped = True
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = lrs
@@ -124,8 +141,12 @@ class LRScheduler:
             value = np.asarray(state_dict[key])
             setattr(self, key, value.item() if value.ndim == 0 else tuple(value.tolist()))
         self.last_epoch = int(np.asarray(state_dict["last_epoch"]))
+        self._stepped = True
         self.base_lrs = base_lrs.tolist()
         self._last_lr = np.asarray(state_dict["last_lr"], dtype=np.float64).ravel().tolist()
+        # The rates it last set go back into the groups: the next step chains from them.
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
 
 
 class StepLR(LRScheduler):
@@ -144,6 +165,9 @@ class StepLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
+
+    def chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch % self.step_size == 0 else lr
 
 
 class MultiStepLR(LRScheduler):
@@ -169,6 +193,9 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
 
+    def chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch in self.milestones else lr
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: ``lr_0 * gamma**e``."""
@@ -181,6 +208,9 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** epoch
+
+    def chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -201,6 +231,16 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         cosine = (1.0 + math.cos(math.pi * epoch / self.T_max)) / 2.0
         return self.eta_min + (base_lr - self.eta_min) * cosine
+
+    def chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        """PyTorch's recurrence: the ratio of successive cosine factors (the closed form's
+        step from epoch − 1), with the same fix where the previous factor is 0."""
+        t_max, low = self.T_max, self.eta_min
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:
+            return lr + (base_lr - low) * (1.0 - math.cos(math.pi / t_max)) / 2.0
+        ratio = (1.0 + math.cos(math.pi * epoch / t_max)) / \
+            (1.0 + math.cos(math.pi * (epoch - 1) / t_max))
+        return ratio * (lr - low) + low
 
 
 class LambdaLR(LRScheduler):
