@@ -151,19 +151,24 @@ class PReLU(Module):
                 "dtype": str(self.alpha.data.dtype)}
 
 
+def _axis_or_dim(owner: str, axis, dim) -> int:
+    """The axis of a softmax layer, given as NumPy's ``axis`` or PyTorch's ``dim``."""
+    if dim is not None:  # PyTorch's nn.Softmax(dim=1)
+        if axis != -1:
+            raise TypeError(f"{owner}: got both axis={axis!r} and dim={dim!r}; pass one "
+                            "(dim is PyTorch's name for axis)")
+        axis = dim
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
+    return int(axis)
+
+
 class Softmax(Module):
     """yᵢ = e^xᵢ / Σⱼ e^xⱼ along ``axis``;  ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ)."""
 
     def __init__(self, axis: int = -1, *, dim: int | None = None):
         super().__init__()
-        if dim is not None:  # PyTorch's nn.Softmax(dim=1)
-            if axis != -1:
-                raise TypeError(f"Softmax: got both axis={axis!r} and dim={dim!r}; pass one "
-                                "(dim is PyTorch's name for axis)")
-            axis = dim
-        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"Softmax: axis must be an int, got {axis!r}")
-        self.axis = int(axis)
+        self.axis = _axis_or_dim("Softmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmax(self.axis)
@@ -182,13 +187,7 @@ class LogSoftmax(Module):
 
     def __init__(self, axis: int = -1, *, dim: int | None = None):
         super().__init__()
-        if dim is not None:
-            if axis != -1:
-                raise TypeError(f"LogSoftmax: got both axis={axis!r} and dim={dim!r}; pass one")
-            axis = dim
-        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"LogSoftmax: axis must be an int, got {axis!r}")
-        self.axis = int(axis)
+        self.axis = _axis_or_dim("LogSoftmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.log_softmax(self.axis)
