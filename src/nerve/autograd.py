@@ -8,9 +8,9 @@ graphs of any depth work), and adds up gradients where a value fans out.
 """
 from __future__ import annotations
 
+import weakref
 from heapq import heappop, heappush
 from itertools import count
-import weakref
 from typing import Any
 
 import numpy as np

@@ -337,7 +337,6 @@ class Tensor(TorchNames):
         dt = _check_float_dtype(dtype)
         return self if dt == self.data.dtype else E.Cast.apply(self, dtype=dt)
 
-
     def float(self) -> "Tensor":
         return self.astype(float32)
 
