@@ -114,3 +114,19 @@ def test_chained_cosine_matches_its_closed_form_alone():
     got = _rates(sched, 16)  # past T_max the cosine rises again
     want = [0.001 + 0.099 * (1 + math.cos(math.pi * e / 5)) / 2 for e in range(16)]
     assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("key, value, error, message", [
+    ("base_lrs", np.array([np.nan]), ValueError, "base_lrs must be finite rates >= 0"),
+    ("step_size", 0, ValueError, "step_size must be an integer >= 1"),
+    ("gamma", np.array([0.1, 0.2]), TypeError, "gamma must be a number"),
+    ("last_epoch", "abc", ValueError, "last_epoch must be an integer"),
+])
+def test_a_corrupt_scheduler_state_is_refused_and_nothing_changes(key, value, error, message):
+    opt = _opt(1.0)
+    sched = optim.StepLR(opt, step_size=2)
+    bad = dict(sched.state_dict(), **{key: value})
+    target = optim.StepLR(_opt(0.5), step_size=3)
+    with pytest.raises(error, match=message):
+        target.load_state_dict(bad)
+    assert target.step_size == 3 and target.base_lrs == [0.5]

@@ -131,19 +131,41 @@ class LRScheduler:
         saved_for = str(np.asarray(state_dict["scheduler"]))
         if saved_for != name:
             raise ValueError(f"this state dict was saved from {saved_for}, not {name}")
-        base_lrs = np.asarray(state_dict["base_lrs"], dtype=np.float64).ravel()
-        if base_lrs.size != len(self.optimizer.param_groups):
-            raise ValueError(
-                f"{name}.load_state_dict: {base_lrs.size} base rate(s) saved, the optimizer "
-                f"has {len(self.optimizer.param_groups)} parameter group(s)"
-            )
-        for key in self._hyper:
+        where = f"{name}.load_state_dict"
+        rates = {}
+        for key in ("base_lrs", "last_lr"):
+            try:
+                values = np.asarray(state_dict[key], dtype=np.float64).ravel()
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: {key} must hold numbers") from None
+            if values.size != len(self.optimizer.param_groups):
+                raise ValueError(f"{where}: {values.size} {key} value(s) saved, the optimizer "
+                                 f"has {len(self.optimizer.param_groups)} parameter group(s)")
+            if not np.all(np.isfinite(values)) or np.any(values < 0):
+                raise ValueError(f"{where}: {key} must be finite rates >= 0, got "
+                                 f"{values.tolist()}")
+            rates[key] = values.tolist()
+        hyper = {}
+        for key in self._hyper:  # checked as the constructor checks them
             value = np.asarray(state_dict[key])
-            setattr(self, key, value.item() if value.ndim == 0 else tuple(value.tolist()))
-        self.last_epoch = int(np.asarray(state_dict["last_epoch"]))
+            value = value.item() if value.ndim == 0 else tuple(value.tolist())
+            if key in ("step_size", "T_max"):
+                value = _check_int(where, key, value, 1)
+            elif key == "milestones":
+                value = tuple(_check_int(where, "a milestone", m, 1)
+                              for m in (value if isinstance(value, tuple) else (value,)))
+            else:
+                value = check_number(where, key, value, 0.0, math.inf)
+            hyper[key] = value
+        last_epoch = np.asarray(state_dict["last_epoch"])
+        if last_epoch.ndim or last_epoch.dtype.kind not in "iu":
+            raise ValueError(f"{where}: last_epoch must be an integer, got {last_epoch!r}")
+        for key, value in hyper.items():
+            setattr(self, key, value)
+        self.last_epoch = int(_check_int(where, "last_epoch", last_epoch.item(), -1))
         self._stepped = True
-        self.base_lrs = base_lrs.tolist()
-        self._last_lr = np.asarray(state_dict["last_lr"], dtype=np.float64).ravel().tolist()
+        self.base_lrs = rates["base_lrs"]
+        self._last_lr = rates["last_lr"]
         # The rates it last set go back into the groups: the next step chains from them.
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
