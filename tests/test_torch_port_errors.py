@@ -300,3 +300,28 @@ def test_no_grad_decorates_with_or_without_parentheses_and_inference_mode_takes_
     with nv.inference_mode(False):
         assert (x * 2).requires_grad
     assert optim.ReduceLROnPlateau(_PLATEAU.optimizer, monitor="val_accuracy").mode == "max"
+
+
+def test_init_takes_pytorchs_gain_mode_and_slope_arguments():
+    import math
+    nv.manual_seed(1)
+    w = nn.Linear(400, 300).weight  # nerve's layout: fan_in 400, fan_out 300
+    cases = [
+        (lambda: nn.init.kaiming_uniform_(w, a=math.sqrt(5)), 1 / math.sqrt(3 * 400)),
+        (lambda: nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu"),
+         math.sqrt(2 / 300)),
+        (lambda: nn.init.xavier_uniform_(w, gain=2.0), 2 * math.sqrt(2 / 700)),
+        (lambda: nn.init.xavier_normal_(w, gain=nn.init.calculate_gain("tanh")),
+         5 / 3 * math.sqrt(2 / 700)),
+    ]
+    for draw, std in cases:
+        draw()
+        assert abs(w.data.std() / std - 1) < 0.02
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    assert nn.Linear(3, 2, init="kaiming_uniform").init == "he_uniform"
+    big = nn.Linear(600, 200, init="he_uniform").weight.data
+    assert abs(big.std() / math.sqrt(2 / 600) - 1) < 0.02
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out'"):
+        nn.init.kaiming_normal_(w, mode="fan_avg")
+    with pytest.raises(ValueError, match="unknown nonlinearity 'gelu'"):
+        nn.init.kaiming_normal_(w, nonlinearity="gelu")

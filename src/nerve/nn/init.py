@@ -11,6 +11,7 @@ name                    distribution                                reference
 ``"xavier"``            N(0, 2 / (fan_in + fan_out))                Glorot & Bengio 2010 (normal form)
 ``"xavier_uniform"``    U(−a, a), a = √(6 / (fan_in + fan_out))     Glorot & Bengio 2010
 ``"he"``                N(0, 2 / fan_in)                            He et al. 2015 (for ReLU)
+``"he_uniform"``        U(−a, a), a = √(6 / fan_in)                 He et al. 2015
 ``"zeros"``             0                                           shows the symmetry problem
 ======================  ==========================================  ===================
 
@@ -53,6 +54,12 @@ def he(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
     return (std * rng.standard_normal(shape)).astype(dtype)
 
 
+def he_uniform(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
+    """W ~ U(−a, a) with a = √(6 / fan_in) (the same variance as "he")."""
+    bound = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
 def zeros(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
     """W = 0: every unit of a layer stays identical (the symmetry problem)."""
     return np.zeros(shape, dtype=dtype)
@@ -63,6 +70,7 @@ INITS: dict[str, Callable[..., np.ndarray]] = {
     "xavier": xavier,
     "xavier_uniform": xavier_uniform,
     "he": he,
+    "he_uniform": he_uniform,
     "zeros": zeros,
 }
 
@@ -72,6 +80,7 @@ ALIASES = {
     "kaiming": "he", "kaiming_normal": "he", "he_normal": "he",
     "glorot": "xavier", "glorot_normal": "xavier", "xavier_normal": "xavier",
     "glorot_uniform": "xavier_uniform", "zero": "zeros",
+    "kaiming_uniform": "he_uniform",
 }
 
 
@@ -140,35 +149,60 @@ def _fill(tensor, values: np.ndarray):
     return tensor
 
 
-def kaiming_normal_(tensor, nonlinearity: str = "relu", seed=None):
-    """He: W ~ N(0, 2 / fan_in), in place (the ``"he"`` scheme)."""
-    _target(tensor, "kaiming_normal_")
-    if nonlinearity not in ("relu", "leaky_relu"):
-        raise ValueError(f"kaiming_normal_: nonlinearity must be 'relu' or 'leaky_relu', "
-                         f"got {nonlinearity!r}")
+def calculate_gain(nonlinearity: str = "relu", param: float | None = None) -> float:
+    """The factor that keeps the variance through a nonlinearity (PyTorch's values):
+    linear/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2 / (1 + a²)) for slope a."""
+    if nonlinearity in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else _finite(param, "calculate_gain", "param")
+        return math.sqrt(2.0 / (1.0 + slope ** 2))
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected "
+                     "'linear', 'sigmoid', 'tanh', 'relu' or 'leaky_relu'")
+
+
+def _kaiming_std(tensor, what: str, a, mode: str, nonlinearity: str) -> float:
+    _target(tensor, what)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{what}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(tensor)
-    return _fill(tensor, he(tensor.data.shape, fan_in, fan_out, get_rng(seed), tensor.dtype))
+    gain = calculate_gain(nonlinearity, _finite(a, what, "a"))
+    return gain / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
-def kaiming_uniform_(tensor, seed=None):
-    """He, uniform: W ~ U(−a, a), a = √(6 / fan_in) (variance 2 / fan_in), in place."""
-    fan_in, _ = _fans(_target(tensor, "kaiming_uniform_"))
-    bound = math.sqrt(6.0 / fan_in)
+def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", seed=None):
+    """He: W ~ N(0, σ²), σ = gain / √fan (PyTorch's arguments); the defaults (a = 0,
+    fan_in) give σ² = 2 / fan_in, the ``"he"`` scheme."""
+    std = _kaiming_std(tensor, "kaiming_normal_", a, mode, nonlinearity)
+    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape))
+
+
+def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", seed=None):
+    """He, uniform: W ~ U(−b, b), b = √3 · gain / √fan (the same variance as
+    kaiming_normal_). PyTorch's Linear starts from ``kaiming_uniform_(w, a=√5)``."""
+    std = _kaiming_std(tensor, "kaiming_uniform_", a, mode, nonlinearity)
+    bound = math.sqrt(3.0) * std
     return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
 
 
-def xavier_normal_(tensor, seed=None):
-    """Glorot: W ~ N(0, 2 / (fan_in + fan_out)), in place (the ``"xavier"`` scheme)."""
+def xavier_normal_(tensor, gain: float = 1.0, seed=None):
+    """Glorot: W ~ N(0, gain² · 2 / (fan_in + fan_out)), in place (``"xavier"``, gain 1)."""
     fan_in, fan_out = _fans(_target(tensor, "xavier_normal_"))
-    return _fill(tensor, xavier(tensor.data.shape, fan_in, fan_out, get_rng(seed),
-                                tensor.dtype))
+    std = _finite(gain, "xavier_normal_", "gain", 0.0) * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape))
 
 
-def xavier_uniform_(tensor, seed=None):
-    """Glorot, uniform: W ~ U(−a, a), a = √(6 / (fan_in + fan_out)), in place."""
+def xavier_uniform_(tensor, gain: float = 1.0, seed=None):
+    """Glorot, uniform: W ~ U(−b, b), b = gain · √(6 / (fan_in + fan_out)), in place."""
     fan_in, fan_out = _fans(_target(tensor, "xavier_uniform_"))
-    return _fill(tensor, xavier_uniform(tensor.data.shape, fan_in, fan_out, get_rng(seed),
-                                        tensor.dtype))
+    bound = _finite(gain, "xavier_uniform_", "gain", 0.0) * math.sqrt(6.0 / (fan_in + fan_out))
+    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, seed=None):
