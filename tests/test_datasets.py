@@ -115,3 +115,13 @@ def test_objects_that_are_not_map_datasets_get_a_clear_error():
         DataLoader({"a": 1})
     with pytest.raises(TypeError, match="can only be iterated: collect it first"):
         DataLoader(i for i in range(3))
+
+
+def test_data_loader_takes_pytorchs_dataset_keyword():
+    ds = TensorDataset(X, Y)
+    loader = DataLoader(dataset=ds, batch_size=5, shuffle=False)
+    assert loader.dataset is ds and len(loader) == 4
+    with pytest.raises(TypeError, match="pass the data once"):
+        DataLoader(X, dataset=ds)
+    with pytest.raises(TypeError, match="needs the data"):
+        DataLoader(batch_size=4)

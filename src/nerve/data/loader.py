@@ -36,8 +36,16 @@ class DataLoader:
     (3, [4, 4, 2])
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray | None = None, batch_size: int = 32,
-                 shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
+    def __init__(self, X: np.ndarray | None = None, y: np.ndarray | None = None,
+                 batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+                 drop_last: bool = False, *, dataset=None) -> None:
+        if dataset is not None:  # PyTorch's keyword: DataLoader(dataset=ds, batch_size=...)
+            if X is not None:
+                raise TypeError("DataLoader: pass the data once, as X (and y) or as dataset=")
+            X = dataset
+        if X is None:
+            raise TypeError("DataLoader needs the data: DataLoader(X, y, ...) or "
+                            "DataLoader(dataset, ...)")
         self.dataset = None
         self._reread = False
         self._epochs = 0
