@@ -281,6 +281,14 @@ def test_the_cpu_device_idiom_is_accepted_and_others_are_refused():
     for target in (t, model):
         with pytest.raises(ValueError, match="device 'cuda' is not available.*CPU"):
             target.to("cuda")
+        with pytest.raises(ValueError, match="device 'cuda' is not available"):
+            target.cuda()
+        with pytest.raises(ValueError, match="device 'cuda:0' is not available"):
+            target.to(device="cuda:0")
+        with pytest.raises(TypeError, match=r"to\(\) needs a dtype"):
+            target.to()
+    assert t.to(device="cpu") is t and model.to(device="cpu") is model
+    assert t.to("cpu", dtype=nv.float64).dtype == np.float64
 
 
 # ------------------------------------------------------------------ transpose

@@ -68,14 +68,26 @@ class TorchNames:
     def cpu(self):
         return self
 
-    def to(self, target):
-        """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` is ``t``."""
-        if target is None:
-            raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device 'cpu'")
-        if isinstance(target, str) and not _is_dtype_name(target):
+    def to(self, target=None, *, device=None, dtype=None):
+        """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` (or
+        ``device="cpu"``) is ``t``: nerve computes on the CPU."""
+        if device is not None:
+            check_device(device)
+        if target is not None and not _is_dtype_like(target):
             check_device(target)
+            target = None
+        if target is not None and dtype is not None:
+            raise TypeError("to(): got a dtype twice; pass one")
+        dtype = target if dtype is None else dtype
+        if dtype is None:
+            if device is None and target is None:
+                raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device "
+                                "'cpu'")
             return self
-        return self.astype(target)
+        return self.astype(dtype)
+
+    def cuda(self, *args, **kwargs):
+        check_device("cuda")
 
     @property
     def grad_fn(self):
@@ -361,6 +373,13 @@ def _is_dtype_name(text: str) -> bool:
         return np.dtype(text).kind in "fiub"
     except TypeError:
         return False
+
+
+def _is_dtype_like(target: Any) -> bool:
+    """A dtype (nv.float64, np.float32, "float64"), as opposed to a device ("cpu")."""
+    if isinstance(target, str):
+        return _is_dtype_name(target)
+    return isinstance(target, (np.dtype, type)) and not isinstance(target, bool)
 
 
 def _is_index(v) -> bool:

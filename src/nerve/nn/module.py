@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
-from ..tensor_torch import _is_dtype_name, check_device
+from ..tensor_torch import _is_dtype_like, check_device
 
 
 class Parameter(Tensor):
@@ -293,14 +293,22 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype) -> "Module":
+    def to(self, dtype=None, *, device=None) -> "Module":
         """Convert every parameter and buffer to ``dtype`` (float32 or float64), in place.
 
-        ``model.to("cpu")`` (PyTorch's device idiom) returns the model unchanged: nerve
-        computes on the CPU; any other device is refused by name.
+        ``model.to("cpu")`` or ``model.to(device="cpu")`` (PyTorch's device idiom)
+        returns the model unchanged: nerve computes on the CPU; any other device is
+        refused by name.
         """
-        if isinstance(dtype, str) and not _is_dtype_name(dtype):
+        if device is not None:
+            check_device(device)
+        if dtype is not None and not _is_dtype_like(dtype):
             check_device(dtype)
+            return self
+        if dtype is None:
+            if device is None:
+                raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device "
+                                "'cpu'")
             return self
         dt = _check_float_dtype(dtype)
         for m in self.modules():
@@ -316,6 +324,10 @@ class Module:
         return self
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, *args, **kwargs) -> "Module":
+        check_device("cuda")
         return self
 
     def double(self) -> "Module":
