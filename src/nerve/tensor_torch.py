@@ -71,16 +71,15 @@ class TorchNames:
     def to(self, target=None, *, device=None, dtype=None):
         """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` (or
         ``device="cpu"``) is ``t``: nerve computes on the CPU."""
+        if target is not None and not _is_dtype_like(target):
+            device, target = target, None  # t.to("cpu"): a device in the first place
         if device is not None:
             check_device(device)
-        if target is not None and not _is_dtype_like(target):
-            check_device(target)
-            target = None
         if target is not None and dtype is not None:
             raise TypeError("to(): got a dtype twice; pass one")
         dtype = target if dtype is None else dtype
         if dtype is None:
-            if device is None and target is None:
+            if device is None:
                 raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device "
                                 "'cpu'")
             return self
