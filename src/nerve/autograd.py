@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 _grad_enabled = True
+_ndarray = np.ndarray
 _Tensor: Any = None  # set by nerve.tensor to break the import cycle
 next_seq = count().__next__  # creation number of every tensor: a topological order
 _new = object.__new__  # Tensor.__new__: makes a tensor without running __init__
@@ -139,7 +140,7 @@ def apply_node(fn: Function, tensors):
                 raise ValueError(f"{type(fn).__name__}: shapes {shapes} cannot be broadcast "
                                  "together (each trailing dimension must be equal or 1)") from None
         raise ValueError(f"{type(fn).__name__} on input shapes {shapes}: {exc}") from None
-    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; t.data is an array
+    if type(out) is not _ndarray:  # NumPy gives scalars for 0-d results; t.data is an array
         out = np.asarray(out)
     result = _new(_Tensor)
     result.data = out
@@ -171,7 +172,7 @@ def apply1(fn: Function, x):
         out = fn.forward(x.data)
     except ValueError as exc:
         raise ValueError(f"{type(fn).__name__} on input shapes {x.data.shape}: {exc}") from None
-    if type(out) is not np.ndarray:  # as in apply_node
+    if type(out) is not _ndarray:  # as in apply_node
         out = np.asarray(out)
     result = _new(_Tensor)
     result.data = out

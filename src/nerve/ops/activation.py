@@ -77,10 +77,10 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 − y²."""
 
     def forward(self, x):
-        if x.dtype.kind != "f":
-            x = as_float(x)
-        self.y = np.tanh(x)
-        return self.y
+        self.y = y = np.tanh(x)
+        if y.dtype is not x.dtype:  # integer x: tanh in the default float, not float64
+            self.y = y = np.tanh(as_float(x))
+        return y
 
     def backward(self, g):
         y = self.y

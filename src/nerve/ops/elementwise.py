@@ -229,10 +229,10 @@ class Exp(Unary):
     """y = eˣ;  dy/dx = y."""
 
     def forward(self, x):
-        if x.dtype.kind != "f":
-            x = as_float(x)
-        self.y = np.exp(x)
-        return self.y
+        self.y = y = np.exp(x)
+        if y.dtype is not x.dtype:  # integer x: eˣ in the default float, not float64
+            self.y = y = np.exp(as_float(x))
+        return y
 
     def backward(self, g):
         return (g * self.y,)
