@@ -199,14 +199,19 @@ def apply1(fn: Function, x):
 _changed: dict[int, int] = {}
 
 
+def track(table: dict, obj, first) -> int:
+    """``id(obj)`` as a key of ``table`` that leaves with ``obj`` (ids are reused once an
+    object is gone); a new entry starts at ``first``."""
+    key = id(obj)
+    if key not in table:
+        weakref.finalize(obj, table.pop, key, None)
+        table[key] = first
+    return key
+
+
 def mark_changed(t) -> None:
     """Count one in-place change of ``t`` (``t += x``, ``t[i] = v``, ``t.zero_()``...)."""
-    key = id(t)
-    count = _changed.get(key)
-    if count is None:
-        weakref.finalize(t, _changed.pop, key, None)
-        count = 0
-    _changed[key] = count + 1
+    _changed[track(_changed, t, 0)] += 1
 
 
 def _versions(tensors) -> tuple:

@@ -9,9 +9,9 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
 from .random import get_rng
-from .tensor_torch import _own
+from .tensor_torch import own
 from .tensor import (
-    Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, _torch_axis, check_axis,
+    Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, axis_or_dim, check_axis,
     get_default_dtype,
 )
 
@@ -193,14 +193,14 @@ def concatenate(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     """Join tensors along an existing axis; each gets its slice of the gradient.
     (``dim`` is PyTorch's name for ``axis``; :func:`cat` is its name for this function.)"""
     ts = _many(tensors)
-    axis = _torch_axis("concatenate", None if axis == 0 else axis, False, dim, None)[0] or 0
+    axis = axis_or_dim("concatenate", axis, dim, 0)
     return S.Concatenate.apply(*ts, axis=_join_axis(axis, ts, "concatenate", 0))
 
 
 def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     """Stack tensors along a new axis; each gets its index of the gradient."""
     ts = _many(tensors)
-    axis = _torch_axis("stack", None if axis == 0 else axis, False, dim, None)[0] or 0
+    axis = axis_or_dim("stack", axis, dim, 0)
     return S.Stack.apply(*ts, axis=_join_axis(axis, ts, "stack", 1))
 
 
@@ -223,14 +223,18 @@ def _shape(shape: tuple, what: str) -> tuple:
     return shape
 
 
+def _dtype_or_default(dtype) -> np.dtype:
+    return get_default_dtype() if dtype is None else _check_dtype(dtype)
+
+
 def zeros(*shape, dtype=None, requires_grad=False) -> Tensor:
-    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    dt = _dtype_or_default(dtype)
     return Tensor(np.zeros(_shape(shape, "zeros"), dtype=dt), dtype=dt,
                   requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False) -> Tensor:
-    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    dt = _dtype_or_default(dtype)
     return Tensor(np.ones(_shape(shape, "ones"), dtype=dt), dtype=dt,
                   requires_grad=requires_grad)
 
@@ -252,19 +256,18 @@ def full(shape, fill_value, dtype=None, requires_grad=False) -> Tensor:
     shape = _shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
     if not _is_number(fill_value):
         raise TypeError(f"full: fill_value must be a number, got {fill_value!r}")
-    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    dt = _dtype_or_default(dtype)
     return Tensor(np.full(shape, fill_value, dtype=dt), dtype=dt, requires_grad=requires_grad)
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)) \
-        or isinstance(v, (bool, np.bool_))
+    return isinstance(v, (int, float, np.number, np.bool_))  # bool is an int
 
 
 def eye(n: int, m: int | None = None, dtype=None) -> Tensor:
     """The identity matrix (n × m, m = n by default)."""
     rows, cols = _shape((n, n if m is None else m), "eye")
-    dt = get_default_dtype() if dtype is None else _check_dtype(dtype)
+    dt = _dtype_or_default(dtype)
     return Tensor(np.eye(rows, cols, dtype=dt), dtype=dt)
 
 
@@ -300,7 +303,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
     t = Tensor(array, dtype=array.dtype)
-    _own(t)  # in-place changes write through to ``array``, as PyTorch's from_numpy
+    own(t)  # in-place changes write through to ``array``, as PyTorch's from_numpy
     return t
 
 

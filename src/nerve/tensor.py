@@ -19,7 +19,8 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops._util import constant
-from .tensor_torch import TorchNames
+from .ops._util import is_int as _is_int
+from .tensor_torch import TorchNames, plain_index
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -97,12 +98,9 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
         return arr
     if kind == "c":
         raise TypeError("complex data is not supported; nerve computes in float32 or float64")
-    hint = ""
-    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        hint = "; to combine tensors use nv.stack([...])"
     raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} "
                     f"({type(data).__name__}); expected numbers (float, int or bool), "
-                    f"e.g. a list of floats or a numeric NumPy array{hint}")
+                    "e.g. a list of floats or a numeric NumPy array")
 
 
 def _swapped(pair: tuple, ndim: int) -> tuple:
@@ -114,10 +112,6 @@ def _swapped(pair: tuple, ndim: int) -> tuple:
     order = list(range(ndim))
     order[a], order[b] = order[b], order[a]
     return tuple(order)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 def check_axis(axis, what: str, allow_many: bool = True):
@@ -195,13 +189,20 @@ class ValuesIndices(NamedTuple):
     indices: "Tensor"
 
 
+def axis_or_dim(what: str, axis, dim, default):
+    """One axis, given as NumPy's ``axis`` (whose default is ``default``) or as PyTorch's
+    ``dim``; giving both is an error."""
+    if dim is None:
+        return axis
+    if axis != default:
+        raise TypeError(f"{what}: got both axis={axis!r} and dim={dim!r}; pass one "
+                        "(dim is PyTorch's name for axis)")
+    return dim
+
+
 def _torch_axis(what: str, axis, keepdims, dim, keepdim) -> tuple:
     """NumPy's ``(axis, keepdims)`` from a call that may use PyTorch's ``dim``/``keepdim``."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(f"{what}: got both axis={axis!r} and dim={dim!r}; pass one "
-                            "(dim is PyTorch's name for axis)")
-        axis = dim
+    axis = axis_or_dim(what, axis, dim, None)
     if keepdim is not None:
         keepdims = check_bool(keepdim, f"{what}: keepdim") or keepdims
     return axis, keepdims
@@ -567,11 +568,7 @@ class Tensor(TorchNames):
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        return S.GetItem.apply(self, index=index)
+        return S.GetItem.apply(self, index=plain_index(index))
 
     # -------------------------------------------------------------- reductions
     # ``dim=`` and ``keepdim=`` are PyTorch's spellings of NumPy's ``axis`` and ``keepdims``.
@@ -731,13 +728,11 @@ class Tensor(TorchNames):
         return A.ELU.apply(self, alpha=check_number(alpha, "elu: alpha"))
 
     def softmax(self, axis: int = -1, *, dim=None) -> "Tensor":
-        if dim is not None:
-            axis = _torch_axis("softmax", None if axis == -1 else axis, False, dim, None)[0]
+        axis = axis_or_dim("softmax", axis, dim, -1)
         return A.Softmax.apply(self, axis=check_axis(axis, "softmax", allow_many=False))
 
     def log_softmax(self, axis: int = -1, *, dim=None) -> "Tensor":
-        if dim is not None:
-            axis = _torch_axis("log_softmax", None if axis == -1 else axis, False, dim, None)[0]
+        axis = axis_or_dim("log_softmax", axis, dim, -1)
         return A.LogSoftmax.apply(self, axis=check_axis(axis, "log_softmax", allow_many=False))
 
     def step(self) -> "Tensor":

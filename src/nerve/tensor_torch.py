@@ -8,21 +8,20 @@ device idiom on the CPU. :class:`TorchNames` is a mixin of :class:`nerve.Tensor`
 """
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
 
 from . import autograd
 from .ops import elementwise as E
+from .ops._util import is_int
 
 
 class Size(int):
     """``t.size``: NumPy's element count (an int) that, called, is PyTorch's ``t.size()``
     — the shape — or ``t.size(d)``, the length of axis ``d``."""
 
-    def __new__(cls, shape: tuple) -> "Size":
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    def __new__(cls, shape: tuple, count: int) -> "Size":
         self = super().__new__(cls, count)
         self.shape = shape
         return self
@@ -42,6 +41,15 @@ def _plain(value):
     return value.data if isinstance(value, TorchNames) else value
 
 
+def plain_index(index):
+    """An index for the data: a tensor, or tensors inside a tuple, become their arrays."""
+    if isinstance(index, TorchNames):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, TorchNames) else i for i in index)
+    return index
+
+
 class TorchNames:
     """The PyTorch-named methods of :class:`nerve.Tensor` (a mixin: no state of its own)."""
 
@@ -50,7 +58,7 @@ class TorchNames:
     # ------------------------------------------------------------- sizes, devices
     @property
     def size(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self.data.shape, self.data.size)
 
     def numel(self) -> int:
         """The number of elements (``t.size`` in NumPy's words)."""
@@ -71,19 +79,8 @@ class TorchNames:
     def to(self, target=None, *, device=None, dtype=None):
         """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` (or
         ``device="cpu"``) is ``t``: nerve computes on the CPU."""
-        if target is not None and not _is_dtype_like(target):
-            device, target = target, None  # t.to("cpu"): a device in the first place
-        if device is not None:
-            check_device(device)
-        if target is not None and dtype is not None:
-            raise TypeError("to(): got a dtype twice; pass one")
-        dtype = target if dtype is None else dtype
-        if dtype is None:
-            if device is None:
-                raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device "
-                                "'cpu'")
-            return self
-        return self.astype(dtype)
+        dtype = to_dtype(target, device, dtype)
+        return self if dtype is None else self.astype(dtype)
 
     def cuda(self, *args, **kwargs):
         check_device("cuda")
@@ -117,7 +114,7 @@ class TorchNames:
     def unsqueeze(self, dim: int):
         """A new axis of length 1 at position ``dim`` (−1 appends one)."""
         ndim = self.data.ndim
-        if not _is_index(dim) or not -ndim - 1 <= dim <= ndim:
+        if not is_int(dim) or not -ndim - 1 <= dim <= ndim:
             raise ValueError(f"unsqueeze: dim must be an int in [{-ndim - 1}, {ndim}] for a "
                              f"tensor of shape {self.data.shape}, got {dim!r}")
         dim = int(dim) % (ndim + 1)
@@ -130,7 +127,7 @@ class TorchNames:
         if dim is None:
             return self.reshape(tuple(n for n in shape if n != 1))
         bound = max(len(shape), 1)
-        if not _is_index(dim) or not -bound <= dim < bound:
+        if not is_int(dim) or not -bound <= dim < bound:
             raise ValueError(f"squeeze: dim must be an int in [{-bound}, {bound}) for a "
                              f"tensor of shape {shape}, got {dim!r}")
         if not shape or shape[dim] != 1:
@@ -230,9 +227,13 @@ class TorchNames:
     def __itruediv__(self, other):
         return self._in_place(other, np.divide, "/=")
 
+    def _recorded(self, other) -> bool:
+        """Whether writing ``other`` into this tensor would have to go into the graph."""
+        return autograd.is_grad_enabled() and (
+            self.requires_grad or getattr(other, "requires_grad", False))
+
     def _in_place(self, other, ufunc, symbol: str, method: bool = False, value=None):
-        if autograd.is_grad_enabled() and (
-                self.requires_grad or getattr(other, "requires_grad", False)):
+        if self._recorded(other):
             if self.requires_grad and self._ctx is None:
                 raise RuntimeError(
                     f"a leaf tensor that requires grad (shape {self.data.shape}) cannot be "
@@ -266,7 +267,7 @@ class TorchNames:
         """Give a constant its own copy of the data before the first in-place change."""
         if not self.requires_grad and id(self) not in _OWNED:
             self.data = np.array(self.data, copy=True)
-            _own(self)
+            own(self)
 
     def add_(self, other, alpha: float = 1):
         value = None if alpha == 1 else _plain(other) * alpha
@@ -297,17 +298,13 @@ class TorchNames:
 
     def __setitem__(self, index, value) -> None:
         """``t[mask] = 0``: writes into the data, when nothing is recorded (as above)."""
-        if autograd.is_grad_enabled() and (
-                self.requires_grad or getattr(value, "requires_grad", False)):
+        if self._recorded(value):
             raise RuntimeError(
                 f"cannot assign into a tensor while the graph is recorded (shape "
                 f"{self.data.shape}, requires_grad={self.requires_grad}): use "
                 "nv.where(mask, value, t) for a differentiable version, or assign inside "
                 "`with nv.no_grad():` or into t.data")
-        if isinstance(index, TorchNames):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, TorchNames) else i for i in index)
+        index = plain_index(index)
         self._own_data()
         try:
             self.data[index] = _plain(value)
@@ -323,11 +320,9 @@ class TorchNames:
 _OWNED: dict[int, bool] = {}
 
 
-def _own(t) -> None:
-    key = id(t)
-    if key not in _OWNED:
-        weakref.finalize(t, _OWNED.pop, key, None)
-        _OWNED[key] = True
+def own(t) -> None:
+    """Mark ``t``'s data as its own: in-place changes write into it, uncopied."""
+    autograd.track(_OWNED, t, True)
 
 
 def _in_place_error(data: np.ndarray, value, ufunc, symbol: str, exc: Exception) -> Exception:
@@ -359,6 +354,21 @@ def _broadcasts(shape: tuple, target: tuple) -> bool:
         return False
 
 
+def to_dtype(target, device, dtype):
+    """The dtype a ``.to(...)`` call asks for, or None when it names only the device (the
+    CPU, the one there is); refuses other devices, no argument and two dtypes."""
+    if target is not None and not _is_dtype_like(target):
+        device, target = target, None  # .to("cpu"): a device in the first place
+    if device is not None:
+        check_device(device)
+    if target is not None and dtype is not None:
+        raise TypeError("to(): got a dtype twice; pass one")
+    dtype = target if dtype is None else dtype
+    if dtype is None and device is None:
+        raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device 'cpu'")
+    return dtype
+
+
 def check_device(device: Any) -> None:
     """Accept the CPU (the only device nerve computes on); refuse others by name."""
     name = str(device).split(":")[0].strip().lower()
@@ -380,6 +390,3 @@ def _is_dtype_like(target: Any) -> bool:
         return _is_dtype_name(target)
     return isinstance(target, (np.dtype, type)) and not isinstance(target, bool)
 
-
-def _is_index(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from ..tensor import Tensor, _check_float_dtype, axis_or_dim, get_default_dtype
 from . import derivatives as D
 from .container import Identity
 from .module import Module, Parameter
@@ -153,11 +153,7 @@ class PReLU(Module):
 
 def _axis_or_dim(owner: str, axis, dim) -> int:
     """The axis of a softmax layer, given as NumPy's ``axis`` or PyTorch's ``dim``."""
-    if dim is not None:  # PyTorch's nn.Softmax(dim=1)
-        if axis != -1:
-            raise TypeError(f"{owner}: got both axis={axis!r} and dim={dim!r}; pass one "
-                            "(dim is PyTorch's name for axis)")
-        axis = dim
+    axis = axis_or_dim(owner, axis, dim, -1)  # PyTorch's nn.Softmax(dim=1)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
     return int(axis)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
-from ..tensor_torch import _is_dtype_like, check_device
+from ..tensor_torch import check_device, to_dtype
 
 
 class Parameter(Tensor):
@@ -300,15 +300,8 @@ class Module:
         returns the model unchanged: nerve computes on the CPU; any other device is
         refused by name.
         """
-        if device is not None:
-            check_device(device)
-        if dtype is not None and not _is_dtype_like(dtype):
-            check_device(dtype)
-            return self
+        dtype = to_dtype(dtype, device, None)
         if dtype is None:
-            if device is None:
-                raise TypeError("to() needs a dtype (nv.float32, nv.float64) or the device "
-                                "'cpu'")
             return self
         dt = _check_float_dtype(dtype)
         for m in self.modules():

@@ -21,6 +21,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.reshape(shape)
 
 
+def is_int(v) -> bool:
+    """A Python or NumPy integer, not a bool: what an axis, a size or an index must be."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def default_float() -> np.dtype:
     """nerve's default float dtype (float32 unless set otherwise): what integer data
     computes in when an op needs a float (as PyTorch, never NumPy's float64)."""
