@@ -325,3 +325,15 @@ def test_init_takes_pytorchs_gain_mode_and_slope_arguments():
         nn.init.kaiming_normal_(w, mode="fan_avg")
     with pytest.raises(ValueError, match="unknown nonlinearity 'gelu'"):
         nn.init.kaiming_normal_(w, nonlinearity="gelu")
+
+
+def test_init_functions_are_in_place_changes_like_the_others():
+    model = nn.Linear(3, 2)
+    loss = model(nv.tensor(np.ones((1, 3)))).sum()
+    nn.init.zeros_(model.weight)  # the graph saw the old weights
+    with pytest.raises(RuntimeError, match="was changed in place after the op recorded it"):
+        loss.backward()
+    frozen = nv.tensor(np.zeros((2, 3)), requires_grad=True)
+    frozen.data.flags.writeable = False
+    with pytest.raises(ValueError, match=r"\(normal_\): its data is a read-only array"):
+        nn.init.normal_(frozen)

@@ -120,8 +120,6 @@ def _target(tensor, what: str):
                         f"{type(tensor).__name__}")
     if tensor.data.dtype.kind != "f":
         raise TypeError(f"{what} needs a float tensor, got dtype {tensor.data.dtype}")
-    if not tensor.data.flags.writeable:
-        raise ValueError(f"{what}: the tensor's data is read-only")
     return tensor
 
 
@@ -144,8 +142,10 @@ def _fans(tensor) -> tuple[int, int]:
     return shape[0] * receptive, shape[1] * receptive
 
 
-def _fill(tensor, values: np.ndarray):
-    np.copyto(tensor.data, values, casting="unsafe")
+def _fill(tensor, values: np.ndarray, what: str):
+    """Write ``values`` into the tensor as its other in-place changes do (counted, so a
+    graph that saw the old weights refuses its backward; read-only data is named)."""
+    tensor._write(None, values.astype(tensor.data.dtype, copy=False), what)
     return tensor
 
 
@@ -179,7 +179,8 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
     """He: W ~ N(0, σ²), σ = gain / √fan (PyTorch's arguments); the defaults (a = 0,
     fan_in) give σ² = 2 / fan_in, the ``"he"`` scheme."""
     std = _kaiming_std(tensor, "kaiming_normal_", a, mode, nonlinearity)
-    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape))
+    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape),
+                 "kaiming_normal_")
 
 
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
@@ -188,28 +189,31 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
     kaiming_normal_). PyTorch's Linear starts from ``kaiming_uniform_(w, a=√5)``."""
     std = _kaiming_std(tensor, "kaiming_uniform_", a, mode, nonlinearity)
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
+    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape),
+                 "kaiming_uniform_")
 
 
 def xavier_normal_(tensor, gain: float = 1.0, seed=None):
     """Glorot: W ~ N(0, gain² · 2 / (fan_in + fan_out)), in place (``"xavier"``, gain 1)."""
     fan_in, fan_out = _fans(_target(tensor, "xavier_normal_"))
     std = _finite(gain, "xavier_normal_", "gain", 0.0) * math.sqrt(2.0 / (fan_in + fan_out))
-    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape))
+    return _fill(tensor, std * get_rng(seed).standard_normal(tensor.data.shape),
+                 "xavier_normal_")
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, seed=None):
     """Glorot, uniform: W ~ U(−b, b), b = gain · √(6 / (fan_in + fan_out)), in place."""
     fan_in, fan_out = _fans(_target(tensor, "xavier_uniform_"))
     bound = _finite(gain, "xavier_uniform_", "gain", 0.0) * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape))
+    return _fill(tensor, get_rng(seed).uniform(-bound, bound, size=tensor.data.shape),
+                 "xavier_uniform_")
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, seed=None):
     """W ~ N(mean, std²), in place."""
     _target(tensor, "normal_")
     mean, std = _finite(mean, "normal_", "mean"), _finite(std, "normal_", "std", 0.0)
-    return _fill(tensor, get_rng(seed).normal(mean, std, size=tensor.data.shape))
+    return _fill(tensor, get_rng(seed).normal(mean, std, size=tensor.data.shape), "normal_")
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, seed=None):
@@ -218,13 +222,13 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, seed=None):
     a, b = _finite(a, "uniform_", "a"), _finite(b, "uniform_", "b")
     if not a <= b:
         raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
-    return _fill(tensor, get_rng(seed).uniform(a, b, size=tensor.data.shape))
+    return _fill(tensor, get_rng(seed).uniform(a, b, size=tensor.data.shape), "uniform_")
 
 
 def constant_(tensor, value: float):
     """Every entry = ``value``, in place."""
     _target(tensor, "constant_")
-    return _fill(tensor, np.asarray(_finite(value, "constant_", "value")))
+    return _fill(tensor, np.asarray(_finite(value, "constant_", "value")), "constant_")
 
 
 def zeros_(tensor):
