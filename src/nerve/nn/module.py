@@ -320,8 +320,7 @@ class Module:
         return self
 
     def cuda(self, *args, **kwargs) -> "Module":
-        check_device("cuda")
-        return self
+        check_device("cuda")  # always refused: nerve computes on the CPU
 
     def double(self) -> "Module":
         return self.to(np.float64)
