@@ -206,7 +206,7 @@ def test_loss_registry():
     assert nn.get_loss("hinge", margin=2.0).margin == 2.0
     assert isinstance(nn.get_loss("bce-with-logits"), nn.BCEWithLogitsLoss)
     with pytest.raises(ValueError) as err:
-        nn.get_loss("huber")
+        nn.get_loss("focal")
     assert "mse" in str(err.value) and "cross_entropy" in str(err.value)
 
 

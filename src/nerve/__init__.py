@@ -16,8 +16,8 @@ from .autograd import (
 from .functional import (
     abs, arange, argmax, argmin, cat, clip, concatenate, elu, exp, eye, from_numpy, full,
     leaky_relu, log, log_softmax, matmul, max, maximum, mean, min, minimum, ones, ones_like,
-    rand, randn, relu, reshape, sigmoid, softmax, sqrt, stack, step, sum, tanh, transpose,
-    where, zeros, zeros_like,
+    rand, randn, relu, reshape, sigmoid, softmax, sqrt, stack, std, step, sum, tanh, transpose,
+    var, where, zeros, zeros_like,
 )
 from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -44,8 +44,8 @@ __all__ = [
     "abs", "arange", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "eye",
     "from_numpy", "full", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum",
     "mean", "min", "minimum", "ones", "ones_like", "rand", "randn", "relu", "reshape",
-    "sigmoid", "softmax", "sqrt", "stack", "step", "sum", "tanh", "transpose", "where",
-    "zeros", "zeros_like",
+    "sigmoid", "softmax", "sqrt", "stack", "std", "step", "sum", "tanh", "transpose", "var",
+    "where", "zeros", "zeros_like",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
     "manual_seed", "get_rng",
     # training, files, speed, export

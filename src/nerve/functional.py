@@ -45,6 +45,20 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _t(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
+def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
+        unbiased=None, ddof=None):
+    """Variance over ``axis`` (unbiased by default, as PyTorch): see :meth:`Tensor.var`."""
+    return _t(x).var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
+                     unbiased=unbiased, ddof=ddof)
+
+
+def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
+        unbiased=None, ddof=None):
+    """Standard deviation over ``axis`` (unbiased by default): see :meth:`Tensor.std`."""
+    return _t(x).std(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
+                     unbiased=unbiased, ddof=ddof)
+
+
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
     return _t(x).max(axis, keepdims, dim=dim, keepdim=keepdim)
 

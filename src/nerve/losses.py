@@ -188,6 +188,23 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Te
     return L.BCE.apply(p, target=t, reduction=red)
 
 
+def _regression_target(where: str, p: Tensor, target: Any) -> Tensor | np.ndarray:
+    """The target of a regression loss on predictions ``p``: a tensor that requires grad
+    (it then gets a gradient too) or an array, of ``p``'s shape; a (N,) target with
+    (N, 1) predictions is reshaped."""
+    column = p.ndim == 2 and p.shape[1] == 1
+    if isinstance(target, Tensor) and target.requires_grad:   # differentiable target
+        t = target.reshape(p.shape) if column and target.shape == (p.shape[0],) else target
+        if t.shape != p.shape:
+            raise ValueError(f"{where}: the target has shape {target.shape} but the input has "
+                             f"shape {p.shape}; they must match")
+        return t
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if column and t.shape == (p.shape[0],):
+        t = t.reshape(p.shape)
+    return _as_target(where, t, p)
+
+
 def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: L = (1/n) Σ (ŷ − y)² over all n elements (or the sum);
     dL/dŷ = 2(ŷ − y)/n.
@@ -197,24 +214,53 @@ def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
     """
     p = _as_input("mse", pred)
     red = _check_reduction("mse", reduction, p)
-    column = p.ndim == 2 and p.shape[1] == 1
-    if isinstance(target, Tensor) and target.requires_grad:   # differentiable target
-        t = target.reshape(p.shape) if column and target.shape == (p.shape[0],) else target
-        if t.shape != p.shape:
-            raise ValueError(f"mse: the target has shape {target.shape} but the input has "
-                             f"shape {p.shape}; they must match")
-    else:
-        t = np.asarray(target.data if isinstance(target, Tensor) else target)
-        if column and t.shape == (p.shape[0],):
-            t = t.reshape(p.shape)
-        t = _as_target("mse", t, p)
-    diff = p - t
+    diff = p - _regression_target("mse", p, target)
     sq = diff * diff
     if red == "mean":
         return sq.mean()
     return sq.sum() if red == "sum" else sq
 
 
+def check_threshold(where: str, name: str, value: Any, positive: bool) -> float:
+    """``beta``/``delta`` of the smooth L1 and Huber losses as a float: finite and >= 0
+    (> 0 if ``positive``), else ValueError naming it."""
+    bound = "> 0" if positive else ">= 0"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{where}: {name} must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+def _smooth_l1(where: str, pred: Any, target: Any, reduction: str, beta: float,
+               scale: bool) -> Tensor:
+    p = _as_input(where, pred)
+    red = _check_reduction(where, reduction, p)
+    beta = check_threshold(where, "delta" if scale else "beta", beta, positive=scale)
+    diff = p - _regression_target(where, p, target)
+    return L.SmoothL1.apply(diff, beta=beta, scale=beta if scale else 1.0, reduction=red)
+
+
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: L = (1/n) Σ |ŷ − y| (or the sum);  dL/dŷ = sign(ŷ − y)/n.
+
+    Targets as for :func:`mse`.
+    """
+    return _smooth_l1("l1_loss", pred, target, reduction, 0.0, False)
+
+
+def smooth_l1_loss(pred: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: ½d²/β where |d| < β, else |d| − ½β, with d = ŷ − y, averaged;
+    dL/dd = d/β inside, sign(d) outside (÷ n). ``beta=0`` is :func:`l1_loss`."""
+    return _smooth_l1("smooth_l1_loss", pred, target, reduction, beta, False)
+
+
+def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber: ½d² where |d| < δ, else δ(|d| − ½δ), with d = ŷ − y, averaged;
+    dL/dd = d inside, δ·sign(d) outside (÷ n). Equal to δ · smooth_l1_loss(β=δ)."""
+    return _smooth_l1("huber_loss", pred, target, reduction, delta, True)
+
+
 mean_squared_error = mse
+mean_absolute_error = l1_loss
 softmax_cross_entropy = cross_entropy
 multiclass_hinge = svm = hinge

@@ -208,6 +208,24 @@ def _torch_axis(what: str, axis, keepdims, dim, keepdim) -> tuple:
     return axis, keepdims
 
 
+def _correction(what: str, correction, unbiased, ddof) -> int:
+    """The c of a variance Σ (x − x̄)²/(n − c), from PyTorch's ``correction=`` or
+    ``unbiased=`` or NumPy's ``ddof=`` (at most one of them); 1 when none is given."""
+    given = [(name, v) for name, v in (("correction", correction), ("unbiased", unbiased),
+                                        ("ddof", ddof)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{what}: pass one of correction=, unbiased= and ddof=, got "
+                        f"{' and '.join(name for name, _ in given)}")
+    if not given:
+        return 1
+    name, value = given[0]
+    if name == "unbiased":
+        return int(check_bool(value, f"{what}: unbiased"))
+    if not _is_int(value) or value < 0:
+        raise TypeError(f"{what}: {name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
 class Tensor(TorchNames):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -583,6 +601,25 @@ class Tensor(TorchNames):
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis("mean", axis, keepdims, dim, keepdim)
         return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
+            correction=None, unbiased=None, ddof=None) -> "Tensor":
+        """Variance Σ (x − x̄)²/(n − c) over ``axis``; dvar/dx = 2(x − x̄)/(n − c).
+
+        As in PyTorch, c = 1 (the unbiased estimate) unless ``correction=``,
+        ``unbiased=False`` (c = 0) or NumPy's ``ddof=`` says otherwise.
+        """
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_axis("var", axis, keepdims, dim, keepdim)
+        return R.Var.apply(self, axis=check_axis(axis, "var"), keepdims=keepdims,
+                           correction=_correction("var", correction, unbiased, ddof))
+
+    def std(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
+            correction=None, unbiased=None, ddof=None) -> "Tensor":
+        """Standard deviation √var (see :meth:`var`: c = 1 unless told otherwise);
+        dstd/dx = (x − x̄)/((n − c)·std)."""
+        return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
+                        unbiased=unbiased, ddof=ddof).sqrt()
 
     def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """Largest entry over ``axis``; ties share the gradient evenly.

@@ -20,7 +20,8 @@ from .flatten import Flatten
 from .init import INITS
 from .linear import Linear
 from .loss import (
-    LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss, get_loss,
+    LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, HuberLoss, L1Loss, MSELoss,
+    NLLLoss, SmoothL1Loss, get_loss,
 )
 from .maxout import Maxout
 from .module import Module, Parameter
@@ -31,7 +32,7 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Identity",
     "Linear", "Maxout", "Dropout", "BatchNorm1d", "Flatten",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "LogSoftmax", "Step",
-    "MSELoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss", "NLLLoss",
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss", "NLLLoss",
     "ACTIVATIONS", "DERIVATIVES", "INITS", "LOSSES", "LAYERS",
     "get_activation", "get_derivative", "get_loss", "register_layer", "to_config",
     "from_config", "network_name", "init", "derivatives",

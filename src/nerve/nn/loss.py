@@ -35,6 +35,41 @@ class MSELoss(_Loss):
         return F.mse(input, target, self.reduction)
 
 
+class L1Loss(_Loss):
+    """Mean absolute error: L = (1/n) Σ |ŷ − y|;  dL/dŷ = sign(ŷ − y)/n."""
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: ½d²/β where |d| < β, else |d| − ½β (d = ŷ − y);  dL/dd = d/β, else sign(d)."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = F.check_threshold("SmoothL1Loss", "beta", beta, positive=False)
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "beta": self.beta}
+
+
+class HuberLoss(_Loss):
+    """Huber: ½d² where |d| < δ, else δ(|d| − ½δ) (d = ŷ − y);  dL/dd = d, else δ·sign(d)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = F.check_threshold("HuberLoss", "delta", delta, positive=True)
+
+    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"reduction": self.reduction, "delta": self.delta}
+
+
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on raw scores (N, C) and integer labels (N,).
 
@@ -85,6 +120,10 @@ class BCELoss(_Loss):
 
 LOSSES: dict[str, type[_Loss]] = {
     "mse": MSELoss,
+    "l1": L1Loss,
+    "mae": L1Loss,
+    "smooth_l1": SmoothL1Loss,
+    "huber": HuberLoss,
     "cross_entropy": CrossEntropyLoss,
     "softmax": CrossEntropyLoss,
     "nll": NLLLoss,

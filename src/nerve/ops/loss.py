@@ -227,3 +227,41 @@ class BCE(Function):
         grad = (p - self.target) / denom
         grad *= _upstream(g, self.reduction, p.size, 0)
         return (grad,)
+
+
+class SmoothL1(Function):
+    """The smooth L1 loss on differences d = ŷ − y, times ``scale``:
+
+    lᵢ = ½dᵢ²/β where |dᵢ| < β, else |dᵢ| − ½β;  dl/dd = d/β there, else sign(d).
+    β = 0 is the L1 loss |d| (gradient sign(d), 0 at d = 0); ``scale`` = β gives the
+    Huber loss with δ = β (½d² inside, δ(|d| − ½δ) outside).
+    """
+
+    keeps_shape = True
+
+    def __init__(self, beta: float = 1.0, scale: float = 1.0, reduction: str = "mean"):
+        self.beta, self.scale, self.reduction = beta, scale, reduction
+
+    def forward(self, d):
+        dt = d.dtype
+        a = np.abs(d)
+        if self.beta == 0.0:
+            loss, self.inside = a, None
+        else:
+            beta = constant(self.beta, dt)
+            self.inside = inside = a < beta
+            loss = np.where(inside, d * d * constant(0.5 / self.beta, dt),
+                            a - beta * constant(0.5, dt))
+        if self.scale != 1.0:
+            loss = loss * constant(self.scale, dt)
+        self.d = d
+        return _reduce(loss, self.reduction)
+
+    def backward(self, g):
+        d, dt = self.d, self.d.dtype
+        grad = np.sign(d)
+        if self.inside is not None:
+            grad = np.where(self.inside, d / constant(self.beta, dt), grad)
+        if self.scale != 1.0:
+            grad = grad * constant(self.scale, dt)
+        return (np.asarray(grad * _upstream(g, self.reduction, d.size, 0), dtype=dt),)

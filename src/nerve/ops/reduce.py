@@ -1,4 +1,4 @@
-"""Reductions over axes: sum, mean, max, min."""
+"""Reductions over axes: sum, mean, variance, max, min."""
 from __future__ import annotations
 
 import numpy as np
@@ -61,6 +61,33 @@ class Mean(Function):
     def backward(self, g):
         g = _expand(g, self.axes, self.keepdims, self.shape)
         return (np.broadcast_to(g / np.asarray(self.n, dtype=g.dtype), self.shape),)
+
+
+class Var(Function):
+    """y = Σ (x − x̄)² / (n − c) over axes (c = ``correction``: 1 unbiased, 0 the
+    population variance);  dy/dx = 2(x − x̄)/(n − c) (the x̄ terms sum to zero)."""
+
+    def __init__(self, axis=None, keepdims=False, correction=1):
+        self.axis, self.keepdims, self.correction = axis, keepdims, correction
+
+    def forward(self, x):
+        self.shape = x.shape
+        self.axes = axes = _normalize_axis(self.axis, x.ndim)
+        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        self.dof = dof = n - self.correction
+        if dof <= 0:
+            raise ValueError(f"the variance with correction={self.correction} needs more than "
+                             f"{self.correction} element(s) along axis {self.axis}, got {n} "
+                             f"(tensor of shape {x.shape})")
+        x = as_float(x)
+        self.dev = dev = x - np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
+        total = np.sum(dev * dev, axis=axes, keepdims=self.keepdims, dtype=x.dtype)
+        return total / np.asarray(dof, dtype=x.dtype)
+
+    def backward(self, g):
+        g = _expand(g, self.axes, self.keepdims, self.shape)
+        dev = self.dev
+        return (dev * (g * np.asarray(2.0 / self.dof, dtype=dev.dtype)),)
 
 
 class _Extreme(Function):

@@ -26,7 +26,8 @@ __all__ = [
 _LOSS_CLASS_NAMES = {
     "cross_entropy": "CrossEntropyLoss", "crossentropy": "CrossEntropyLoss",
     "softmax": "CrossEntropyLoss", "hinge": "HingeLoss", "svm": "HingeLoss",
-    "mse": "MSELoss", "bce_with_logits": "BCEWithLogitsLoss", "bce": "BCELoss",
+    "mse": "MSELoss", "l1": "L1Loss", "mae": "L1Loss", "smooth_l1": "SmoothL1Loss",
+    "huber": "HuberLoss", "bce_with_logits": "BCEWithLogitsLoss", "bce": "BCELoss",
 }
 
 
@@ -244,7 +245,7 @@ def loss_kind(loss_fn: Any) -> str:
         return "logit"
     if "bce" in name:
         return "prob"
-    if "mse" in name or "l2loss" in name:
+    if "mse" in name or "l2loss" in name or "l1loss" in name or "huber" in name:
         return "regression"
     return "other"
 
