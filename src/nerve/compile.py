@@ -259,9 +259,11 @@ class CompiledStep:
         if not layers:
             raise ValueError("nv.compile: the model has no layers")
         self.kernel_factories = [_kernel_for(layer) for layer in layers]
-        if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean":
+        if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean" \
+                or not loss.plain:
             raise ValueError(f"nv.compile: loss {type(loss).__name__} is not supported by the "
-                             "captured step (supported: CrossEntropyLoss with mean reduction)")
+                             "captured step (supported: CrossEntropyLoss with mean reduction, "
+                             "without weight, ignore_index or label_smoothing)")
         linears = [layer for layer in layers if type(layer) is nn.Linear]
         if not linears:
             raise ValueError("nv.compile: the model needs at least one Linear layer")

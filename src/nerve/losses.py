@@ -54,8 +54,13 @@ def labels_in_range(y: np.ndarray, classes: int) -> bool:
     return bool(np.maximum.reduce(y.view(_UNSIGNED[y.itemsize]), axis=None) < classes)
 
 
-def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
-    """Integer class labels of shape (n,) in [0, classes)."""
+def _as_labels(where: str, labels: Any, n: int, classes: int, ignore_index: int | None = None,
+               keep_ignored: bool = False) -> Any:
+    """Integer class labels of shape (n,) in [0, classes).
+
+    Labels equal to ``ignore_index`` (outside [0, classes)) pass too: the labels come
+    back if ``keep_ignored``, else the marker _IGNORED says that some are there.
+    """
     y = labels.data if isinstance(labels, Tensor) else labels
     if type(y) is not np.ndarray:
         y = np.asarray(y)
@@ -72,10 +77,17 @@ def _as_labels(where: str, labels: Any, n: int, classes: int) -> np.ndarray:
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"{where}: expected one label per example, shape ({n},), "
                          f"got labels of shape {y.shape}")
-    if n and (y.min() < 0 or y.max() >= classes):
-        bad = y[(y < 0) | (y >= classes)][0]
-        raise ValueError(f"{where}: labels must be in [0, {classes}) for scores with "
-                         f"{classes} classes, got label {int(bad)}")
+    if n:
+        outside = (y < 0) | (y >= classes)
+        ignored = outside & (y == ignore_index) if ignore_index is not None else None
+        if ignored is not None:
+            outside &= ~ignored
+        if outside.any():
+            bad = y[outside][0]
+            raise ValueError(f"{where}: labels must be in [0, {classes}) for scores with "
+                             f"{classes} classes, got label {int(bad)}")
+        if ignored is not None and ignored.any() and not keep_ignored:
+            return _IGNORED
     return y
 
 
@@ -119,20 +131,86 @@ def _check_finite_target(where: str, t: np.ndarray, expected: str) -> None:
     raise ValueError(f"{where}: the target contains {kind} at index {at}; expected {expected}")
 
 
-def cross_entropy(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: Any = None,
+                  ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy: Lᵢ = −log(e^s_yᵢ / Σⱼ e^sⱼ), averaged over the N examples.
 
     ``scores`` (N, C) raw class scores; ``labels`` (N,) integers in [0, C).
     Gradient: (softmax(s) − onehot(y)) / N.
+
+    PyTorch's options: ``weight`` (C,) scales each example's loss by the weight of its
+    label, and the mean divides by the summed weights; examples labelled
+    ``ignore_index`` count for nothing; ``label_smoothing`` ε trains against
+    (1 − ε)·onehot + ε/C instead of the one-hot target.
     """
     s = _as_input("cross_entropy", scores)
     shape = s.data.shape
     if len(shape) != 2 or not shape[0] or not shape[1]:
         _check_scores("cross_entropy", s)
-    y = _as_labels("cross_entropy", labels, shape[0], shape[1])
-    if reduction != "mean":
-        _check_reduction("cross_entropy", reduction)
-    return apply1(L.CrossEntropy(y, reduction), s)
+    plain = weight is None and not label_smoothing and not 0 <= ignore_index < shape[1]
+    if plain:
+        y = _as_labels("cross_entropy", labels, shape[0], shape[1], ignore_index)
+        if reduction != "mean":
+            _check_reduction("cross_entropy", reduction)
+        if y is not _IGNORED:
+            return apply1(L.CrossEntropy(y, reduction), s)
+    return _weighted_cross_entropy(s, labels, reduction, weight, ignore_index, label_smoothing)
+
+
+class _Ignored:
+    """What _as_labels returns when some labels equal ``ignore_index``."""
+
+
+_IGNORED = _Ignored()
+
+
+def check_cross_entropy_options(where: str, weight: Any, ignore_index: Any,
+                                label_smoothing: Any, classes: int | None = None):
+    """``(weight array or None, ignore_index, label_smoothing)``, checked, with clear errors."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{where}: ignore_index must be an integer, got {ignore_index!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float,
+                                                                            np.number)) \
+            or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{where}: label_smoothing must be a number in [0, 1], got "
+                         f"{label_smoothing!r}")
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        if w.dtype.kind not in "fiu" or w.ndim != 1 or not w.size:
+            raise ValueError(f"{where}: weight must be a 1-D array of one number per class, "
+                             f"got {'dtype ' + str(w.dtype) if w.dtype.kind not in 'fiu' else 'shape ' + str(w.shape)}")
+        if classes is not None and w.shape[0] != classes:
+            raise ValueError(f"{where}: weight has {w.shape[0]} entries but the scores have "
+                             f"{classes} classes; give one weight per class")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"{where}: weight must hold finite numbers >= 0, got {w.tolist()}")
+        weight = w
+    return weight, int(ignore_index), float(label_smoothing)
+
+
+def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
+                            ignore_index: int, label_smoothing: float) -> Tensor:
+    where = "cross_entropy"
+    n, c = s.data.shape
+    weight, ignore_index, eps = check_cross_entropy_options(where, weight, ignore_index,
+                                                            label_smoothing, c)
+    red = _check_reduction(where, reduction)
+    y = _as_labels(where, labels, n, c, ignore_index, keep_ignored=True)
+    dt = s.data.dtype
+    w = np.ones(c, dt) if weight is None else weight.astype(dt)
+    keep = y != ignore_index
+    rows = np.flatnonzero(keep)
+    label_weight = w[y[rows]]
+    denominator = float(label_weight.sum(dtype=np.float64))
+    if red == "mean" and denominator == 0.0:
+        raise ValueError(f"{where}: every example is ignored or has weight 0 (labels "
+                         f"{np.unique(y).tolist()}, ignore_index={ignore_index}): the mean "
+                         "over no examples is undefined")
+    coef = np.zeros((n, c), dt)
+    coef[rows, y[rows]] = label_weight * dt.type(1.0 - eps)
+    if eps:
+        coef[rows] += w * dt.type(eps / c)
+    return apply1(L.WeightedCrossEntropy(coef, denominator, red), s)
 
 
 def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean") -> Tensor:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import losses as F
 from ..tensor import Tensor
 from .module import Module
@@ -74,10 +76,42 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on raw scores (N, C) and integer labels (N,).
 
     Lᵢ = −log softmax(sᵢ)_yᵢ (stable log-sum-exp);  dL/ds = (softmax − onehot) / N.
+    PyTorch's ``weight`` (one per class), ``ignore_index`` and ``label_smoothing``
+    work as there (see :func:`nerve.losses.cross_entropy`).
     """
 
+    def __init__(self, reduction: str = "mean", *, weight: Any = None, ignore_index: int = -100,
+                 label_smoothing: float = 0.0, **unsupported: Any):
+        if not isinstance(reduction, str):  # PyTorch's first argument is weight
+            raise TypeError(f"CrossEntropyLoss: the first argument is the reduction (a string), "
+                            f"got {type(reduction).__name__}; pass class weights as weight=")
+        super().__init__(reduction, **unsupported)
+        w, self.ignore_index, self.label_smoothing = F.check_cross_entropy_options(
+            "CrossEntropyLoss", weight, ignore_index, label_smoothing)
+        self.weight = None if w is None else w.astype(np.float64)
+
+    @property
+    def plain(self) -> bool:
+        """No class weights, no label smoothing, the default ignore_index (what the
+        captured step computes)."""
+        return self.weight is None and not self.label_smoothing and self.ignore_index < 0
+
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
-        return F.cross_entropy(input, target, self.reduction)
+        if self.weight is None and not self.label_smoothing and self.ignore_index == -100:
+            return F.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, self.reduction, weight=self.weight,
+                               ignore_index=self.ignore_index,
+                               label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"reduction": self.reduction}
+        if self.weight is not None:
+            config["weight"] = self.weight.tolist()
+        if self.ignore_index != -100:
+            config["ignore_index"] = self.ignore_index
+        if self.label_smoothing:
+            config["label_smoothing"] = self.label_smoothing
+        return config
 
 
 class NLLLoss(_Loss):

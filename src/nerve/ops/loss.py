@@ -74,6 +74,41 @@ class CrossEntropy(Function):
         return (grad,)
 
 
+class WeightedCrossEntropy(Function):
+    """Softmax cross-entropy against per-class coefficients A (N, C), the general form
+    behind class weights, ignored labels and label smoothing:
+
+    Lᵢ = Σ_c Aᵢc·(−log softmax(sᵢ)_c);  dLᵢ/dsᵢ = (Σ_c Aᵢc)·softmax(sᵢ) − Aᵢ.
+    The mean divides the sum by ``denominator`` (the summed weight of the labels).
+    """
+
+    def __init__(self, coefficients: np.ndarray, denominator: float, reduction: str = "mean"):
+        self.coef, self.denominator, self.reduction = coefficients, denominator, reduction
+
+    def forward(self, scores):
+        shifted = scores - row_max(scores)
+        exp = np.exp(shifted)
+        total = np.add.reduce(exp, 1, None, None, True)
+        exp /= total
+        self.probs = exp
+        neg_log_p = np.log(total) - shifted
+        per_item = np.add.reduce(self.coef * neg_log_p, 1)
+        if self.reduction == "none":
+            return per_item
+        loss = float(np.add.reduce(per_item, axis=None))
+        if self.reduction == "mean":
+            loss /= self.denominator
+        return np.array(loss, dtype=scores.dtype)
+
+    def backward(self, g):
+        coef = self.coef
+        grad = self.probs * np.add.reduce(coef, 1, None, None, True) - coef
+        if self.reduction == "none":
+            return (grad * g[:, None],)
+        scale = float(g) / self.denominator if self.reduction == "mean" else float(g)
+        return (grad * constant(scale, grad.dtype),)
+
+
 class NLL(Function):
     """Negative log-likelihood on log-probabilities P (N, C) and labels y (N,):
     Lᵢ = −Pᵢ,yᵢ;  dLᵢ/dPᵢ = −onehot(yᵢ) (÷ N for the mean). With P = log_softmax(S)
