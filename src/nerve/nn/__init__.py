@@ -13,7 +13,7 @@ from .activation import (
     get_activation,
 )
 from .batchnorm import BatchNorm1d
-from .container import Identity, ModuleList, Sequential
+from .container import Identity, ModuleDict, ModuleList, Sequential
 from .derivatives import DERIVATIVES, get_derivative
 from .dropout import Dropout
 from .flatten import Flatten
@@ -29,7 +29,7 @@ from .registry import LAYERS, from_config, register_layer, to_config
 from .summary import network_name
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "Identity",
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity",
     "Linear", "Maxout", "Dropout", "BatchNorm1d", "Flatten",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "LogSoftmax", "Step",
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss", "NLLLoss",

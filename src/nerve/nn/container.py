@@ -1,8 +1,9 @@
-"""Containers: Sequential (a chain of layers), ModuleList (a plain list) and Identity."""
+"""Containers: Sequential (a chain of layers), ModuleList (a plain list), ModuleDict
+(modules by name) and Identity."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..tensor import Tensor
@@ -17,8 +18,15 @@ class ModuleList(Module):
         super().__init__()
         self._modules = as_module_list(modules, type(self).__name__)
 
+    #: The children's names when given by a dict (``Sequential(OrderedDict(...))``);
+    #: None: their positions "0", "1", ...
+    _names: list[str] | None = None
+
     def _items(self) -> list[tuple[str, Any]]:
-        return [(str(i), m) for i, m in enumerate(self._modules)] + super()._items()
+        names = self._names
+        if names is None:
+            return [(str(i), m) for i, m in enumerate(self._modules)] + super()._items()
+        return list(zip(names, self._modules)) + super()._items()
 
     def _first_parameter(self):
         for m in self._modules:  # without listing every layer first
@@ -50,11 +58,16 @@ class ModuleList(Module):
 
     def append(self, module: Module) -> "ModuleList":
         """Add a module at the end (returns self, so calls chain)."""
-        self._modules.extend(as_module_list([module], f"{type(self).__name__}.append"))
+        self.extend([module], f"{type(self).__name__}.append")
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
-        self._modules.extend(as_module_list(modules, f"{type(self).__name__}.extend"))
+    def extend(self, modules: Iterable[Module], _owner: str | None = None) -> "ModuleList":
+        new = as_module_list(modules, _owner or f"{type(self).__name__}.extend")
+        if self._names is not None:  # named children: the newcomers are named by position
+            start = len(self._modules)
+            self._names = self._names + [_free_name(self._names, str(start + i))
+                                         for i in range(len(new))]
+        self._modules.extend(new)
         return self
 
     def forward(self, *args, **kwargs):
@@ -76,9 +89,35 @@ class Sequential(ModuleList):
     fuse = True
 
     def __init__(self, *modules: Module):
+        names = None
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
+        elif len(modules) == 1 and isinstance(modules[0], Mapping):  # PyTorch's OrderedDict form
+            names = [check_name(k, "Sequential") for k in modules[0]]
+            modules = tuple(modules[0].values())
         super().__init__(modules)
+        if names is not None:
+            self._names = names
+
+    def __getattr__(self, name: str):
+        # only for names not found the usual way: a child given by name (``net.fc1``)
+        names = self.__dict__.get("_names")
+        if names is not None and name in names:
+            return self._modules[names.index(name)]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and self._names is not None:
+            from collections import OrderedDict
+
+            return type(self)(OrderedDict(zip(self._names[index], self._modules[index])))
+        return super().__getitem__(index)
+
+    def get_config(self) -> dict[str, Any]:
+        return {} if self._names is None else {"names": list(self._names)}
+
+    def extra_repr(self) -> str:
+        return ""  # the names show on the children's lines
 
     def forward(self, x: Tensor) -> Tensor:
         if self.fuse:
@@ -88,6 +127,100 @@ class Sequential(ModuleList):
         for layer in self._modules:
             x = layer(x)
         return x
+
+
+def check_name(key: Any, owner: str) -> str:
+    """A child's name: a non-empty string without dots (they separate the levels of
+    parameter names such as ``"block.fc1.weight"``)."""
+    if not isinstance(key, str) or not key or "." in key:
+        raise (TypeError if not isinstance(key, str) else ValueError)(
+            f"{owner}: a module's name must be a non-empty string without '.', got {key!r}")
+    return key
+
+
+def _free_name(taken: list[str], name: str) -> str:
+    while name in taken:
+        name = f"{name}_"
+    return name
+
+
+class ModuleDict(Module):
+    """Sub-modules by name, as a dict (PyTorch's ``nn.ModuleDict``): their parameters are
+    named ``"<name>.weight"``, … and ``train()``/``eval()``/``to()`` reach them.
+
+    >>> import nerve.nn as nn
+    >>> heads = nn.ModuleDict({"digit": nn.Linear(8, 10), "parity": nn.Linear(8, 2)})
+    >>> [name for name, _ in heads.named_parameters()]
+    ['digit.weight', 'digit.bias', 'parity.weight', 'parity.bias']
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
+        super().__init__()
+        self._dict: dict[str, Module] = {}
+        if modules is not None:
+            self.update(modules)
+
+    def _items(self) -> list[tuple[str, Any]]:
+        return list(self._dict.items()) + super()._items()
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._dict[key]
+        except (KeyError, TypeError):
+            raise KeyError(f"ModuleDict has no module named {key!r}; names: "
+                           f"{list(self._dict)}") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        key = check_name(key, "ModuleDict")
+        self._dict[key] = as_module_list([module], f"ModuleDict[{key!r}]")[0]
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 - the clear KeyError
+        del self._dict[key]
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def keys(self):
+        return self._dict.keys()
+
+    def values(self):
+        return self._dict.values()
+
+    def items(self):
+        return self._dict.items()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) modules from a dict or from (name, module) pairs."""
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ModuleDict.update expects a dict or (name, module) pairs, "
+                                f"item {i} is {pair!r:.60}")
+            self[pair[0]] = pair[1]
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self._dict[key]
+        return module
+
+    def clear(self) -> None:
+        self._dict.clear()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"names": list(self._dict)}
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(); call its modules by name")
 
 
 class Identity(Module):

@@ -15,18 +15,19 @@ from .activation import (
     ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Step, Tanh,
 )
 from .batchnorm import BatchNorm1d
-from .container import Identity, ModuleList, Sequential
+from .container import Identity, ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Linear
 from .loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss, NLLLoss,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
+    SmoothL1Loss,
 )
 from .maxout import Maxout
 from .module import Module
 
 LAYERS: dict[str, type[Module]] = {}
-_CONTAINERS = (Sequential, ModuleList)
+_CONTAINERS = (Sequential, ModuleList, ModuleDict)
 
 
 def register_layer(cls: type[Module]) -> type[Module]:
@@ -39,8 +40,9 @@ def register_layer(cls: type[Module]) -> type[Module]:
 
 for _cls in (Linear, Maxout, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softmax, LogSoftmax,
              Identity,
-             Step, Dropout, Flatten, BatchNorm1d, Sequential, ModuleList, MSELoss, CrossEntropyLoss,
-             HingeLoss, BCEWithLogitsLoss, BCELoss, NLLLoss):
+             Step, Dropout, Flatten, BatchNorm1d, Sequential, ModuleList, ModuleDict, MSELoss,
+             L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, HingeLoss, BCEWithLogitsLoss,
+             BCELoss, NLLLoss):
     register_layer(_cls)
 
 
@@ -55,7 +57,8 @@ def to_config(module: Module) -> dict[str, Any]:
             "with nv.save_state(model.state_dict(), path)")
     cfg: dict[str, Any] = {"type": name, "config": module.get_config()}
     if isinstance(module, _CONTAINERS):
-        cfg["layers"] = [to_config(m) for m in module]
+        children = module.values() if isinstance(module, ModuleDict) else module
+        cfg["layers"] = [to_config(m) for m in children]
     elif any(True for _ in module.children()):
         raise ValueError(f"cannot save the architecture of {name}: it has sub-modules; "
                          "save its weights with nv.save_state(model.state_dict(), path)")
@@ -80,6 +83,16 @@ def from_config(cfg: Any) -> Module:
         if not isinstance(layers, list):
             raise ValueError(f"the 'layers' of {name} must be a list, got {layers!r:.80}")
         children = [from_config(c) for c in layers]
+        names = kwargs.get("names")
+        if names is not None:
+            if not isinstance(names, list) or len(names) != len(children):
+                raise ValueError(f"the 'names' of {name} must list one name per layer "
+                                 f"({len(children)}), got {names!r:.80}")
+            from collections import OrderedDict
+
+            return cls(OrderedDict(zip(names, children)))
+        if issubclass(cls, ModuleDict):
+            raise ValueError(f"the config of {name} must list the modules' 'names'")
         return cls(*children) if cls is Sequential or issubclass(cls, Sequential) \
             else cls(children)
     try:
