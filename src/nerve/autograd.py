@@ -264,7 +264,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     arrives; intermediate results keep theirs only after ``retain_grad()``.
     Unless ``retain_graph`` is set, the saved arrays of each op are freed as it goes.
     """
-    handed_out: set = set()  # ids of arrays already stored in a leaf's .grad
+    handed_out: dict = {}  # id of the memory's owner -> the arrays stored in a .grad
     if root._ctx is None:  # backward on a leaf: its gradient is the upstream one
         _store_grad(root, grad, handed_out)
         return
@@ -329,12 +329,24 @@ def _shape_error(op: type, pg: np.ndarray, parent) -> RuntimeError:
                         f"for an input of shape {parent.data.shape}")
 
 
-def _store_grad(node, g: np.ndarray, handed_out: set) -> None:
+def _store_grad(node, g: np.ndarray, handed_out: dict) -> None:
     if g.dtype != node.data.dtype or not g.flags.writeable:
         g = np.array(g, dtype=node.data.dtype)  # a broadcast view or another dtype
     if node.grad is None:
-        # The same array may reach two leaves (an add passes it to both): copy the second.
-        node.grad = g.copy() if id(g) in handed_out else g
-        handed_out.add(id(node.grad))
+        # The same memory may reach two leaves (an add passes its gradient to both, maybe
+        # through a transpose or reshape view): the second gets a copy, so that changing
+        # one .grad in place (clipping, say) never changes the other.
+        owner = g
+        while type(owner.base) is _ndarray:
+            owner = owner.base
+        stored = handed_out.get(id(owner))
+        if stored is None:
+            handed_out[id(owner)] = [g]
+        elif any(np.may_share_memory(g, other) for other in stored):
+            g = g.copy()
+            handed_out[id(g)] = [g]
+        else:
+            stored.append(g)
+        node.grad = g
     else:
         node.grad = node.grad + g

@@ -20,6 +20,7 @@ import numpy as np
 from .losses import labels_in_range
 from .ops._util import constant, zero
 from .ops.loss import max_by_copy, row_starts
+from .ops.activation import sigmoid_into
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
@@ -146,13 +147,11 @@ class _TanhKernel:
 
 
 class _SigmoidKernel:
-    """y = ½ tanh(x/2) + ½ = σ(x);  dx = g · y · (1 − y)."""
+    """y = σ(x) = exp(−logaddexp(0, −x));  dx = g · y · (1 − y)."""
 
     def build(self, x, plan):
-        half = np.asarray(0.5, dtype=x.dtype)
         self.y = y = _empty(x.shape, x.dtype)
-        plan.forward += [(np.multiply, (x, half, y)), (np.tanh, (y, y)),
-                         (np.multiply, (y, half, y)), (np.add, (y, half, y))]
+        plan.forward.append((sigmoid_into, (x, y)))
         return y
 
     def build_backward(self, g, plan, need_input_grad):

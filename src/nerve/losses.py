@@ -257,7 +257,10 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Te
     Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler.
     """
     p = _as_input("binary_cross_entropy", probs)
-    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+    if p.size and not (p.data.min() >= 0 and p.data.max() <= 1):  # NaN fails both
+        if np.isnan(p.data).any():
+            raise ValueError("binary_cross_entropy: the input contains NaN; expected "
+                             "probabilities in [0, 1] (apply a sigmoid first)")
         raise ValueError("binary_cross_entropy: the input must be probabilities in [0, 1] "
                          f"(apply a sigmoid first), got values in [{p.data.min():g}, "
                          f"{p.data.max():g}]")

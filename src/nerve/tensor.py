@@ -208,6 +208,13 @@ def _torch_axis(what: str, axis, keepdims, dim, keepdim) -> tuple:
     return axis, keepdims
 
 
+def _keep(keepdims, what: str) -> bool:
+    """``keepdims`` of a reduction: True or False (a NumPy bool too), else a clear error."""
+    if keepdims is False or keepdims is True:
+        return keepdims
+    return check_bool(keepdims, f"{what}: keepdims")
+
+
 def _correction(what: str, correction, unbiased, ddof) -> int:
     """The c of a variance Σ (x − x̄)²/(n − c), from PyTorch's ``correction=`` or
     ``unbiased=`` or NumPy's ``ddof=`` (at most one of them); 1 when none is given."""
@@ -594,13 +601,13 @@ class Tensor(TorchNames):
         """Σ over ``axis`` (all axes when None)."""
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis("sum", axis, keepdims, dim, keepdim)
-        return R.Sum.apply(self, axis=check_axis(axis, "sum"), keepdims=keepdims)
+        return R.Sum.apply(self, axis=check_axis(axis, "sum"), keepdims=_keep(keepdims, "sum"))
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
         """Average over ``axis`` (all axes when None)."""
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis("mean", axis, keepdims, dim, keepdim)
-        return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=keepdims)
+        return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=_keep(keepdims, "mean"))
 
     def var(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
             correction=None, unbiased=None, ddof=None) -> "Tensor":
@@ -611,7 +618,7 @@ class Tensor(TorchNames):
         """
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis("var", axis, keepdims, dim, keepdim)
-        return R.Var.apply(self, axis=check_axis(axis, "var"), keepdims=keepdims,
+        return R.Var.apply(self, axis=check_axis(axis, "var"), keepdims=_keep(keepdims, "var"),
                            correction=_correction("var", correction, unbiased, ddof))
 
     def std(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
@@ -628,7 +635,7 @@ class Tensor(TorchNames):
         """
         if dim is not None or keepdim is not None:
             return self._extreme_with_index("max", R.Max, axis, keepdims, dim, keepdim)
-        return R.Max.apply(self, axis=check_axis(axis, "max"), keepdims=keepdims)
+        return R.Max.apply(self, axis=check_axis(axis, "max"), keepdims=_keep(keepdims, "max"))
 
     def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """Smallest entry over ``axis``; ties share the gradient evenly.
@@ -637,7 +644,7 @@ class Tensor(TorchNames):
         """
         if dim is not None or keepdim is not None:
             return self._extreme_with_index("min", R.Min, axis, keepdims, dim, keepdim)
-        return R.Min.apply(self, axis=check_axis(axis, "min"), keepdims=keepdims)
+        return R.Min.apply(self, axis=check_axis(axis, "min"), keepdims=_keep(keepdims, "min"))
 
     def _extreme_with_index(self, what, op, axis, keepdims, dim, keepdim):
         axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
@@ -645,7 +652,7 @@ class Tensor(TorchNames):
             raise TypeError(f"{what}(dim=...) takes one axis and gives (values, indices) along "
                             f"it, as PyTorch; for the {what} over several axes write "
                             f"{what}(axis={tuple(axis)})")
-        values = op.apply(self, axis=check_axis(axis, what), keepdims=keepdims)
+        values = op.apply(self, axis=check_axis(axis, what), keepdims=_keep(keepdims, what))
         if axis is None:
             return values
         indices = self.argmax(axis, keepdims) if what == "max" else self.argmin(axis, keepdims)

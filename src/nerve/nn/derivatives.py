@@ -23,9 +23,10 @@ def _arr(x) -> np.ndarray:
 
 
 def sigmoid(x):
-    """σ(x) = 1 / (1 + e⁻ˣ), computed as ½·tanh(x/2) + ½ (no overflow)."""
+    """σ(x) = 1 / (1 + e⁻ˣ), computed as exp(−log(1 + e⁻ˣ)) (no overflow, small values
+    keep their relative accuracy)."""
     x = _arr(x)
-    return 0.5 * np.tanh(0.5 * x) + 0.5
+    return np.exp(-np.logaddexp(0, -x))
 
 
 def sigmoid_prime(x):

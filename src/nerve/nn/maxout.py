@@ -13,10 +13,11 @@ from .module import Module, Parameter
 
 
 class Maxout(Module):
-    """y_j = max_k (x W_kᵀ + b_k)_j for k = 1..pieces; x (N, in) → y (N, out).
+    """y_j = max_k (x W_k + b_k)_j for k = 1..pieces; x (N, in) → y (N, out).
 
-    The k maps are stored stacked in one weight of shape (pieces·out, in) and one
-    bias of shape (pieces·out,) (rows k·out … k·out + out − 1 are piece k), so the
+    The k maps are stored side by side in one weight of shape (in, pieces·out) (as
+    Linear's, x·W) and one bias of shape (pieces·out,) (columns k·out … k·out + out − 1
+    are piece k), so the
     layer has exactly ``pieces`` times a Linear's parameters and runs as one
     matrix product. dy_j/dz_kj = 1 for the winning piece; tied pieces share the
     gradient evenly.

@@ -53,19 +53,31 @@ class ELU(Function):
         return (np.where(self.mask, g, g * (self.neg + alpha)),)
 
 
+def sigmoid_into(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """σ(x) = exp(−logaddexp(0, −x)) written into ``y`` (which may be ``x``), in four
+    in-place ufunc calls; accurate for every finite x (no overflow, no underflow to 0
+    before σ itself is below the smallest float)."""
+    np.negative(x, out=y)
+    np.logaddexp(constant(0, y.dtype), y, out=y)
+    np.negative(y, out=y)
+    return np.exp(y, out=y)
+
+
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """σ(x) of a float array, as a new array (see :func:`sigmoid_into`)."""
+    return sigmoid_into(x, np.empty_like(x))
+
+
 class Sigmoid(Function):
     """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = y(1 − y).
 
-    Computed as ½·tanh(x/2) + ½, which equals σ and never overflows.
+    Computed as exp(−log(1 + e⁻ˣ)) with NumPy's stable ``logaddexp``: no overflow,
+    and small values keep their relative accuracy (σ(−20) ≈ 2.1e−9, not 0, so
+    log σ stays right for a BCE loss on the output).
     """
 
     def forward(self, x):
-        x = as_float(x)  # integer input: ½ must not round to 0 (σ in float)
-        half = constant(0.5, x.dtype)
-        y = np.tanh(x * half)
-        y *= half
-        y += half
-        self.y = y
+        self.y = y = sigmoid_array(as_float(x))  # integer input: σ in the default float
         return y
 
     def backward(self, g):

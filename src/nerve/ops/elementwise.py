@@ -202,6 +202,8 @@ class PowScalar(Unary):
 
     def backward(self, g):
         p = self.p
+        if p == 0:  # x⁰ = 1 is constant: its slope is 0 everywhere, x = 0 included (not 0·∞)
+            return (np.zeros_like(g),)
         return (g * (p * self.x ** (p - 1)),)
 
 

@@ -30,7 +30,7 @@ class Transpose(Function):
         axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
         if sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"axes {tuple(axes)} are not a permutation of a {x.ndim}-d tensor's")
-        self.axes = tuple(axes)
+        self.axes = tuple(int(a) % max(x.ndim, 1) for a in axes)  # argsort needs them >= 0
         return np.transpose(x, self.axes)
 
     def backward(self, g):

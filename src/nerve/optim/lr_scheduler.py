@@ -292,13 +292,15 @@ class ReduceLROnPlateau:
     ``mode="auto"`` (the default) minimises unless ``monitor`` names an accuracy.
     Improvement means beating the best by more than ``threshold`` (relative, or absolute
     with ``threshold_mode="abs"``). After a reduction, ``cooldown`` epochs pass before
-    counting again; rates never go below ``min_lr``. Call ``sched.step(val_loss)`` once
+    counting again; rates never go below ``min_lr``, and a change smaller than ``eps``
+    is skipped (PyTorch's floor, so the rate stops shrinking). Call ``sched.step(val_loss)`` once
     per epoch; in ``nv.fit`` callbacks it reads ``monitor`` from the epoch's logs.
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "auto", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: float = 0.0, monitor: str = "val_loss") -> None:
+                 cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8,
+                 monitor: str = "val_loss") -> None:
         name = "ReduceLROnPlateau"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name} expects a nerve.optim Optimizer, got "
@@ -320,6 +322,7 @@ class ReduceLROnPlateau:
         self.threshold = check_number(name, "threshold", threshold, 0.0, math.inf)
         self.cooldown = _check_int(name, "cooldown", cooldown, 0)
         self.min_lr = check_number(name, "min_lr", min_lr, 0.0, math.inf)
+        self.eps = check_number(name, "eps", eps, 0.0, math.inf)
         self.monitor = monitor
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
@@ -352,7 +355,10 @@ class ReduceLROnPlateau:
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
             for group in self.optimizer.param_groups:
-                group["lr"] = max(float(group["lr"]) * self.factor, self.min_lr)
+                old = float(group["lr"])
+                new = max(old * self.factor, self.min_lr)
+                if old - new > self.eps:
+                    group["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
