@@ -372,8 +372,10 @@ def _hog_chunk(
     """HOG of a validated batch, (N, D) float64; see :func:`hog`."""
     n, height, width = images.shape[:3]
     n_cells = (height // cell[0], width // cell[1])
+    # always a private copy: the square root below is taken in place, and for float64
+    # (N, H, W, 1) input a contiguous moveaxis would otherwise be a view of the caller's data
     if images.ndim == 4:  # channels first, so that each channel plane is contiguous
-        img = np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=np.float64)
+        img = np.array(np.moveaxis(images, -1, 0), dtype=np.float64, order="C", copy=True)
     else:
         img = images.astype(np.float64)
     if transform_sqrt:

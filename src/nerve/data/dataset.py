@@ -4,7 +4,9 @@ A :class:`TensorDataset` holds arrays with a shared first axis (item i is
 ``(X[i], y[i])``); :func:`random_split` cuts a dataset into random, disjoint
 :class:`Subset` parts (train / validation). ``DataLoader(dataset, batch_size=...)``
 takes any of them, or any object with ``__len__`` and ``__getitem__`` returning
-``(x, y)`` pairs (read once, item by item, then batched as arrays).
+``(x, y)`` pairs (read item by item, again every epoch, then batched as arrays). A
+:class:`Subset` behaves like its parent: array-backed when the parent is, else read
+item by item.
 """
 from __future__ import annotations
 
@@ -70,7 +72,17 @@ class Subset:
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parent's arrays, these rows only (for a TensorDataset or a Subset of one)."""
+        """The parent's arrays, these rows only (for a TensorDataset or a Subset of one).
+
+        Only an array-backed parent has them: for any other dataset this raises
+        AttributeError (so ``hasattr(subset, "arrays")`` is False), because reading its
+        items here would read the whole parent and freeze what ``__getitem__`` computes
+        (random augmentation) instead of reading this Subset's items every epoch.
+        """
+        if not _array_backed(self.dataset):
+            raise AttributeError(f"Subset.arrays: the parent dataset "
+                                 f"{type(self.dataset).__name__} is not array-backed; read "
+                                 "the items with subset[i]")
         return tuple(a[self.indices] for a in dataset_arrays(self.dataset))
 
     def __repr__(self) -> str:
@@ -79,16 +91,22 @@ class Subset:
 
 def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
                  ) -> list[Subset]:
-    """Split ``dataset`` at random into disjoint parts of the given ``lengths``: counts that
-    add up to ``len(dataset)``, or fractions that add up to 1 (rounded, any remainder
-    going to the first parts in turn, as PyTorch)."""
+    """Split ``dataset`` at random into disjoint parts of the given ``lengths``: non-negative
+    counts that add up to ``len(dataset)``, or fractions in [0, 1] that add up to 1
+    (rounded, any remainder going to the first parts in turn, as PyTorch)."""
     n = len(dataset)
     if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__") or \
             not len(lengths):
         raise TypeError(f"random_split: lengths must be a list of counts or fractions, got "
                         f"{lengths!r}")
     lengths = [v.item() if isinstance(v, np.generic) else v for v in lengths]
-    if all(isinstance(v, float) for v in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
+    fractions = all(isinstance(v, float) for v in lengths)
+    if fractions and not (all(0.0 <= f <= 1.0 for f in lengths)  # also refuses NaN
+                          and abs(sum(lengths) - 1.0) < 1e-6):
+        # e.g. [1.5, -0.5] adds up to 1 but is no split; PyTorch refuses it too
+        raise ValueError(f"random_split: fractions must each lie in [0, 1] and add up to 1, "
+                         f"got {lengths}")
+    if fractions:
         counts = [int(np.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
@@ -99,11 +117,19 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
             raise ValueError(f"random_split: the lengths {counts} add up to {sum(counts)}, "
                              f"the dataset has {n} items")
     else:
-        raise ValueError(f"random_split: lengths must be counts adding up to {n} or fractions "
-                         f"adding up to 1, got {lengths}")
+        raise ValueError(f"random_split: lengths must be non-negative integer counts adding up "
+                         f"to {n} or fractions in [0, 1] adding up to 1, got {lengths}")
     order = get_rng(seed).permutation(n)
     bounds = np.cumsum([0] + counts)
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _array_backed(dataset: Any) -> bool:
+    """Whether ``dataset`` holds arrays (a TensorDataset, any object with an ``arrays``
+    attribute, or a Subset of one), decided without reading any item."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return getattr(dataset, "arrays", None) is not None
 
 
 def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:

@@ -54,9 +54,12 @@ class DataLoader:
                 raise TypeError("DataLoader(dataset, ...) takes the labels from the dataset; "
                                 "pass y only with an array X")
             self.dataset = X
-            arrays = dataset_arrays(X)
-            # Items computed in __getitem__ (random augmentation) are read again each epoch.
-            self._reread = not hasattr(X, "arrays")
+            # Items computed in __getitem__ (random augmentation) are read again each epoch;
+            # array-backed datasets (TensorDataset, a Subset of one) are taken as they are.
+            # One getattr: a Subset's arrays property gathers rows, so it runs only once.
+            backed = getattr(X, "arrays", None)
+            self._reread = backed is None
+            arrays = dataset_arrays(X) if backed is None else tuple(backed)
             if len(arrays) > 2:
                 raise ValueError(f"DataLoader batches (X, y) pairs; the dataset has "
                                  f"{len(arrays)} arrays per item")

@@ -8,7 +8,7 @@ import numpy as np
 
 from nerve.random import get_rng
 
-from ._checks import as_array, check_bool
+from ._checks import as_array, check_bool, first_non_finite
 
 __all__ = ["train_test_split", "standardize"]
 
@@ -147,6 +147,11 @@ def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray |
                 raise ValueError(f"{name} has shape {stat.shape} but X has feature shape "
                                  f"{X.shape[1:]}; pass the statistics returned for data "
                                  f"with the same features")
+            bad = first_non_finite(stat)  # a NaN mean would silently give a NaN feature
+            if bad is not None:
+                where = f" at index {bad[0]}" if bad[0] else ""
+                raise ValueError(f"{name} must be finite, got {bad[1]}{where}; pass the "
+                                 "statistics returned by an earlier standardize call")
         if not np.all(std > 0):
             raise ValueError("std must be positive everywhere (standardize returns std 1 "
                              "for constant features)")

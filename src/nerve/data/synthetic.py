@@ -11,7 +11,7 @@ import numpy as np
 
 from nerve.random import get_rng
 
-from ._checks import check_float, check_int
+from ._checks import check_float, check_int, first_non_finite
 
 __all__ = ["spiral", "xor", "moons", "circles", "blobs", "logic_gate", "LOGIC_GATES"]
 
@@ -132,6 +132,9 @@ def blobs(n: int = 200, centers: int | np.ndarray = 3, std: float = 1.0,
             raise ValueError(
                 f"centers must be a positive int or an array of shape (k, 2), "
                 f"got shape {means.shape}")
+        bad = first_non_finite(means)  # a NaN centre would silently give NaN points
+        if bad is not None:
+            raise ValueError(f"centers must be finite, got {bad[1]} at index {bad[0]}")
         k = means.shape[0]
     y = np.repeat(np.arange(k), _split_evenly(n, k))
     X = means[y] + rng.standard_normal((n, 2)) * std

@@ -50,7 +50,7 @@ class BaseMLP(BaseEstimator):
             "verbose": C.check_bool("verbose", bool(self.verbose)
                                     if isinstance(self.verbose, (int, np.integer))
                                     else self.verbose),
-            "loss": C.check_choice("loss", self.loss, self._loss_choices),
+            "loss": C.canonical_loss(C.check_choice("loss", self.loss, self._loss_choices)),
             "dtype": C.model_dtype(self.dtype),
             "callbacks": self._callback_list(),
         }
@@ -84,6 +84,11 @@ class BaseMLP(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> "BaseMLP":
         h = self._hyper()
+        if incremental and h["early_stopping"]:
+            # as scikit-learn: one epoch has no validation curve to stop on, and holding
+            # out rows of every partial_fit batch would silently drop training data
+            raise ValueError("partial_fit does not support early_stopping=True; set "
+                             "early_stopping=False to train incrementally, or use fit")
         first = not hasattr(self, "network_") or not (h["warm_start"] or incremental)
         if first:
             self._dtype = h["dtype"]
@@ -91,11 +96,13 @@ class BaseMLP(BaseEstimator):
                              **self._y_check_params())
         X = X.astype(self._dtype, copy=False)
         y = self._targets(y, first, classes)
-        early = h["early_stopping"] and not incremental
+        early = h["early_stopping"]  # never with incremental (refused above)
         if first:
             self._initialize(X.shape[1], self._n_outputs(y), h)
         elif early and self.validation_scores_ is None:  # warm start, now early stopping
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        elif not early and self.best_loss_ is None:  # early stopping switched off since
+            self.best_loss_ = np.inf  # the training-loss rule needs a best loss to beat
         if first or not hasattr(self, "_optimizer") or not (h["warm_start"] or incremental):
             self._optimizer = C.build_optimizer(self, list(self.network_.parameters()))
             self._schedule = C.build_schedule(self, self._optimizer, max(1, h["max_iter"]))

@@ -23,6 +23,8 @@ _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
 SCHEDULES = ("constant", "step", "exponential", "cosine")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 DTYPES = {"float32": np.float32, "float64": np.float64}
+#: Other accepted names of a loss (scikit-learn's), mapped to the name nerve trains with.
+LOSS_ALIASES = {"log_loss": "cross_entropy"}
 
 
 def _is_int(value: Any) -> bool:
@@ -61,6 +63,17 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not valid; expected one of "
                          f"{', '.join(repr(c) for c in choices)}")
+    return value
+
+
+def canonical_loss(value: Any) -> Any:
+    """``loss`` as training uses it: stripped, lower case, an alias mapped to nerve's name
+    ("Log_Loss" -> "cross_entropy"). Every check of the loss goes through this one
+    function, so that e.g. ``loss="Hinge"`` is hinge everywhere, not only in training.
+    No validation (:func:`check_choice` does that); a non-string comes back unchanged."""
+    if isinstance(value, str):
+        value = value.strip().lower()
+        return LOSS_ALIASES.get(value, value)
     return value
 
 

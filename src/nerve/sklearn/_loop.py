@@ -86,8 +86,14 @@ class Trainer:
     "regress" (float targets of shape (N, k), mean squared error).
     """
 
+    #: The canonical loss names (see ``_config.canonical_loss``) that training knows.
+    LOSSES = ("cross_entropy", "hinge", "squared_error")
+
     def __init__(self, network: Any, loss: str, optimizer: Any, l2: float, l1: float,
                  min_batch: int = 1) -> None:
+        if loss not in self.LOSSES:  # an unknown name must not fall through to MSE
+            raise ValueError(f"Trainer: loss={loss!r} is not valid; expected one of "
+                             f"{', '.join(repr(c) for c in self.LOSSES)}")
         self.network = network
         self.loss = loss
         self.optimizer = optimizer

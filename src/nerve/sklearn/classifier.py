@@ -9,6 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..ops.loss import row_max, softmax_rows
+from . import _config as C
 from ._base import BaseMLP
 from ._loop import Trainer, forward_eval
 
@@ -61,7 +62,7 @@ PARAMETERS_DOC = """
 
 
 def _has_proba(est: "MLPClassifier") -> bool:
-    if est.loss == "hinge":
+    if C.canonical_loss(est.loss) == "hinge":
         raise AttributeError("predict_proba is not available with loss='hinge' (a multiclass "
                              "SVM gives scores, not probabilities); use decision_function")
     return True
@@ -111,7 +112,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         check_classification_targets(y)
         if first:
             self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            self.out_activation_ = "identity" if self.loss == "hinge" else "softmax"
+            hinge = C.canonical_loss(self.loss) == "hinge"  # checked by _hyper already
+            self.out_activation_ = "identity" if hinge else "softmax"
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={list(classes)} differs from the classes of the first "
                              f"call to partial_fit, {list(self.classes_)}")
