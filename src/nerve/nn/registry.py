@@ -46,8 +46,16 @@ for _cls in (Linear, Maxout, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, Softmax
     register_layer(_cls)
 
 
-def to_config(module: Module) -> dict[str, Any]:
-    """The architecture of ``module`` as nested dicts of JSON types."""
+def to_config(module: Module, _seen: dict | None = None) -> dict[str, Any]:
+    """The architecture of ``module`` as nested dicts of JSON types.
+
+    A module that occurs twice (a layer reused: tied weights) is written once; its
+    later occurrences are ``{"type": "same_as", "index": k}``, k counting the layers in
+    the order they are written, so that loading ties them again.
+    """
+    seen = {} if _seen is None else _seen
+    if id(module) in seen:
+        return {"type": "same_as", "index": seen[id(module)]}
     name = type(module).__name__
     if LAYERS.get(name) is not type(module):
         raise ValueError(
@@ -55,21 +63,39 @@ def to_config(module: Module) -> dict[str, Any]:
             f"(known: {', '.join(sorted(LAYERS))}); decorate it with "
             "nerve.nn.register_layer and give it get_config(), or save only the weights "
             "with nv.save_state(model.state_dict(), path)")
+    seen[id(module)] = len(seen)
     cfg: dict[str, Any] = {"type": name, "config": module.get_config()}
     if isinstance(module, _CONTAINERS):
         children = module.values() if isinstance(module, ModuleDict) else module
-        cfg["layers"] = [to_config(m) for m in children]
+        cfg["layers"] = [to_config(m, seen) for m in children]
     elif any(True for _ in module.children()):
         raise ValueError(f"cannot save the architecture of {name}: it has sub-modules; "
                          "save its weights with nv.save_state(model.state_dict(), path)")
     return cfg
 
 
-def from_config(cfg: Any) -> Module:
-    """Rebuild a module from :func:`to_config`'s output (weights freshly initialised)."""
+def from_config(cfg: Any, _built: list | None = None) -> Module:
+    """Rebuild a module from :func:`to_config`'s output (weights freshly initialised);
+    a ``same_as`` entry is the module built earlier at that index (tied weights)."""
+    built = [] if _built is None else _built
     if not isinstance(cfg, dict) or not isinstance(cfg.get("type"), str):
         raise ValueError(f"a layer config must be a dict with a 'type' name, got {cfg!r:.80}")
     name = cfg["type"]
+    if name == "same_as":
+        index = cfg.get("index")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(built) \
+                or built[index] is None:
+            raise ValueError(f"a 'same_as' layer must name a layer written before it, got "
+                             f"{cfg!r:.80}")
+        return built[index]
+    slot = len(built)
+    built.append(None)  # this module's index, taken before its children's (as to_config)
+    module = _build(cfg, name, built)
+    built[slot] = module
+    return module
+
+
+def _build(cfg: dict, name: str, built: list) -> Module:
     if name not in LAYERS:
         raise ValueError(f"unknown layer type {name!r}; known layers: "
                          f"{', '.join(sorted(LAYERS))} (register custom layers with "
@@ -82,7 +108,7 @@ def from_config(cfg: Any) -> Module:
         layers = cfg.get("layers", [])
         if not isinstance(layers, list):
             raise ValueError(f"the 'layers' of {name} must be a list, got {layers!r:.80}")
-        children = [from_config(c) for c in layers]
+        children = [from_config(c, built) for c in layers]
         names = kwargs.get("names")
         if names is not None:
             if not isinstance(names, list) or len(names) != len(children):
