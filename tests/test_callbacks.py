@@ -58,8 +58,8 @@ def test_early_stopping_waits_patience_epochs():
     # The loss falls every epoch, so with mode="max" it never improves after epoch 0.
     stop = EarlyStopping(monitor="loss", patience=2, mode="max")
     h = run(model, X, y, [stop], epochs=20)
-    assert h.epoch == [0, 1, 2, 3]
-    assert stop.stopped_epoch == 3 and stop.best_epoch == 0
+    assert h.epoch == [0, 1, 2]  # as Keras: stop after 2 epochs without improvement
+    assert stop.stopped_epoch == 2 and stop.best_epoch == 0
 
 
 def test_early_stopping_restores_the_best_weights():
@@ -114,9 +114,9 @@ def test_early_stopping_takes_patience_first_as_documented_or_monitor_first_as_k
     assert (EarlyStopping(7).patience, EarlyStopping(7).monitor) == (7, "val_loss")
     assert (EarlyStopping().patience, EarlyStopping("loss").patience) == (5, 5)
     model, X, y = setup()
-    stop = EarlyStopping(1, "loss", mode="max")  # the loss never rises: stops after 2 epochs
+    stop = EarlyStopping(1, "loss", mode="max")  # the loss never rises: stops after 1 epoch
     run(model, X, y, [stop], epochs=10)
-    assert stop.stopped_epoch == 2
+    assert stop.stopped_epoch == 1
 
 
 def test_model_checkpoint_saves_every_epoch_with_formatted_names(tmp_path):

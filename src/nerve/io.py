@@ -85,7 +85,10 @@ def _write(path: str, mark: str, state: dict[str, np.ndarray], config: str | Non
 def _write_safetensors(path, mark, state, config) -> None:
     st = require("safetensors.numpy", "safetensors", "saving .safetensors files")
     strings = {k: v.tolist() for k, v in state.items() if v.dtype.kind == "U"}
-    tensors = {k: np.ascontiguousarray(v) for k, v in state.items() if v.dtype.kind != "U"}
+    # np.ascontiguousarray turns a 0-d array into shape (1,); the reshape keeps a scalar
+    # entry (an optimizer's lr or step, a scheduler's last_epoch) a scalar in the file.
+    tensors = {k: np.ascontiguousarray(v).reshape(v.shape)
+               for k, v in state.items() if v.dtype.kind != "U"}
     meta = {"__nerve__": mark, "__version__": str(FORMAT_VERSION),
             "__strings__": json.dumps(strings)}
     if config is not None:
@@ -249,8 +252,15 @@ def load(path: str | os.PathLike):
 
     The model comes back in training mode, as a freshly built one (call
     ``model.eval()`` before predicting if it has dropout or batch norm).
+
+    Loading leaves the library-wide random generator (:func:`nerve.get_rng`) as it
+    was: the layers' constructors draw initial weights that the saved ones then
+    replace, so its state is saved before building and put back after. A resume
+    that restores the generator's state before or after ``load`` continues the same
+    random stream either way.
     """
     from .nn.registry import from_config
+    from .random import get_rng
     mark, arrays, config = _read(path)
     if mark != MODEL_MARK:
         raise ValueError(f"{os.fspath(path)!r} holds a state dict, not a model; read it with "
@@ -258,6 +268,8 @@ def load(path: str | os.PathLike):
     if not isinstance(config, str):
         raise ValueError(f"{os.fspath(path)!r} is marked as a nerve model but has no "
                          "architecture entry (__config__); the file is corrupt")
+    rng = get_rng()
+    rng_state = rng.bit_generator.state
     try:
         cfg = json.loads(config)
         _check_declared_sizes(path, cfg, arrays)
@@ -271,6 +283,8 @@ def load(path: str | os.PathLike):
     except MemoryError as exc:  # a crafted file: layer sizes far beyond its own weights
         raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: its architecture "
                          f"needs more memory than is available ({exc})") from None
+    finally:
+        rng.bit_generator.state = rng_state
     return model
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 
@@ -94,7 +95,30 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name} must be a positive integer, got {value}")
+    if args.out is not None:
+        _check_out_folder(args.out)
     return args
+
+
+def _check_out_folder(out: str) -> None:
+    """Refuse, before any measuring, an --out that cannot be the report's folder: a file
+    there or above it (the benchmark would run for minutes and only then fail)."""
+    if not out:
+        raise ValueError("--out must name a folder, got ''")
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise ValueError(f"--out {out!r} is a file; expected a folder to write "
+                             "latest.md and latest.json into")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise ValueError(f"--out {out!r}: the folder is not writable")
+        return
+    path = os.path.dirname(os.path.normpath(os.path.abspath(out)))
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    if path and not os.path.isdir(path):
+        raise ValueError(f"--out {out!r}: {path!r} is a file, so the folder cannot be "
+                         "created there; expected a folder to write latest.md and latest.json "
+                         "into")
 
 
 class _ThreadLimit:
@@ -203,7 +227,11 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
     text = report.to_markdown(results)
     print(text)
     if args.out:
-        md, js = report.write(results, args.out)
+        try:
+            md, js = report.write(results, args.out)
+        except OSError as exc:  # checked up front; this is a change since (or a full disk)
+            raise ValueError(f"--out {args.out!r}: cannot write the report there ({exc}); "
+                             "the results are in the report printed above") from None
         log(f"wrote {md} and {js}")
     log(f"done in {results['elapsed_s']:.0f} s")
     return results

@@ -8,7 +8,7 @@ gives ``named_parameters()`` (dotted names such as ``"0.weight"``),
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,6 +39,14 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` returns (PyTorch's ``_IncompatibleKeys``):
+    the model's keys missing from the state dict, and the dict's keys the model lacks."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -242,12 +250,18 @@ class Module:
             sd[name] = np.array(arr, copy=True)
         return sd
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
         With ``strict`` every key must match: missing keys, unexpected keys and
         shape mismatches are all listed in one ValueError, and nothing is changed.
         Without it, only the keys present in both are loaded (shapes must still match).
+
+        Returns, as PyTorch does, ``IncompatibleKeys(missing_keys, unexpected_keys)``:
+        the model's keys the dict lacked and the dict's keys the model lacks (both
+        empty after a strict load), so a partial load can be checked with
+        ``missing, unexpected = model.load_state_dict(sd, strict=False)``.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expects a dict of arrays, "
@@ -286,6 +300,7 @@ class Module:
             target = own[key]
             np.copyto(target.data if isinstance(target, Tensor) else target, value,
                       casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of scalar parameters (only those with requires_grad if asked)."""

@@ -1,8 +1,10 @@
 """Callbacks: code that runs at fixed points of :func:`nerve.fit`, with Keras's hook names.
 
 The loop calls ``on_train_begin(logs)``, then per epoch ``on_epoch_begin(epoch, logs)``,
-per minibatch ``on_batch_begin(batch, logs)`` / ``on_batch_end(batch, logs)``, then
-``on_epoch_end(epoch, logs)``, and finally ``on_train_end(logs)``. ``logs`` holds
+per minibatch ``on_batch_begin(batch, logs)`` / ``on_batch_end(batch, logs)`` and
+Keras's ``on_train_batch_begin`` / ``on_train_batch_end`` (each one a callback defines,
+once per batch), then ``on_epoch_end(epoch, logs)``, and finally ``on_train_end(logs)``.
+``logs`` holds
 ``loss`` and ``accuracy`` (training, averaged over the epoch; per batch in the batch
 hooks) and ``val_loss`` / ``val_accuracy`` when there is validation data. A callback
 stops training after the current epoch by setting ``self.model.stop_training = True``.
@@ -37,10 +39,16 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
 
 
+#: The hooks every callback must have (a duck-typed one without Keras's
+#: ``on_train_batch_*`` names is still accepted).
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
           "on_batch_begin", "on_batch_end")
+#: Keras's names for the batch hooks (its primary ones; ``on_batch_*`` are its aliases).
+_KERAS_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 
 
 class CallbackList:
@@ -52,9 +60,10 @@ class CallbackList:
             cb.set_model(model)
             cb.set_params(params)
         self.callbacks = list(callbacks)
-        # The batch hooks run thousands of times: call only those that do something.
-        self._batch_begin = [cb for cb in callbacks if _overrides(cb, "on_batch_begin")]
-        self._batch_end = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+        # The batch hooks run thousands of times: call only those that do something, as
+        # bound methods collected once. nerve's and Keras's names are both honoured.
+        self._batch_begin = _batch_hooks(callbacks, "on_batch_begin", "on_train_batch_begin")
+        self._batch_end = _batch_hooks(callbacks, "on_batch_end", "on_train_batch_end")
 
     @property
     def wants_batch_logs(self) -> bool:
@@ -77,12 +86,25 @@ class CallbackList:
             cb.on_epoch_end(epoch, logs)
 
     def batch_begin(self, batch: int, logs: dict) -> None:
-        for cb in self._batch_begin:
-            cb.on_batch_begin(batch, logs)
+        for hook in self._batch_begin:
+            hook(batch, logs)
 
     def batch_end(self, batch: int, logs: dict) -> None:
-        for cb in self._batch_end:
-            cb.on_batch_end(batch, logs)
+        for hook in self._batch_end:
+            hook(batch, logs)
+
+
+def _batch_hooks(callbacks: list[Any], nerve_name: str, keras_name: str) -> list[Callable]:
+    """The bound batch hooks to call, in callback order: nerve's ``on_batch_*`` and Keras's
+    ``on_train_batch_*`` where a callback overrides them; a callback that makes one name
+    an alias of the other (``on_train_batch_end = on_batch_end``) gets one call, not two."""
+    hooks = []
+    for cb in callbacks:
+        mine = [getattr(cb, name) for name in (nerve_name, keras_name) if _overrides(cb, name)]
+        if len(mine) == 2 and mine[0] == mine[1]:
+            mine = mine[:1]
+        hooks.extend(mine)
+    return hooks
 
 
 def as_callback_list(callbacks: Any) -> list[Any]:
@@ -151,8 +173,11 @@ def check_callbacks(callbacks: list[Any]) -> None:
 
 
 def _overrides(cb: Any, hook: str) -> bool:
+    own = hook in getattr(cb, "__dict__", {})
     method = getattr(type(cb), hook, None)
-    return method is not getattr(Callback, hook) or hook in vars(cb)
+    if method is None:
+        return own and callable(getattr(cb, hook))
+    return method is not getattr(Callback, hook) or own
 
 
 def _better_fn(monitor: str, mode: str, min_delta: float, owner: str
@@ -210,6 +235,9 @@ class EarlyStopping(Callback):
     Both positional orders work: ``EarlyStopping(3, "val_loss")`` (patience first, as
     nerve's API documents) and Keras's ``EarlyStopping("val_loss", 3)``. ``patience``
     defaults to 5 and ``monitor`` to ``"val_loss"``.
+
+    As in Keras, training stops at the end of the ``patience``-th epoch in a row
+    without improvement (``patience=0`` stops at the first one, like ``patience=1``).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int | None = None,
@@ -253,7 +281,7 @@ class EarlyStopping(Callback):
                 self.best_weights = _snapshot(self.model)
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # as Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
@@ -267,11 +295,18 @@ class ModelCheckpoint(Callback):
 
     ``path`` may hold format fields filled from the epoch (1-based, as Keras) and
     the logs, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``. Saving goes through
-    :func:`nerve.io.save`, which writes atomically (never a half-written file).
+    :func:`nerve.io.save` (architecture and weights, read back with ``nv.load``), or
+    with ``save_weights_only=True`` (as Keras) through :func:`nerve.io.save_state` of
+    ``model.state_dict()`` (read back with ``model.load_state_dict(nv.load_state(p))``),
+    which works for any module, also a custom ``nn.Module`` subclass whose
+    architecture cannot be written to a file. Both write atomically (never a
+    half-written file). Whether the model can be saved the chosen way is checked when
+    training begins, so a wrong choice fails before any epoch is trained.
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",
-                 save_best_only: bool = False, mode: str = "auto") -> None:
+                 save_best_only: bool = False, mode: str = "auto",
+                 save_weights_only: bool = False) -> None:
         super().__init__()
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"ModelCheckpoint: path must be a file path, got {path!r}")
@@ -284,8 +319,34 @@ class ModelCheckpoint(Callback):
         self.path = os.fspath(path)
         self.monitor = monitor
         self.save_best_only = bool(save_best_only)
+        if not isinstance(save_weights_only, (bool, np.bool_)):
+            raise TypeError(f"ModelCheckpoint: save_weights_only must be True or False, "
+                            f"got {save_weights_only!r}")
+        self.save_weights_only = bool(save_weights_only)
         self._better, self.best = _better_fn(monitor, mode, 0.0, "ModelCheckpoint")
         self.saved: list[str] = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Check, before any training, that the model can be saved the chosen way."""
+        if self.path.lower().endswith(".safetensors"):
+            from .._extras import require
+            require("safetensors.numpy", "safetensors", "saving .safetensors files")
+        if self.save_weights_only:
+            from ..io import _state_arrays
+            try:
+                _state_arrays(self.model.state_dict())
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"ModelCheckpoint: cannot save the weights of "
+                                 f"{type(self.model).__name__}: {exc}") from None
+            return
+        from ..nn.registry import to_config
+        try:
+            to_config(self.model)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"ModelCheckpoint({self.path!r}): cannot save the model with its "
+                             f"architecture: {exc}. Pass save_weights_only=True to save only "
+                             "model.state_dict() each time (load it back with "
+                             "model.load_state_dict(nv.load_state(path)))") from None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
@@ -299,8 +360,11 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"ModelCheckpoint: cannot fill the path {self.path!r} from epoch "
                              f"and logs ({', '.join(logs)}): {exc}") from None
-        from ..io import save
-        save(self.model, target)
+        from ..io import save, save_state
+        if self.save_weights_only:
+            save_state(self.model.state_dict(), target)
+        else:
+            save(self.model, target)
         self.saved.append(target)
 
 
@@ -310,9 +374,9 @@ class LambdaCallback(Callback):
     def __init__(self, **hooks: Callable[..., Any]) -> None:
         super().__init__()
         for name, fn in hooks.items():
-            if name not in _HOOKS:
+            if name not in _HOOKS + _KERAS_BATCH_HOOKS:
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}; valid: "
-                                 f"{', '.join(_HOOKS)}")
+                                 f"{', '.join(_HOOKS + _KERAS_BATCH_HOOKS)}")
             if not callable(fn):
                 raise TypeError(f"LambdaCallback: {name} must be callable, got {fn!r}")
             setattr(self, name, fn)

@@ -24,8 +24,8 @@ from .callbacks import (
 from .history import History
 from .progress import Progress
 from .validation import (
-    Targets, check_features, check_model, check_optimizer_holds_model, check_positive_int,
-    check_scores_for_loss, count_correct, loss_kind, model_dtype, output_shape,
+    Targets, check_batchnorm_batches, check_features, check_model, check_optimizer_holds_model,
+    check_positive_int, check_scores_for_loss, count_correct, loss_kind, model_dtype, output_shape,
     prepare_targets, resolve_loss, resolve_optimizer,
 )
 
@@ -164,6 +164,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     if n_y is not None and n_y != len(X):
         raise ValueError(f"X and y must have the same number of samples: X has {len(X)}, "
                          f"y has {n_y}")
+    check_batchnorm_batches(model, len(X), batch_size)
     out_shape = output_shape(model, X)
     kind = loss_kind(loss_fn)
     check_scores_for_loss(loss, kind, out_shape)
@@ -326,7 +327,13 @@ def _batched_outputs(model: Any, X: np.ndarray, batch_size: int) -> Iterable[tup
 
 def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
            batch_size: int) -> tuple[float | None, float | None]:
-    """Mean loss and accuracy over (X, targets), in eval mode, without a graph."""
+    """Loss and accuracy over (X, targets), in eval mode, without a graph.
+
+    The loss is the mean over the examples (each batch's mean weighted by its size),
+    or, for a loss with ``reduction="sum"``, the sum over all of them: either way
+    the same number whatever ``batch_size`` is (it only sets the memory used).
+    """
+    summed = getattr(loss_fn, "reduction", "mean") == "sum"
     was_training = getattr(model, "training", True)
     if hasattr(model, "eval"):
         model.eval()
@@ -336,13 +343,14 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
             for index, scores in _batched_outputs(model, X, batch_size):
                 tb = targets.values[index]
                 if loss_fn is not None:
-                    total += float(loss_fn(Tensor._wrap(scores), tb).data) * len(tb)
+                    value = float(loss_fn(Tensor._wrap(scores), tb).data)
+                    total += value if summed else value * len(tb)
                 if targets.accuracy is not None:
                     correct += count_correct(scores, tb, targets.accuracy)
     finally:
         _set_mode(model, was_training)
     n = len(X)
-    loss_value = total / n if loss_fn is not None else None
+    loss_value = None if loss_fn is None else total if summed else total / n
     accuracy = correct / targets.values.size if targets.accuracy in ("logit", "prob") \
         else correct / n if targets.accuracy is not None else None
     return loss_value, accuracy
@@ -355,7 +363,9 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
     Returns ``{"loss": ..., "accuracy": ...}``; "loss" only when ``loss`` is given
     (a module or a name), "accuracy" only for classification. Without a loss, y
     must be integer class labels (the prediction is the highest score; with one
-    output column, a logit > 0).
+    output column, a logit > 0). "loss" is the mean over the examples, or the sum
+    over all of them for a loss with ``reduction="sum"``; ``batch_size`` only sets
+    how many examples go through the model at once and never changes the result.
     """
     batch_size = check_positive_int("batch_size", batch_size)
     loss_fn = resolve_loss(loss) if loss is not None else None

@@ -20,6 +20,7 @@ __all__ = [
     "check_positive_int", "check_features", "check_model", "model_dtype", "output_shape",
     "resolve_loss", "resolve_optimizer", "check_optimizer_holds_model", "loss_kind",
     "check_scores_for_loss", "Targets", "prepare_targets", "count_correct",
+    "check_batchnorm_batches",
 ]
 
 #: Loss names understood by ``fit(loss="...")`` when nerve.nn offers no registry.
@@ -80,6 +81,35 @@ def _iter_modules(model: Any) -> Iterator[Any]:
             items = value if isinstance(value, (list, tuple)) else [value]
             children.extend(v for v in items if hasattr(v, "forward"))
         stack.extend(reversed(children))
+
+
+def check_batchnorm_batches(model: Any, n: int, batch_size: int) -> None:
+    """Refuse, before any training, a split of ``n`` examples into batches of
+    ``batch_size`` that leaves a batch of one example when the model has a BatchNorm1d
+    layer: in training it cannot estimate a variance from one example, and fit would
+    otherwise stop there mid-epoch, after the weights had already been updated."""
+    from ..nn.batchnorm import BatchNorm1d
+
+    if batch_size >= 2 and n % batch_size != 1:
+        return
+    layer = next((m for m in _iter_modules(model) if isinstance(m, BatchNorm1d)), None)
+    if layer is None:
+        return
+    if n < 2:
+        raise ValueError(f"the model has a BatchNorm1d layer, which needs at least 2 examples "
+                         f"per batch in training, but X has only {n} example")
+    if batch_size == 1:
+        raise ValueError("the model has a BatchNorm1d layer, which needs at least 2 examples "
+                         "per batch in training, but batch_size=1 gives batches of one "
+                         "example; use batch_size >= 2")
+    better = next(b for d in range(1, n + batch_size) for b in (batch_size - d, batch_size + d)
+                  if b >= 2 and n % b != 1)
+    raise ValueError(f"the model has a BatchNorm1d layer, which needs at least 2 examples per "
+                     f"batch in training, but N={n} examples in batches of batch_size="
+                     f"{batch_size} leave a last batch of 1 example ({n} = "
+                     f"{n // batch_size}*{batch_size} + 1); choose another batch_size (one "
+                     f"where N % batch_size != 1, e.g. {better}) or drop the last sample "
+                     f"(X[:-1], y[:-1])")
 
 
 def _in_features(model: Any) -> int | None:
