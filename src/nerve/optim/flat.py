@@ -122,19 +122,21 @@ class FlatParameters:
         while the optimizer's state does not fit the parameters, or while their step
         counters differ (a step where some parameter had no gradient moved only the
         others' counters; Adam's bias correction then differs per parameter)."""
-        opt_state = self.optimizer.state
-        if self.state:
-            return self._counters_agree(opt_state)
+        if self.state:  # the common case, every step: SGD has no counters at all
+            return not self.counters or self._counters_agree(self.optimizer.state,
+                                                             self.counters)
         if self.misfit:
             return False
+        opt_state = self.optimizer.state
         return not opt_state or (all(opt_state.get(i) for i in range(len(self.params)))
                                  and self._counters_agree(opt_state))
 
-    def _counters_agree(self, opt_state: dict) -> bool:
+    def _counters_agree(self, opt_state: dict, keys: list | None = None) -> bool:
         first = opt_state.get(0)
         if not first:
             return True
-        keys = self.counters or [k for k, v in first.items() if not isinstance(v, np.ndarray)]
+        if keys is None:
+            keys = [k for k, v in first.items() if not isinstance(v, np.ndarray)]
         for i in range(1, len(self.params)):
             st = opt_state.get(i)
             if st is None or any(st.get(k) != first[k] for k in keys):
