@@ -147,7 +147,8 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: 
     shape = s.data.shape
     if len(shape) != 2 or not shape[0] or not shape[1]:
         _check_scores("cross_entropy", s)
-    plain = weight is None and not label_smoothing and not 0 <= ignore_index < shape[1]
+    plain = weight is None and not label_smoothing and type(ignore_index) is int \
+        and not 0 <= ignore_index < shape[1]  # anything else is checked on the general path
     if plain:
         y = _as_labels("cross_entropy", labels, shape[0], shape[1], ignore_index)
         if reduction != "mean":
