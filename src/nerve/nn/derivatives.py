@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+
+from ..ops.activation import sigmoid_array
 from ..registry import lookup
 
 
@@ -25,8 +27,7 @@ def _arr(x) -> np.ndarray:
 def sigmoid(x):
     """σ(x) = 1 / (1 + e⁻ˣ), computed as exp(−log(1 + e⁻ˣ)) (no overflow, small values
     keep their relative accuracy)."""
-    x = _arr(x)
-    return np.exp(-np.logaddexp(0, -x))
+    return sigmoid_array(_arr(x))[()]  # the layers' own σ; [()]: a number stays a number
 
 
 def sigmoid_prime(x):
