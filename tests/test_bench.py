@@ -320,3 +320,28 @@ def test_targets_judge_each_bound_within_the_run():
     assert "| eager nerve / NumPy | C | 0.84× | ≥ 0.85× | **not met** |" in table
     assert "| eager nerve / PyTorch | C | not measured | ≥ 1.2× | — |" in table
     assert markdown({}) == []
+
+
+def test_op_chain_runs_each_implementation_in_a_fresh_process():
+    from nerve.bench.latency import op_chain
+
+    out = op_chain(n_ops=40, repeats=2, target_s=0.002, skip=("torch",))
+    assert out["fresh_process"] is True and set(out["results"]) == {"nerve"}
+    nerve = out["results"]["nerve"]
+    assert 0 < nerve["best"] <= nerve["median"]
+    assert nerve["us_per_op"] == pytest.approx(nerve["seconds"] / 40 * 1e6)
+    in_process = op_chain(n_ops=40, repeats=2, target_s=0.002, skip=("torch",), fresh=False)
+    assert in_process["fresh_process"] is False and in_process["results"]["nerve"]["seconds"] > 0
+
+
+def test_op_chain_subprocess_failure_is_reported_not_raised(monkeypatch):
+    import subprocess
+
+    from nerve.bench import latency
+
+    def broken(*args, **kwargs):
+        return subprocess.CompletedProcess(args, 1, stdout="", stderr="Traceback\nBoom: no\n")
+
+    monkeypatch.setattr(latency.subprocess, "run", broken)
+    out = latency.op_chain(n_ops=10, repeats=1, skip=("torch",))
+    assert out["results"]["nerve"] == {"unavailable": "subprocess failed: Boom: no"}

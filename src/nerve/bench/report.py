@@ -274,6 +274,10 @@ def to_markdown(results: dict) -> str:
         lines += _impl_table(["implementation", "total", "per op"], rows)
         lines += ["", "nerve/PyTorch time: " + format_ratio(
             _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
+        if oc.get("fresh_process"):
+            lines += ["", "Each implementation ran in a fresh process that imported only it, "
+                      "so the garbage collector's passes over nerve's graph objects do not also "
+                      "scan torch's and JAX's objects."]
     est = results.get("estimators")
     if est:
         lines += ["", "## nerve.sklearn.MLPClassifier vs scikit-learn's MLPClassifier (digits)", ""]
