@@ -55,3 +55,19 @@ def test_confusion_matrix_and_accuracy():
         confusion_matrix([0, 2], [0, 1], num_classes=2)
     with pytest.raises(TypeError, match="integer"):
         accuracy([0.5], [0])
+
+
+def test_evaluate_with_class_weights_is_the_weighted_mean_over_the_whole_set():
+    model, X, _ = model_and_data()
+    y = np.arange(50) % 3
+    y[:10] = 0  # the first batch of 7 holds only class 0, whose weight is 0
+    loss = nn.CrossEntropyLoss(weight=np.array([0.0, 1.0, 3.0]))
+    with nv.no_grad():
+        model.eval()
+        whole = float(loss(model(nv.tensor(X)), y).data)  # Σ w_y·nll / Σ w_y, all at once
+    for batch_size in (7, 16, 50):
+        got = evaluate(model, X, y, loss=loss, batch_size=batch_size)["loss"]
+        assert got == pytest.approx(whole, rel=1e-5)
+    only_zero = nn.CrossEntropyLoss(weight=np.array([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="weight 0"):
+        evaluate(model, X[:10], y[:10], loss=only_zero, batch_size=4)

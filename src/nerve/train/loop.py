@@ -329,28 +329,40 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
            batch_size: int) -> tuple[float | None, float | None]:
     """Loss and accuracy over (X, targets), in eval mode, without a graph.
 
-    The loss is the mean over the examples (each batch's mean weighted by its size),
-    or, for a loss with ``reduction="sum"``, the sum over all of them: either way
-    the same number whatever ``batch_size`` is (it only sets the memory used).
+    The loss is the mean over the examples (each batch's mean weighted by its size;
+    by the summed weight of its labels for a cross-entropy with class weights, as
+    PyTorch's weighted mean over the whole set), or, for a loss with
+    ``reduction="sum"``, the sum over all of them: either way the same number
+    whatever ``batch_size`` is (it only sets the memory used).
     """
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
+    class_weight = getattr(loss_fn, "weight", None) if loss_fn is not None else None
     was_training = getattr(model, "training", True)
     if hasattr(model, "eval"):
         model.eval()
-    total, correct = 0.0, 0
+    total, correct, denominator = 0.0, 0, 0.0
     try:
         with no_grad():
             for index, scores in _batched_outputs(model, X, batch_size):
                 tb = targets.values[index]
                 if loss_fn is not None:
-                    value = float(loss_fn(Tensor._wrap(scores), tb).data)
-                    total += value if summed else value * len(tb)
+                    # What the batch's mean divides by: its size, or with class weights
+                    # (cross-entropy's weight=) the summed weight of its labels.
+                    share = len(tb) if summed or class_weight is None \
+                        else float(np.asarray(class_weight)[tb].sum(dtype=np.float64))
+                    if summed or share > 0:
+                        value = float(loss_fn(Tensor._wrap(scores), tb).data)
+                        total += value if summed else value * share
+                        denominator += share
                 if targets.accuracy is not None:
                     correct += count_correct(scores, tb, targets.accuracy)
     finally:
         _set_mode(model, was_training)
     n = len(X)
-    loss_value = None if loss_fn is None else total if summed else total / n
+    if loss_fn is not None and not summed and denominator == 0.0:
+        raise ValueError("the loss's class weights give every label here weight 0: the "
+                         "weighted mean over these examples is undefined")
+    loss_value = None if loss_fn is None else total if summed else total / denominator
     accuracy = correct / targets.values.size if targets.accuracy in ("logit", "prob") \
         else correct / n if targets.accuracy is not None else None
     return loss_value, accuracy
