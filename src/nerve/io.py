@@ -110,8 +110,57 @@ def save(model, path: str | os.PathLike) -> None:
         raise TypeError(f"save expects an nn.Module, got {type(model).__name__}; "
                         "use save_state for a dict of arrays")
     path = _check_path(path)
-    config = json.dumps(to_config(model))
-    _write(path, MODEL_MARK, model.state_dict(), config)
+    cfg = to_config(model)
+    ties = _parameter_ties(model)
+    if ties:
+        cfg["tied_parameters"] = ties
+    _write(path, MODEL_MARK, model.state_dict(), json.dumps(cfg))
+
+
+def _parameter_ties(model) -> list[list[str]]:
+    """``[later name, first name]`` for each parameter that occurs under two names (one
+    Parameter set on two layers, ``m[2].weight = m[0].weight``), so that loading ties
+    them again; ``to_config``'s ``same_as`` already covers a whole layer used twice."""
+    first: dict[int, str] = {}
+    ties = []
+    for name, param in model._walk("", False):
+        if id(param) in first:
+            ties.append([name, first[id(param)]])
+        else:
+            first[id(param)] = name
+    return ties
+
+
+def _tie_parameters(model, ties: Any) -> None:
+    """Make each ``[later, first]`` name of ``ties`` the same Parameter in ``model``."""
+    from .nn.module import Module, Parameter
+
+    modules: dict[str, Any] = {}
+
+    def walk(module, prefix):
+        modules[prefix] = module
+        for child_name, child in module.named_children():
+            walk(child, f"{prefix}{child_name}.")
+
+    walk(model, "")
+    if not isinstance(ties, list):
+        raise ValueError(f"'tied_parameters' must be a list of [name, name] pairs, got "
+                         f"{ties!r:.80}")
+    for pair in ties:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str)
+                                                                  for n in pair)):
+            raise ValueError(f"'tied_parameters' must hold [name, name] pairs, got {pair!r:.80}")
+        (later_owner, later_attr), (first_owner, first_attr) = (
+            (n.rpartition(".")[0] + "." if "." in n else "", n.rpartition(".")[2])
+            for n in pair)
+        owner, source = modules.get(later_owner), modules.get(first_owner)
+        param = getattr(source, first_attr, None) if isinstance(source, Module) else None
+        if not isinstance(owner, Module) or not isinstance(param, Parameter) \
+                or not isinstance(getattr(owner, later_attr, None), Parameter) \
+                or getattr(owner, later_attr).data.shape != param.data.shape:
+            raise ValueError(f"'tied_parameters' names {pair} do not match two parameters of "
+                             "the same shape in the model")
+        setattr(owner, later_attr, param)
 
 
 def save_state(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
@@ -274,6 +323,8 @@ def load(path: str | os.PathLike):
         cfg = json.loads(config)
         _check_declared_sizes(path, cfg, arrays)
         model = from_config(cfg)
+        if "tied_parameters" in cfg:
+            _tie_parameters(model, cfg["tied_parameters"])
         model.load_state_dict(arrays)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: {exc}") from None
