@@ -23,14 +23,6 @@ __all__ = [
     "check_batchnorm_batches",
 ]
 
-#: Loss names understood by ``fit(loss="...")`` when nerve.nn offers no registry.
-_LOSS_CLASS_NAMES = {
-    "cross_entropy": "CrossEntropyLoss", "crossentropy": "CrossEntropyLoss",
-    "softmax": "CrossEntropyLoss", "hinge": "HingeLoss", "svm": "HingeLoss",
-    "mse": "MSELoss", "l1": "L1Loss", "mae": "L1Loss", "smooth_l1": "SmoothL1Loss",
-    "huber": "HuberLoss", "bce_with_logits": "BCEWithLogitsLoss", "bce": "BCELoss",
-}
-
 
 # ----------------------------------------------------------------------------- numbers
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
@@ -186,17 +178,8 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
 def resolve_loss(loss: Any) -> Callable[..., Tensor]:
     """A loss object for ``loss``: a callable ``(scores, targets) -> scalar Tensor`` or a name."""
     if isinstance(loss, str):
-        from .. import nn
-        key = loss.strip().lower().replace("-", "_")
-        get_loss = getattr(nn, "get_loss", None)
-        if get_loss is not None:
-            return get_loss(key)
-        registry = getattr(nn, "LOSSES", None)
-        names = dict(registry) if registry else {k: getattr(nn, v) for k, v in
-                                                  _LOSS_CLASS_NAMES.items()}
-        if key not in names:
-            raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(sorted(names))}")
-        return names[key]()
+        from ..nn import get_loss
+        return get_loss(loss.strip())
     if isinstance(loss, type):
         name = _qualified(loss, "nn")
         raise TypeError(f"loss must be an instance such as {name}(), got the class itself; "
