@@ -116,3 +116,30 @@ def test_random_shapes_broadcast(seed):
     other = tuple(1 if r.random() < 0.5 else n for n in shape[1:])
     a, b = r.standard_normal(shape), r.standard_normal(other)
     assert nv.gradcheck(lambda x, y: (x * y + x / (y * y + 1)).tanh(), a, b)
+
+
+class _TripledSquare(nv.Function):
+    """x² with a wrong backward (3x instead of 2x): a gradient gradcheck must catch."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, g):
+        return (g * 3 * self.x,)
+
+
+def test_gradcheck_never_passes_a_nan_and_rejects_nan_tolerances():
+    x = nv.tensor([1.0, 2.0, -1.0], dtype=nv.float64)
+    # sqrt(-1) is NaN: every NaN comparison is False, so this used to "pass" the wrong op
+    with pytest.raises(nv.GradcheckError, match="not finite at index"):
+        nv.gradcheck(lambda t: _TripledSquare.apply(t) + t.sqrt(), x)
+    with pytest.raises(nv.GradcheckError, match=r"not finite at index \(0,\)"):
+        nv.gradcheck(lambda t: t.sqrt(), nv.tensor([0.0, 1.0], dtype=nv.float64))  # inf vs nan
+    ok = nv.tensor([1.0, 2.0], dtype=nv.float64)
+    for bad in (dict(atol=float("nan")), dict(rtol=float("nan")), dict(atol=-1.0)):
+        with pytest.raises(ValueError, match="tolerance"):
+            nv.gradcheck(lambda t: _TripledSquare.apply(t), ok, **bad)
+    with pytest.raises(nv.GradcheckError, match="is wrong"):
+        nv.gradcheck(lambda t: _TripledSquare.apply(t), ok)
+    assert nv.gradcheck(lambda t: t * t, ok, atol=0, rtol=np.float64(1e-4)) is True

@@ -328,10 +328,13 @@ class CompiledStep:
             raise ValueError(f"nv.compile step: expected a batch of shape (N, {self.in_features}),"
                              f" got {x.shape}")
         n = x.shape[0]
+        if n == 0:  # the mean over no examples: the eager loss refuses it too
+            raise ValueError("nv.compile step: the batch is empty, shape (0, "
+                             f"{self.in_features}); a step needs at least one example")
         if labels.shape != (n,) or labels.dtype.kind not in "iu":
             raise ValueError(f"nv.compile step: expected {n} integer labels, got an "
                              f"array of shape {labels.shape} and dtype {labels.dtype}")
-        if n and not labels_in_range(labels, self.n_classes):
+        if not labels_in_range(labels, self.n_classes):
             raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
                              f"values from {labels.min()} to {labels.max()}")
         self._check_trainable()  # frozen since the step was made: refuse, as when made

@@ -111,6 +111,48 @@ def _hue(rgb: np.ndarray) -> np.ndarray:
     return h
 
 
+def _hue_bins(rgb: np.ndarray, bins: int) -> np.ndarray:
+    """floor(h·bins) of every pixel's hue h (see :func:`_hue`), channels first ``(3, ...)``.
+
+    h·bins = bins·q / (6d), with q = numerator + sector offset·d wrapped into [0, 6d):
+    integer pixels give the bin in exact integer arithmetic, so a hue exactly on a bin
+    edge (0.6 for (171, 181, 196)) lands in the bin above it. So do float pixels that
+    are 8-bit levels (u/255 or u, to within 1e-3 of a level); other float pixels go
+    through float64, the quotient corrected across an edge it was rounded over.
+    """
+    exact = rgb.dtype.kind in "iub"
+    whole = np.int32 if bins * 6 * 256 < 2 ** 31 else np.int64
+    if exact:
+        work = rgb.astype(whole)
+    else:
+        work = rgb.astype(np.float64)
+        for scale in (255.0, 1.0):  # 8-bit colours stored as u/255 (or u) floats: exact too
+            levels = np.rint(work * scale)
+            if np.all(np.abs(work * scale - levels) <= 1e-3):
+                work, exact = levels.astype(whole), True  # hue ignores the common scale
+                break
+    r, g, b = work
+    hi = np.maximum(np.maximum(r, g), b)
+    d = hi - np.minimum(np.minimum(r, g), b)
+    d[d == 0] = 1  # grey: the numerator is 0 as well, so h = 0
+    q = r - g  # blue holds the maximum: offset 4
+    q += 4 * d
+    is_g, is_r = hi == g, hi == r
+    np.subtract(b, r, out=q, where=is_g)
+    np.add(q, 2 * d, out=q, where=is_g)
+    np.subtract(g, b, out=q, where=is_r)  # red: offset 0, the numerator mod 6d
+    six_d = 6 * d
+    np.add(q, six_d, out=q, where=q < 0)
+    t = q * bins
+    if exact:
+        k = t // six_d
+    else:
+        k = np.floor(t / six_d)
+        k -= k * six_d > t  # the quotient was rounded up over an edge
+        k += (k + 1) * six_d <= t  # or down below one
+    return k.astype(np.int64) % bins  # % wraps a rounded-up bins back to 0
+
+
 def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float32) -> np.ndarray:
     """Histogram of hue, normalised by the number of pixels.
 
@@ -122,8 +164,10 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
     Args:
         images: (N, H, W, 3) RGB images, either uint8 (or another integer type)
             in [0, 255] or float in [0, 1] or [0, 255]. Hue only depends on
-            the ratios of the channels, so both float scalings give the same
-            result; values outside [0, 255] are rejected.
+            the ratios of the channels, so all three give the same result
+            (8-bit levels, also stored as u/255 floats, are binned exactly; a hue
+            exactly on a bin edge goes to the bin above). Values outside
+            [0, 255] are rejected.
         bins: number of equal-width hue bins, >= 1.
         dtype: float32 (default) or float64.
 
@@ -152,10 +196,14 @@ def color_histogram(images: np.ndarray, bins: int = 10, *, dtype: Any = np.float
             "color_histogram expects pixel values in [0, 1] or [0, 255], got values in "
             f"[{images.min()}, {images.max()}]"
         )
-    hue = _hue(np.ascontiguousarray(np.moveaxis(images, -1, 0), dtype=dt))
-    idx = (hue * bins).astype(np.int64) % bins  # % wraps a rounded-up 1.0 back to 0
-    idx += (np.arange(n, dtype=np.int64) * bins)[:, None, None]
-    counts = np.bincount(idx.ravel(), minlength=n * bins).reshape(n, bins)
+    counts = np.empty((n, bins), np.int64)
+    step = max(1, (1 << 21) // (h * w))  # images per slice: about 2M pixels at a time
+    for start in range(0, n, step):
+        part = images[start:start + step]
+        idx = _hue_bins(np.moveaxis(part, -1, 0), bins)
+        idx += (np.arange(len(part), dtype=np.int64) * bins)[:, None, None]
+        counts[start:start + step] = np.bincount(
+            idx.ravel(), minlength=len(part) * bins).reshape(len(part), bins)
     return (counts / (h * w)).astype(dt)
 
 
@@ -441,8 +489,16 @@ def extract(
     dt = _float_dtype(dtype)
     if isinstance(features, (str, tuple)) or callable(features):
         features = [features]
+    if not isinstance(features, Sequence):
+        raise TypeError("extract: features must be a list of feature names ('hog', "
+                        "'color_histogram'), functions or (name, kwargs) pairs, got "
+                        f"{type(features).__name__}")
     if len(features) == 0:
         raise ValueError("extract needs at least one feature, e.g. ['hog', 'color_histogram']")
+    if isinstance(images, (str, bytes)) or not hasattr(images, "__len__") \
+            or np.ndim(images) == 0:
+        raise TypeError("extract: images must be an array of N images, shape (N, H, W) or "
+                        f"(N, H, W, C), got {type(images).__name__}")
     n = len(images)
     columns = []
     for spec in features:

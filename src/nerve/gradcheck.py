@@ -39,7 +39,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     """∂f/∂x by central differences, one element at a time ("follow the slope").
 
     ``f`` maps an array to a scalar (a number, or a one-element array or Tensor);
-    ``x`` is perturbed in place and restored.
+    ``x`` is perturbed in place and restored. The difference is divided by the step
+    actually taken, (x+h) − (x−h) as rounded to x's dtype (exactly 2h in float64).
     Works on any NumPy function.
 
     >>> numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
@@ -53,17 +54,26 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     if not (isinstance(h, (int, float)) and 0 < h < float("inf")):
         raise ValueError(f"numerical_gradient: the step h must be a positive number, got {h!r}")
     grad = np.zeros_like(x)
+    if x.size == 0:
+        return grad
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
         raise ValueError("numerical_gradient needs a contiguous array it can perturb in place")
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + h
+        up = float(flat[i])  # x + h as stored: rounded to x's dtype (float32 moves it)
         f_plus = _number(f(x), "numerical_gradient")
         flat[i] = old - h
+        down = float(flat[i])
         f_minus = _number(f(x), "numerical_gradient")
         flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * h)
+        if up == down:
+            raise ValueError(f"numerical_gradient: the step h={h!r} is lost in rounding at "
+                             f"x[{i}] = {float(old)!r} ({x.dtype}); use a larger h or a "
+                             "float64 array")
+        # the step actually taken, not the nominal 2h
+        gflat[i] = (f_plus - f_minus) / (up - down)
     return grad
 
 
@@ -81,6 +91,11 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
         raise TypeError(f"gradcheck: fn must be callable, got {reprlib.repr(fn)}")
     if not (isinstance(eps, (int, float)) and 0 < eps < float("inf")):
         raise ValueError(f"gradcheck: the step eps must be a positive number, got {eps!r}")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)) \
+                or not 0 <= tol < float("inf"):
+            raise ValueError(f"gradcheck: the tolerance {name} must be a finite number >= 0, "
+                             f"got {tol!r}")
     args, checked = [], []
     for i, x in enumerate(inputs):
         if isinstance(x, (Tensor, np.ndarray, float, list)) and \
@@ -97,6 +112,13 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
     out = fn(*args)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    finite = np.isfinite(out.data)
+    if not finite.all():
+        k = np.unravel_index(int(np.argmin(finite)), finite.shape)
+        raise GradcheckError(
+            f"fn's output is not finite at index {tuple(map(int, k))} ({out.data[k]}), so no "
+            "gradient can be checked there; check fn at these inputs (a log or sqrt of a "
+            "negative number, a division by zero) or move the inputs into its domain")
     upstream = np.random.default_rng(seed).standard_normal(out.shape)
     (out * Tensor(upstream, dtype=float64)).sum().backward()
 
@@ -108,6 +130,14 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
         t = args[i]
         analytic = np.zeros_like(t.data) if t.grad is None else t.grad
         numeric = numerical_gradient(lambda _: scalar(), t.data, h=eps)
+        bad = ~np.isfinite(analytic) | ~np.isfinite(numeric)
+        if bad.any():  # NaN compares as no error at all: name it instead
+            k = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            raise GradcheckError(
+                f"gradient of input {i} (shape {t.shape}) is not finite at index "
+                f"{tuple(map(int, k))}: analytic {analytic[k]:.8g} vs numerical "
+                f"{numeric[k]:.8g}; check fn at these inputs (a log or sqrt of a negative "
+                "number, a division by zero) or move the inputs into its domain")
         err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if err.size and err.max() > 0:
             k = np.unravel_index(int(np.argmax(err)), err.shape)

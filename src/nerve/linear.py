@@ -99,8 +99,24 @@ def _as_labels(owner: str, y: Any, n: int) -> np.ndarray:
         raise ValueError(f"{owner}: y must be a 1-D array of class labels, got shape {y.shape}")
     if len(y) != n:
         raise ValueError(f"{owner}: X has {n} samples but y has {len(y)} labels")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(f"{owner}: y contains NaN or infinite labels")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{owner}: y contains NaN or infinite labels")
+        fractional = y[y != np.round(y)]
+        if fractional.size:  # scikit-learn's "Unknown label type: continuous"
+            raise ValueError(f"{owner}: y holds continuous values (e.g. {fractional[0]:g}); a "
+                             "classifier needs class labels (integers or strings), not a "
+                             "regression target")
+    elif y.dtype.kind not in "iubUSO":
+        raise TypeError(f"{owner}: y must hold class labels (integers or strings), got dtype "
+                        f"{y.dtype}")
+    if y.dtype.kind == "O":
+        try:
+            np.unique(y)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in y})
+            raise TypeError(f"{owner}: y mixes labels of types {', '.join(kinds)} that cannot "
+                            "be sorted into classes; use one type (integers or strings)") from None
     return y
 
 

@@ -67,10 +67,16 @@ def _as_labels(where: str, labels: Any, n: int, classes: int, ignore_index: int 
     if y.dtype.kind in "iu" and y.shape == (n,) and n and labels_in_range(y, classes):
         return y  # the common case, checked with one reduction
     if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            bad = y.reshape(-1)[~(y.reshape(-1) == np.round(y.reshape(-1)))][0]
+        flat = y.reshape(-1)
+        whole = np.isfinite(flat) & (flat == np.round(flat))
+        if not whole.all():
+            bad = flat[~whole][0]
             raise TypeError(f"{where}: labels must be integer class indices, got the "
-                            f"non-integer value {bad!r} (dtype {y.dtype})")
+                            f"non-integer value {float(bad)!r} (dtype {y.dtype})")
+        huge = np.abs(flat) > 2.0 ** 53  # beyond the exact integers: int64 would garble it
+        if huge.any():
+            raise ValueError(f"{where}: labels must be in [0, {classes}) for scores with "
+                             f"{classes} classes, got label {flat[huge][0]:g}")
         y = y.astype(np.int64)
     elif y.dtype.kind not in "iu":
         raise TypeError(f"{where}: labels must be integer class indices, got dtype {y.dtype}")
@@ -235,9 +241,8 @@ def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean"
     s = _as_input("hinge", scores)
     _check_scores("hinge", s)
     y = _as_labels("hinge", labels, s.shape[0], s.shape[1])
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise ValueError(f"hinge: margin must be a non-negative number, got {margin!r}")
-    return L.MultiHinge.apply(s, labels=y, margin=float(margin),
+    margin = check_threshold("hinge", "margin", margin, positive=False)
+    return L.MultiHinge.apply(s, labels=y, margin=margin,
                               reduction=_check_reduction("hinge", reduction))
 
 
@@ -304,8 +309,8 @@ def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def check_threshold(where: str, name: str, value: Any, positive: bool) -> float:
-    """``beta``/``delta`` of the smooth L1 and Huber losses as a float: finite and >= 0
-    (> 0 if ``positive``), else ValueError naming it."""
+    """``beta``/``delta`` of the smooth L1 and Huber losses, the hinge's ``margin``, as a
+    float: finite and >= 0 (> 0 if ``positive``), else ValueError naming it."""
     bound = "> 0" if positive else ">= 0"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value) or value < 0 or (positive and value == 0):

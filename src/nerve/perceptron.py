@@ -173,8 +173,13 @@ class Gate(_ThresholdUnit):
     """A threshold unit with fixed, hand-chosen weights: ``Gate("AND", [1, 1], -1.5)``."""
 
     def __init__(self, name: str, weights: Sequence[float], bias: float) -> None:
-        w = np.asarray(weights, dtype=np.float64)
-        if w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() or not np.isfinite(bias):
+        try:
+            w = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            w = None
+        numeric_bias = isinstance(bias, (int, float, np.number)) and not isinstance(bias, bool)
+        if w is None or w.ndim != 1 or w.size == 0 or not np.isfinite(w).all() \
+                or not numeric_bias or not np.isfinite(bias):
             raise ValueError(f"Gate {name!r}: weights must be a non-empty vector of finite "
                              f"numbers and bias a finite number, got {weights!r}, {bias!r}")
         self.name = name
@@ -231,7 +236,11 @@ class Perceptron(_ThresholdUnit):
             raise ValueError(f"max_epochs must be a positive int, got {max_epochs!r}")
         if not isinstance(lr, (int, float, np.number)) or not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-        if np.dtype(dtype) not in (np.float32, np.float64):
+        try:
+            ok = np.dtype(dtype) in (np.float32, np.float64)
+        except TypeError:
+            ok = False
+        if not ok:
             raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
         self.lr = float(lr)
         self.max_epochs = int(max_epochs)

@@ -127,9 +127,7 @@ class HingeLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, reduction: str = "mean"):
         super().__init__(reduction)
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-            raise ValueError(f"HingeLoss: margin must be a non-negative number, got {margin!r}")
-        self.margin = float(margin)
+        self.margin = F.check_threshold("HingeLoss", "margin", margin, positive=False)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
         return F.hinge(input, target, self.margin, self.reduction)

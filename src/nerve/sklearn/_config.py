@@ -46,12 +46,15 @@ def check_int(name: str, value: Any, low: int) -> int:
 
 def check_real(name: str, value: Any, low: float, high: float = np.inf,
                low_open: bool = False, high_open: bool = False) -> float:
-    """``value`` as a float in the interval, or an error naming ``name`` and the interval."""
+    """``value`` as a finite float in the interval, or an error naming ``name`` and the
+    interval."""
+    high_open = high_open or high == np.inf
     interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     if not _is_real(value):
         raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
     v = float(value)
-    inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high) \
+        and np.isfinite(v)
     if not inside:
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
     return v
@@ -198,11 +201,11 @@ def penalty_terms(est: Any) -> tuple[float, float]:
     ``alpha / n_batch · (l2 · W + l1 · sign(W))`` added."""
     alpha = check_real("alpha", est.alpha, 0.0)
     penalty = check_choice("penalty", est.penalty, PENALTIES)
+    ratio = check_real("l1_ratio", est.l1_ratio, 0.0, 1.0)  # checked even where unused
     if penalty is None or alpha == 0:
         return 0.0, 0.0
     if penalty == "l2":
         return alpha, 0.0
     if penalty == "l1":
         return 0.0, alpha
-    ratio = check_real("l1_ratio", est.l1_ratio, 0.0, 1.0)
     return alpha * (1.0 - ratio), alpha * ratio

@@ -72,6 +72,26 @@ def _loss_value_error(loss_fn: Any, value: Any) -> TypeError:
                      f"(the loss: {_describe(loss_fn)})")
 
 
+def _penalty(regularizer: Callable[[], Any], dtype: np.dtype) -> Any:
+    """``regularizer()``, checked: a scalar Tensor of the loss's dtype (or a number)."""
+    value = regularizer()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, Tensor):
+        raise TypeError(f"regularizer returned {type(value).__name__}; it must return the "
+                        f"penalty as a scalar Tensor, e.g. 1e-4 * nerve.regularizers.l2("
+                        f"model.parameters()) (the regularizer: {_describe(regularizer)})")
+    if value.data.size != 1:
+        raise TypeError(f"regularizer returned a Tensor of shape {value.data.shape}; it must "
+                        f"return a scalar Tensor (sum it, e.g. with .sum()) (the regularizer: "
+                        f"{_describe(regularizer)})")
+    if value.data.dtype != dtype:
+        raise TypeError(f"regularizer returned a {value.data.dtype} Tensor for a {dtype} "
+                        f"model; compute the penalty from the model's parameters, or convert "
+                        f"it (the regularizer: {_describe(regularizer)})")
+    return value.reshape(()) if value.data.ndim else value
+
+
 def _describe(obj: Any) -> str:
     """A short name for ``obj`` in a message: ``function <lambda>``, ``Linear(...)``."""
     if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType)):
@@ -225,7 +245,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                     if not isinstance(L, Tensor):
                         raise _loss_value_error(loss_fn, L)
                     if regularizer is not None:
-                        L = L + regularizer()
+                        L = L + _penalty(regularizer, L.data.dtype)
                     try:
                         value = float(L.data)
                     except TypeError:  # not a single number: the loss was not reduced

@@ -307,6 +307,12 @@ def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
                              f"integers in 0..{n_out - 1}")
         if np.any(y != np.round(y)):
             raise TypeError(f"{name} must hold integer class labels, got non-integer floats")
+        huge = np.flatnonzero(np.abs(y) > 2.0 ** 53)  # int64 would garble these
+        if huge.size:
+            i = int(huge[0])
+            raise ValueError(f"{name}[{i}] = {y[i]:g} is not a valid label for a model with "
+                             f"{n_out} output{'s' if n_out != 1 else ''} (labels must be in "
+                             f"0..{n_out - 1})")
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     labels = y.astype(np.int64)
