@@ -169,3 +169,59 @@ def test_color_histogram_matches_exact_rational_hue_bins(bins):
     # arbitrary float pixels (not 8-bit levels) still sum to one per image
     noise = np.random.default_rng(1).random((3, 7, 9, 3))
     assert np.allclose(Fe.color_histogram(noise, bins).sum(axis=1), 1.0)
+
+
+# ------------------------------------------------------------------ minor ones
+def test_a_dataset_root_that_is_a_file_is_named(tmp_path):
+    from nerve.data import load_cifar10, load_mnist
+
+    f = tmp_path / "train-images-idx3-ubyte.gz"
+    f.write_bytes(b"")
+    for loader in (load_mnist, load_cifar10):
+        with pytest.raises(ValueError, match="root must be the folder"):
+            loader(f)
+
+
+def test_standardize_with_non_numeric_statistics_is_a_clear_error():
+    from nerve.data import standardize
+
+    with pytest.raises(TypeError, match="mean and std must be arrays of numbers"):
+        standardize(np.zeros((3, 2)), mean=np.array(["a", "b"]), std=np.ones(2))
+
+
+def test_a_model_file_with_repeated_layer_names_is_refused(tmp_path):
+    import json
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("a", nn.Linear(2, 2)), ("b", nn.Linear(2, 2))]))
+    path = tmp_path / "m.npz"
+    nv.save(model, path)
+    with np.load(path) as f:
+        arrays = dict(f)
+    cfg = json.loads(str(arrays["__config__"]))
+    cfg["config"]["names"] = ["a", "a"]  # would silently keep only one of the two layers
+    arrays["__config__"] = np.array(json.dumps(cfg))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="one distinct name per layer"):
+        nv.load(path)
+
+
+def test_l2_penalty_trains_exactly_as_weight_decay_twice_lambda():
+    X = np.random.default_rng(0).standard_normal((16, 3)).astype(np.float64)
+    y = np.arange(16) % 2
+    lam = 0.05
+    finals = []
+    for use_penalty in (True, False):
+        nv.manual_seed(0)
+        model = nn.Linear(3, 2, bias=False).double()
+        opt = optim.SGD(model.parameters(), lr=0.1,
+                        weight_decay=0.0 if use_penalty else 2 * lam)
+        for _ in range(5):
+            opt.zero_grad()
+            loss = nn.CrossEntropyLoss()(model(nv.tensor(X, dtype=nv.float64)), y)
+            if use_penalty:
+                loss = loss + lam * nv.regularizers.l2(model)
+            loss.backward()
+            opt.step()
+        finals.append(model.weight.data.copy())
+    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-12, atol=1e-14)

@@ -15,6 +15,10 @@ The lecture's example: for x = [1, 1, 1, 1], w₁ = [1, 0, 0, 0] and
 w₂ = [0.25, 0.25, 0.25, 0.25] give the same score, but L2 prefers the spread-out
 w₂ (R = 0.25 against 1.0) while L1 ties them (both 1.0).
 
+λ·``l2`` adds 2λw to each weight's gradient, which is exactly what an optimizer's
+``weight_decay`` adds: ``loss + lam * l2(model)`` trains as ``weight_decay=2 * lam``
+(for the weights only, since weight_decay decays every parameter it updates).
+
 ``params`` may be a Module, an iterable of tensors or one tensor. From a Module,
 by default only the parameters named ``weight`` are penalised (biases, BatchNorm's
 gamma/beta and PReLU slopes are not: the lectures regularise weights only); pass

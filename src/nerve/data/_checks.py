@@ -89,4 +89,8 @@ def as_root(root: object) -> Path:
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder path (str or os.PathLike), "
                         f"got {type(root).__name__}")
-    return Path(root).expanduser()
+    path = Path(root).expanduser()
+    if path.is_file():
+        raise ValueError(f"root must be the folder that holds the dataset's files, got the "
+                         f"file {str(path)!r}; pass its folder, {str(path.parent)!r}")
+    return path

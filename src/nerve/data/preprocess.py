@@ -140,8 +140,13 @@ def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray |
         std64 = np.where(std64 > tiny, std64, 1.0)
         mean, std = mean64.astype(dtype), std64.astype(dtype)
     else:
-        mean = np.asarray(mean, dtype=dtype)
-        std = np.asarray(std, dtype=dtype)
+        try:
+            mean = np.asarray(mean, dtype=dtype)
+            std = np.asarray(std, dtype=dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"standardize: mean and std must be arrays of numbers (those an "
+                            f"earlier standardize call returned), got {mean!r:.60} and "
+                            f"{std!r:.60}") from None
         for name, stat in (("mean", mean), ("std", std)):
             if stat.shape not in ((), X.shape[1:]):
                 raise ValueError(f"{name} has shape {stat.shape} but X has feature shape "

@@ -111,9 +111,10 @@ def _build(cfg: dict, name: str, built: list) -> Module:
         children = [from_config(c, built) for c in layers]
         names = kwargs.get("names")
         if names is not None:
-            if not isinstance(names, list) or len(names) != len(children):
-                raise ValueError(f"the 'names' of {name} must list one name per layer "
-                                 f"({len(children)}), got {names!r:.80}")
+            if not isinstance(names, list) or len(names) != len(children) \
+                    or len(set(map(str, names))) != len(names):
+                raise ValueError(f"the 'names' of {name} must list one distinct name per "
+                                 f"layer ({len(children)}), got {names!r:.80}")
             from collections import OrderedDict
 
             return cls(OrderedDict(zip(names, children)))
