@@ -110,13 +110,18 @@ def _activations() -> tuple[str, ...]:
     return tuple(name for name in ACTIVATIONS if name not in ("softmax", "maxout"))
 
 
+def _activation(text: Any) -> str:
+    """--activation as the other choice flags: any case, ``-`` for ``_``, all names listed."""
+    return _choice(_activations(), "activation")(text)
+
+
 #: option -> (converter, global default). None as default = chosen per dataset/optimizer.
 _TRAIN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dataset": (_choice(_DATASETS, "dataset"), "digits"),
     "data_root": (str, None),
     "download": (_flag, False),
     "hidden": (_hidden, [100]),
-    "activation": (str, "relu"),
+    "activation": (_activation, "relu"),
     "loss": (_choice(_LOSSES, "loss"), "cross_entropy"),
     "optimizer": (_choice(_OPTIMIZERS, "optimizer"), "adam"),
     "lr": (_positive_float, None),
@@ -185,9 +190,10 @@ def _resolve_train_options(args: argparse.Namespace) -> dict[str, Any]:
     opts["epochs"] = opts["epochs"] or epochs
     opts["batch_size"] = opts["batch_size"] or batch
     opts["lr"] = opts["lr"] or adam_lr * _LR_FACTOR[opts["optimizer"]]
-    if opts["activation"] not in _activations():
-        raise CLIError(f"unknown activation {opts['activation']!r}; valid: "
-                       f"{', '.join(_activations())}")
+    try:
+        opts["activation"] = _activation(opts["activation"])
+    except argparse.ArgumentTypeError as exc:
+        raise CLIError(str(exc)) from None
     opts["out"] = opts["out"] or os.path.join("runs", opts["dataset"])
     return opts
 
@@ -244,7 +250,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     nv_io = __import__("nerve.io", fromlist=["save"])
     nv_io.save(model, os.path.join(out, _MODEL_FILE))
     history.save(os.path.join(out, "history.json"))
-    run = {"options": {k: v for k, v in opts.items()}, "metrics": metrics,
+    options = dict(opts)
+    if options.get("data_root") is not None:  # so `nerve evaluate RUN` works from anywhere
+        options["data_root"] = os.path.abspath(os.path.expanduser(options["data_root"]))
+    run = {"options": options, "metrics": metrics,
            "epochs_run": len(history), "inputs": "raw (the standardization is folded into "
            "the first layer)"}
     from .atomic import atomic_write_bytes
@@ -253,7 +262,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     line = " - ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items())
     print(f"final: {line}")
     print(f"wrote {', '.join(written)} to {out}")
+    stale = [name for name in _PLOT_FILES
+             if name not in written and os.path.exists(os.path.join(out, name))]
+    if stale:  # never deleted: the folder may hold a user's own file of that name
+        print(f"note: {out} still holds {', '.join(stale)} from an earlier run (not this "
+              "one's); use a fresh --out to keep runs apart", file=sys.stderr)
     return 0
+
+
+#: The figures ``nerve train`` may write into its output folder.
+_PLOT_FILES = ("curves.png", "confusion.png", "decision_boundary.png", "weights.png")
 
 
 def _check_out_folder(out: str) -> None:
@@ -400,12 +418,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.x is not None:
         X = _load_array(args.x, "--x")
         y = _load_array(args.y, "--y", ndmin=1)
+        if X.ndim > 2:  # images (N, H, W[, C]): one row of features each, as predict
+            X = X.reshape(len(X), -1)
         where = f"{args.x}"
     else:
         info = _run_info(model_path)
         name = args.dataset or info.get("dataset")
         if name is None:
             raise CLIError("say what to evaluate on: --dataset NAME or --x FILE --y FILE")
+        if args.data_root is None and info.get("data_root") is not None \
+                and not os.path.isdir(info["data_root"]):
+            raise CLIError(f"the run was trained on {name!r} from {info['data_root']!r}, "
+                           "which is not a folder here; pass --data-root DIR")
         data = load_dataset(name, args.data_root or info.get("data_root"),
                             info.get("val_split", 0.2) if name == info.get("dataset") else 0.2,
                             info.get("seed", 0) if name == info.get("dataset") else 0,
@@ -474,8 +498,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             raise CLIError(f"demo {args.name!r} reads its dataset from files: pass "
                            "--data-root DIR")
         kwargs["root"] = args.data_root
-    elif args.data_root is not None:
-        raise CLIError(f"demo {args.name!r} takes no --data-root")
+        kwargs["download"] = args.download
+    elif args.data_root is not None or args.download:
+        raise CLIError(f"demo {args.name!r} takes no --data-root or --download")
     run_demo(args.name, **kwargs)
     return 0
 
@@ -509,8 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fetch the dataset's published files into --data-root if missing")
     t.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 100,100 "
                    "(default 100; 'none' for a linear classifier)")
-    t.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, leaky_relu, "
-                   "elu, ... (default relu)")
+    t.add_argument("--activation", type=_activation,
+                   help=f"hidden activation: {', '.join(_activations())} (default relu)")
     t.add_argument("--loss", type=_TRAIN_OPTIONS["loss"][0],
                    help="cross_entropy (softmax), hinge (multiclass SVM) or mse (one-hot)")
     t.add_argument("--optimizer", type=_TRAIN_OPTIONS["optimizer"][0],
@@ -566,6 +591,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", help="folder for the demo's figures")
     d.add_argument("--data-root", "--root", dest="data_root",
                    help="dataset folder, for the demos that need one (cifar10)")
+    d.add_argument("--download", action="store_true",
+                   help="fetch the dataset into --data-root when its files are missing "
+                        "(needs the internet)")
     d.set_defaults(func=_cmd_demo)
 
     sub.add_parser("bench", help="speed benchmark against PyTorch and NumPy (see nerve bench "
@@ -593,6 +621,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         print(f"nerve: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `nerve predict ... | head`: the reader left; stop quietly
+        try:  # and keep Python's exit-time flush of stdout from raising again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a Unix tool cut off so
     except (ValueError, TypeError, KeyError, OSError, MissingExtraError) as exc:
         print(f"nerve: error: {_one_line(exc)}", file=sys.stderr)
         return 1

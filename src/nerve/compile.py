@@ -257,6 +257,9 @@ class CompiledStep:
         layers = list(model) if isinstance(model, nn.Sequential) else [model]
         if not layers:
             raise ValueError("nv.compile: the model has no layers")
+        if any(m._hooks for m in model.modules()):
+            raise ValueError("nv.compile: the model has forward hooks, which the captured "
+                             "step would not call; train it with the eager loop")
         self.kernel_factories = [_kernel_for(layer) for layer in layers]
         if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean" \
                 or not loss.plain:

@@ -16,7 +16,8 @@ use the safetensors format instead (the optional ``safetensors`` extra), with
 the marker, version, config and any string entries in its metadata.
 
 >>> nv.save(model, "net.npz")          # doctest: +SKIP
->>> same = nv.load("net.npz")          # same layers, same weights, same outputs
+>>> same = nv.load("net.npz")          # doctest: +SKIP
+... # same layers, same weights, same outputs
 """
 from __future__ import annotations
 

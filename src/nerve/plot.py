@@ -176,8 +176,17 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] |
     ``normalize=True`` divides each row by its total (per-class recall on the diagonal).
     """
     from .train.metrics import confusion_matrix
+    if isinstance(class_names, (str, bytes, os.PathLike)):
+        raise TypeError(f"plot_confusion_matrix: class_names must be a list of names, got "
+                        f"{class_names!r}; to save the figure pass path={class_names!r}")
     k = None if class_names is None else len(class_names)
-    cm = confusion_matrix(y_true, y_pred, k)
+    try:
+        cm = confusion_matrix(y_true, y_pred, k)
+    except ValueError as exc:
+        if k is None:
+            raise
+        raise ValueError(f"plot_confusion_matrix: class_names lists {k} names, so labels "
+                         f"must be in 0..{k - 1}: {exc}") from None
     k = cm.shape[0]
     values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     fig = _figure(1.0 + 0.5 * max(k, 6), 0.6 + 0.5 * max(k, 6))
@@ -226,6 +235,10 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
     ``image_shape`` (e.g. (8, 8) for the digits, (32, 32, 3) for CIFAR-10) and
     scaled to its own min..max. At most ``max_units`` units are drawn.
     """
+    if isinstance(image_shape, (str, bytes, os.PathLike)):
+        raise TypeError(f"plot_weights: image_shape must be a tuple such as (8, 8) or "
+                        f"(32, 32, 3), got {image_shape!r}; to save the figure pass "
+                        f"path={image_shape!r}")
     W = np.asarray(_first_weight(model_or_weights), dtype=np.float64)
     if not isinstance(model_or_weights, np.ndarray):
         W = W.T  # a model's Linear weight is (features, units): one unit per column

@@ -385,12 +385,19 @@ class Tensor(TorchNames):
         self._retain = True
         return self
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False, *,
+                 gradient: Any = None) -> None:
         """Backpropagate from this tensor: fills ``.grad`` of every leaf that requires one.
 
         A scalar needs no ``grad`` (dL/dL = 1); any other tensor needs the
-        upstream gradient dL/dself of its own shape.
+        upstream gradient dL/dself of its own shape (``gradient=``, PyTorch's name,
+        works too).
         """
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: pass the upstream gradient once, as grad or as "
+                                "gradient, not both")
+            grad = gradient
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input "
                                "of the computation had requires_grad=True (or it ran under "

@@ -156,6 +156,14 @@ class TorchNames:
         """The data as int64 (class labels, indices): no gradient, as any integer tensor."""
         return type(self)._wrap(self.data.astype(np.int64))
 
+    def int(self):
+        """The data as int32, truncated toward zero as PyTorch's: no gradient."""
+        return type(self)._wrap(self.data.astype(np.int32))
+
+    def bool(self):
+        """The data as bool (non-zero is True): no gradient."""
+        return type(self)._wrap(self.data.astype(np.bool_))
+
     # ------------------------------------------------------- boolean masks
     def _logical(self, other, ufunc, symbol: str):
         mine, theirs = self.data, _plain(other)

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                     "PyTorch, JAX and scikit-learn (those present), interleaved in one run.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="short measurements, about two minutes in all (default)")
+                      help="short measurements (default): under two minutes in all without "
+                           "torch and JAX, a few minutes with them")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="measurements of about 0.5-1 s each and more repeats")
     p.set_defaults(mode="quick")
@@ -71,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                         "load on the machine, which only slows things down) or the median")
     p.add_argument("--threads", type=int, default=None,
                    help="limit BLAS (via threadpoolctl) and torch to this many threads")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the synthetic training data and the initial weights "
+                        "(default 0)")
     p.add_argument("--out", default=None,
                    help="folder to write latest.md and latest.json into (default: print only)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

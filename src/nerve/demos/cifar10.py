@@ -146,7 +146,7 @@ def run(root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None
         max_train: int | None = None, num_val: int = 1000,
         params: dict[str, dict[str, Any]] | None = None, seed: int = 0,
         progress: bool = False, stream: TextIO | None = None,
-        out: str | os.PathLike | None = None) -> dict[str, Any]:
+        out: str | os.PathLike | None = None, download: bool = False) -> dict[str, Any]:
     """Train every row of :data:`ROWS` on CIFAR-10 and print their validation accuracies.
 
     Args:
@@ -160,7 +160,8 @@ def run(root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None
         params: per-row overrides of :data:`DEFAULT_PARAMS`.
         seed: makes every row reproducible; progress: show the networks' training.
         stream: where the table goes (stdout by default); out: same as ``out_dir``
-            (the keyword ``nerve demo`` passes).
+            (the keyword ``nerve demo`` passes). download: fetch the binary version
+            into ``root`` when its files are missing (needs the internet).
 
     Returns ``{"accuracy": {row key: validation accuracy}, "rows": [dicts with key,
     method, input, val_accuracy, reference, seconds], "n_train", "n_val", "table",
@@ -183,7 +184,7 @@ def run(root: str | os.PathLike | None = None, out_dir: str | os.PathLike | None
         raise ValueError(f"cifar10 demo: num_val must be a positive int, got {num_val!r}")
     settings = _merge(params)
     stream = stream_or_stdout(stream)
-    images, labels = load_cifar10(root, train=True)
+    images, labels = load_cifar10(root, train=True, download=download)
     train, val = _split(len(images), max_train, num_val)
     y, y_val = labels[train], labels[val]
     stream.write(f"CIFAR-10: {len(y)} training and {len(y_val)} validation images\n")

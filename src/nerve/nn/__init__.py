@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from . import derivatives, init
+from . import derivatives, functional, init, utils
 from .activation import (
     ACTIVATIONS, ELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Step, Tanh,
     get_activation,
@@ -35,5 +35,5 @@ __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "HingeLoss", "BCEWithLogitsLoss", "BCELoss", "NLLLoss",
     "ACTIVATIONS", "DERIVATIVES", "INITS", "LOSSES", "LAYERS",
     "get_activation", "get_derivative", "get_loss", "register_layer", "to_config",
-    "from_config", "network_name", "init", "derivatives",
+    "from_config", "network_name", "init", "derivatives", "functional", "utils",
 ]

@@ -61,6 +61,22 @@ class ModuleList(Module):
         self.extend([module], f"{type(self).__name__}.append")
         return self
 
+    def add_module(self, name: str, module: Module) -> None:
+        """Add ``module`` at the end under ``name`` (PyTorch's), or replace the child that
+        already has that name (a position such as "0" works when children are unnamed)."""
+        name = check_name(name, f"{type(self).__name__}.add_module")
+        module = as_module_list([module], f"{type(self).__name__}.add_module")[0]
+        names = self._names if self._names is not None else \
+            [str(i) for i in range(len(self._modules))]
+        if name in names:
+            self._modules[names.index(name)] = module
+            return
+        if self._names is None and name != str(len(self._modules)):
+            self._names = names  # from now on the children go by name
+        self._modules.append(module)
+        if self._names is not None:
+            self._names = self._names + [name]
+
     def extend(self, modules: Iterable[Module], _owner: str | None = None) -> "ModuleList":
         new = as_module_list(modules, _owner or f"{type(self).__name__}.extend")
         if self._names is not None:  # named children: the newcomers are named by position
@@ -173,6 +189,10 @@ class ModuleDict(Module):
     def __setitem__(self, key: str, module: Module) -> None:
         key = check_name(key, "ModuleDict")
         self._dict[key] = as_module_list([module], f"ModuleDict[{key!r}]")[0]
+
+    def add_module(self, name: str, module: Module) -> None:
+        """``self[name] = module`` (PyTorch's name)."""
+        self[name] = module
 
     def __delitem__(self, key: str) -> None:
         self[key]  # noqa: B018 - the clear KeyError

@@ -13,6 +13,7 @@ from ..autograd import apply_node
 from ..ops import activation as A
 from ..ops.dense import AFFINE, LINEAR, RELU, DenseChain
 from ..tensor import Tensor
+from .module import HookHandle
 
 
 def _plan(layers: list):
@@ -47,6 +48,8 @@ def _plan(layers: list):
 
 def fused_forward(seq, x: Tensor) -> Tensor | None:
     """The output of Sequential ``seq`` on ``x`` as one DenseChain node, or None."""
+    if HookHandle.active:  # some module has a forward hook: every layer runs its own call
+        return None
     layers = seq._modules
     plan = seq.__dict__.get("_fusion_plan")
     if plan is None or plan[0] != layers:  # a list compare: the identity of each layer

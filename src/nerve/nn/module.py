@@ -41,6 +41,51 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class HookHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off.
+
+    ``HookHandle.active`` counts the hooks registered and not removed, on any module: the
+    fast paths that bypass ``Module.__call__`` (Sequential's fused chain, the captured
+    step) stand aside while it is non-zero.
+    """
+
+    active = 0
+    _next = 0
+
+    def __init__(self, module: "Module", kind: str):
+        self.module, self.kind = module, kind
+        self.id = HookHandle._next
+        HookHandle._next += 1
+
+    def remove(self) -> None:
+        hooks = self.module._hooks
+        if hooks is not None and hooks[self.kind].pop(self.id, None) is not None:
+            HookHandle.active -= 1
+            if not hooks["pre"] and not hooks["post"]:
+                object.__setattr__(self.module, "_hooks", None)
+
+    def __enter__(self) -> "HookHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _call_with_hooks(module: "Module", x, args: tuple, kwargs: dict):
+    """``module.forward`` between its pre-hooks and hooks (see register_forward_hook)."""
+    inputs = (x,) + args
+    for hook in list(module._hooks["pre"].values()):
+        changed = hook(module, inputs)
+        if changed is not None:
+            inputs = changed if isinstance(changed, tuple) else (changed,)
+    out = module.forward(*inputs, **kwargs)
+    for hook in list(module._hooks["post"].values()):
+        changed = hook(module, inputs, out)
+        if changed is not None:
+            out = changed
+    return out
+
+
 class IncompatibleKeys(NamedTuple):
     """What :meth:`Module.load_state_dict` returns (PyTorch's ``_IncompatibleKeys``):
     the model's keys missing from the state dict, and the dict's keys the model lacks."""
@@ -80,7 +125,49 @@ class Module:
         """Run ``forward``; a NumPy array or list input becomes a tensor of the module's dtype."""
         if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
             x = Tensor(x.data if isinstance(x, Tensor) else x, dtype=self.dtype)
+        if self._hooks is not None:
+            return _call_with_hooks(self, x, args, kwargs)
         return self.forward(x, *args, **kwargs)
+
+    def add_module(self, name: str, module: "Module") -> None:
+        """Register ``module`` as the child ``name`` (PyTorch's): ``self.<name> = module``."""
+        from .container import check_name
+
+        name = check_name(name, f"{type(self).__name__}.add_module")
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: expected a Module, got "
+                            f"{type(module).__name__}")
+        if name.startswith("_") or (hasattr(type(self), name) and name not in vars(self)):
+            raise ValueError(f"{type(self).__name__}.add_module: the name {name!r} is taken "
+                             "by an attribute of the class or is private; choose another")
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------------- hooks
+    _hooks: dict | None = None  # "pre"/"post" -> {id: hook}, only on modules that have any
+
+    def register_forward_pre_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, inputs)`` before each forward (PyTorch's name); a tuple (or
+        one value) it returns replaces the inputs. ``handle.remove()`` takes it off."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, inputs, output)`` after each forward (PyTorch's name); a value
+        it returns replaces the output. ``handle.remove()`` takes it off.
+
+        While any module has a hook, ``nn.Sequential`` runs its layers one by one (so each
+        layer's hooks see its own call) and ``nv.compile`` refuses the model.
+        """
+        return self._add_hook("post", hook)
+
+    def _add_hook(self, kind: str, hook) -> "HookHandle":
+        if not callable(hook):
+            raise TypeError(f"a forward hook must be callable, got {hook!r}")
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", {"pre": {}, "post": {}})
+        handle = HookHandle(self, kind)
+        self._hooks[kind][handle.id] = hook
+        HookHandle.active += 1
+        return handle
 
     @property
     def dtype(self) -> np.dtype:

@@ -88,8 +88,22 @@ def _run(model: Module, leaves, shape) -> list:
         with no_grad():
             x = Tensor(np.zeros((2,) + shape, dtype=model.dtype))
             if len(leaves) == 1 or not isinstance(model, ModuleList):
-                out = model(x)
-                return [None] * (len(leaves) - 1) + [out.shape]
+                # each layer's output shape as forward hooks see it (torchinfo's way), so a
+                # custom forward shows every layer it calls; "?" for layers it never calls
+                seen: dict[int, tuple] = {}
+
+                def recorder(i):
+                    def hook(module, inputs, out):
+                        seen.setdefault(i, getattr(out, "shape", None))  # returns None: no change
+                    return hook
+
+                handles = [m.register_forward_hook(recorder(i)) for i, (_, m) in enumerate(leaves)]
+                try:
+                    model(x)
+                finally:
+                    for handle in handles:
+                        handle.remove()
+                return [seen.get(i) for i in range(len(leaves))]
             shapes = []
             for _, m in leaves:
                 x = m(x)

@@ -72,6 +72,24 @@ def _loss_value_error(loss_fn: Any, value: Any) -> TypeError:
                      f"(the loss: {_describe(loss_fn)})")
 
 
+def _split_off_validation(X: np.ndarray, y: Any, fraction: Any,
+                          validation_data: Any) -> tuple[np.ndarray, Any, tuple]:
+    """Keras's ``validation_split``: the last ``fraction`` of the samples, before shuffling,
+    become the validation data; the rest is trained on."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating)) \
+            or not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {fraction!r}")
+    if validation_data is not None:
+        raise ValueError("pass validation_data or validation_split, not both")
+    split = int(math.ceil(len(X) * (1.0 - float(fraction))))  # Keras's split point
+    if split < 1 or split >= len(X):
+        raise ValueError(f"validation_split={fraction} of {len(X)} samples leaves "
+                         f"{split} to train on and {len(X) - split} to validate on; both "
+                         "need at least one")
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    return X[:split], y[:split], (X[split:], y[split:])
+
+
 def _penalty(regularizer: Callable[[], Any], dtype: np.dtype) -> Any:
     """``regularizer()``, checked: a scalar Tensor of the loss's dtype (or a number)."""
     value = regularizer()
@@ -120,7 +138,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         seed: int | None = None, lr: float | None = None,
         regularizer: Callable[[], Tensor] | None = None,
         clip_grad_norm: float | None = None, shuffle: bool = True,
-        compile: bool | str = "auto", initial_epoch: int = 0) -> History:  # noqa: A002
+        compile: bool | str = "auto", initial_epoch: int = 0,  # noqa: A002
+        validation_split: float = 0.0) -> History:
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
 
     X: (N, D) features; y: (N,) integer labels for classification losses (or
@@ -131,7 +150,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     (``regularizer``, if given, returns the penalty ``λ·R(W)`` as a scalar tensor);
     the logged ``loss`` is that L averaged over the epoch, ``accuracy`` is measured
     on the same forward passes (no second pass), ``val_loss``/``val_accuracy`` on
-    ``validation_data`` in eval mode after each epoch.
+    ``validation_data`` in eval mode after each epoch. ``validation_split`` (Keras's)
+    holds out that fraction of (X, y) as the validation data instead: the last
+    samples, taken before any shuffling.
 
     ``seed`` makes the run reproducible: it reseeds the library-wide generator
     (``nerve.manual_seed(seed)``), from which the shuffling and dropout masks are
@@ -184,6 +205,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     if n_y is not None and n_y != len(X):
         raise ValueError(f"X and y must have the same number of samples: X has {len(X)}, "
                          f"y has {n_y}")
+    if validation_split:
+        X, y, validation_data = _split_off_validation(X, y, validation_split, validation_data)
     check_batchnorm_batches(model, len(X), batch_size)
     out_shape = output_shape(model, X)
     kind = loss_kind(loss_fn)

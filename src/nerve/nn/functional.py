@@ -1,0 +1,23 @@
+"""PyTorch's ``torch.nn.functional`` names: ``import nerve.nn.functional as F``.
+
+One namespace for the differentiable functions a model's ``forward`` calls: the
+activations and ``linear`` of :mod:`nerve.functional` and the losses of
+:mod:`nerve.losses`, under PyTorch's names (``F.relu``, ``F.cross_entropy``,
+``F.mse_loss``...). Each is the same function as in its home module.
+"""
+from __future__ import annotations
+
+from ..functional import (
+    elu, leaky_relu, linear, log_softmax, relu, sigmoid, softmax, step, tanh,
+)
+from ..losses import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge, huber_loss,
+    l1_loss, nll_loss, smooth_l1_loss,
+)
+from ..losses import mse as mse_loss
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax", "log_softmax", "step", "linear",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "hinge",
+]
