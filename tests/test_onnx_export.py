@@ -158,3 +158,45 @@ def test_missing_onnx_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(MissingExtraError, match=r"nerve\[onnx\]"):
         export_onnx(nn.Sequential(nn.Linear(3, 2)), tmp_path / "m.onnx", np.ones((1, 3)))
+
+
+FLOAT64_ROWS = [
+    ("ELU", lambda: nn.Sequential(nn.Linear(5, 6), nn.ELU(0.7), nn.Linear(6, 3))),
+    ("LeakyReLU", lambda: nn.Sequential(nn.Linear(5, 6), nn.LeakyReLU(0.13), nn.Linear(6, 3))),
+    ("LogSoftmax", lambda: nn.Sequential(nn.Linear(5, 3), nn.LogSoftmax())),
+]
+
+
+@pytest.mark.parametrize("build", [b for _, b in FLOAT64_ROWS], ids=[i for i, _ in FLOAT64_ROWS])
+def test_float64_layers_run_in_onnxruntime_to_float64_precision(build, tmp_path):
+    nv.manual_seed(4)
+    net = build().double()
+    X = np.random.default_rng(5).standard_normal((7, 5)) * 3
+    export_onnx(net, tmp_path / "m.onnx", X[:2])  # ELU(6) has no float64 kernel: not used
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", X), _reference(net, X),
+                               rtol=1e-13, atol=1e-14)
+
+
+def test_logsoftmax_and_flatten_export(tmp_path):
+    nv.manual_seed(6)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.ReLU(), nn.Linear(4, 3),
+                        nn.LogSoftmax())
+    X = np.random.default_rng(7).standard_normal((5, 3, 4)).astype(np.float32)
+    proto = export_onnx(net, tmp_path / "m.onnx", X[:1])
+    assert [n.op_type for n in proto.graph.node][:1] == ["Reshape"]
+    assert [d.dim_param or d.dim_value for d in
+            proto.graph.input[0].type.tensor_type.shape.dim] == ["batch", 3, 4]
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", X), _reference(net, X), atol=1e-5)
+    deep = nn.Sequential(nn.Flatten(start_dim=2), nn.Identity())
+    Y = np.random.default_rng(8).standard_normal((2, 3, 2, 2)).astype(np.float32)
+    export_onnx(deep, tmp_path / "d.onnx", Y)
+    assert _run(tmp_path / "d.onnx", Y).shape == (2, 3, 4)
+
+
+def test_initializers_keep_the_state_dict_names_of_named_children(tmp_path):
+    from collections import OrderedDict
+
+    net = nn.Sequential(OrderedDict([("fc1", nn.Linear(4, 5)), ("head", nn.Sequential(
+        nn.Linear(5, 3), nn.BatchNorm1d(3)))]))
+    proto = export_onnx(net, tmp_path / "m.onnx", np.ones((2, 4), np.float32))
+    assert {t.name for t in proto.graph.initializer} == set(net.state_dict())

@@ -15,9 +15,13 @@ BatchNorm1d     BatchNormalization (running mean and variance, eval mode)
 Dropout         Identity (inverted dropout is the identity at inference)
 ReLU, Sigmoid,  Relu, Sigmoid, Tanh, Identity
 Tanh, Identity
-LeakyReLU, ELU  LeakyRelu(alpha), Elu(alpha)
+LeakyReLU, ELU  LeakyRelu(alpha), Elu(alpha); in float64 PRelu(x, alpha) and
+                Where(x > 0, x, α(e^min(x,0) − 1)) (float64 attributes and
+                kernels are missing)
 PReLU           PRelu(x, slopes)
-Softmax         Softmax(axis)
+Softmax,        Softmax(axis), LogSoftmax(axis)
+LogSoftmax
+Flatten         Reshape(x, [0]·start_dim + [−1])
 Step            Cast(Greater(x, 0), float)              y = 1[x > 0]
 ==============  ==========================================================
 
@@ -111,6 +115,37 @@ def _step(layer, x, prefix, g):
     return g.node("Cast", [positive], f"{prefix}out", f"{prefix}Cast", to=elem)
 
 
+def _leaky_relu(layer, x, prefix, g):
+    """LeakyRelu(alpha); in float64 PRelu with a float64 slope instead, since an ONNX
+    attribute holds alpha only as a float32 (off by ~1e-8 on a float64 model)."""
+    if np.dtype(g.dtype) == np.float64:
+        slope = g.constant(f"{prefix}alpha", np.full(1, layer.alpha, dtype=g.dtype))
+        return g.node("PRelu", [x, slope], f"{prefix}out", f"{prefix}PRelu")
+    return g.node("LeakyRelu", [x], f"{prefix}out", f"{prefix}LeakyRelu", alpha=layer.alpha)
+
+
+def _elu(layer, x, prefix, g):
+    """Elu(alpha); in float64, which onnxruntime has no Elu kernel for, the formula itself:
+    Where(x > 0, x, α·(e^min(x, 0) − 1))."""
+    if np.dtype(g.dtype) != np.float64:
+        return g.node("Elu", [x], f"{prefix}out", f"{prefix}Elu", alpha=layer.alpha)
+    zero = g.constant(f"{prefix}zero", np.zeros((), dtype=g.dtype))
+    one = g.constant(f"{prefix}one", np.ones((), dtype=g.dtype))
+    alpha = g.constant(f"{prefix}alpha", np.asarray(layer.alpha, dtype=g.dtype))
+    low = g.node("Min", [x, zero], f"{prefix}low", f"{prefix}Min")
+    e = g.node("Exp", [low], f"{prefix}exp", f"{prefix}Exp")
+    e = g.node("Sub", [e, one], f"{prefix}expm1", f"{prefix}Sub")
+    neg = g.node("Mul", [alpha, e], f"{prefix}neg", f"{prefix}Mul")
+    positive = g.node("Greater", [x, zero], f"{prefix}positive", f"{prefix}Greater")
+    return g.node("Where", [positive, x, neg], f"{prefix}out", f"{prefix}Where")
+
+
+def _flatten_layer(layer, x, prefix, g):
+    """Reshape(x, [0]·start_dim + [−1]): the first start_dim axes kept, the rest joined."""
+    shape = g.constant(f"{prefix}shape", np.array([0] * layer.start_dim + [-1], dtype=np.int64))
+    return g.node("Reshape", [x, shape], f"{prefix}out", f"{prefix}Reshape")
+
+
 def _simple(op: str, **attrs_from: str) -> Callable:
     """A one-node converter; ``attrs_from`` maps ONNX attribute names to layer attributes."""
     def convert(layer, x, prefix, g):
@@ -126,9 +161,9 @@ def _converters() -> dict[type, Callable]:
         nn.PReLU: _prelu, nn.Step: _step,
         nn.Dropout: _simple("Identity"), nn.Identity: _simple("Identity"),
         nn.ReLU: _simple("Relu"), nn.Sigmoid: _simple("Sigmoid"), nn.Tanh: _simple("Tanh"),
-        nn.LeakyReLU: _simple("LeakyRelu", alpha="alpha"),
-        nn.ELU: _simple("Elu", alpha="alpha"),
+        nn.LeakyReLU: _leaky_relu, nn.ELU: _elu, nn.Flatten: _flatten_layer,
         nn.Softmax: _simple("Softmax", axis="axis"),
+        nn.LogSoftmax: _simple("LogSoftmax", axis="axis"),
     }
 
 
@@ -141,9 +176,10 @@ def _flatten(model: Any, converters: dict[type, Callable]) -> list[tuple[str, An
     if not isinstance(model, Sequential):
         return [("", model)]
     out: list[tuple[str, Any]] = []
-    for i, layer in enumerate(model):
+    names = model._names or [str(i) for i in range(len(model))]  # as the state dict names them
+    for child, layer in zip(names, model):
         for name, leaf in _flatten(layer, converters):
-            out.append((f"{i}.{name}" if name else str(i), leaf))
+            out.append((f"{child}.{name}" if name else child, leaf))
     return out
 
 
@@ -156,9 +192,10 @@ def _example(model: Any, example_input: Any, dtype: np.dtype) -> np.ndarray:
                         f"{type(example_input).__name__} ({exc})") from None
     if x.dtype.kind not in "fiub":
         raise TypeError(f"export_onnx: example_input must hold numbers, got dtype {x.dtype}")
-    if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"export_onnx: example_input must have shape (N, n_features) with "
-                         f"N >= 1, got shape {x.shape}")
+    if x.ndim < 2 or x.shape[0] < 1:
+        raise ValueError(f"export_onnx: example_input must have shape (N, n_features) (or "
+                         f"(N, ...) for a model that starts with Flatten) with N >= 1, got "
+                         f"shape {x.shape}")
     return x.astype(dtype, copy=False)
 
 
@@ -168,9 +205,10 @@ def export_onnx(model: Any, path: str | os.PathLike, example_input: Any, *,
     """Write ``model`` (an ``nn.Sequential``) to ``path`` as an ONNX file; return the
     ``onnx.ModelProto``.
 
-    ``example_input`` of shape (N, n_features) fixes the feature count and is run
-    through the model (in eval mode) to check it; the exported graph takes
-    ``input_name`` of shape (batch, n_features) and returns ``output_name``, in the
+    ``example_input`` of shape (N, n_features) (or (N, ...) for a model that starts
+    with Flatten) fixes the feature shape and is run through the model (in eval mode)
+    to check it; the exported graph takes ``input_name`` of shape (batch, ...) and
+    returns ``output_name``, in the
     model's dtype (float32 or float64). A layer without an ONNX mapping raises
     ValueError naming it; nothing is written unless the whole export succeeds.
     """
@@ -215,7 +253,7 @@ def export_onnx(model: Any, path: str | os.PathLike, example_input: Any, *,
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     graph = onnx.helper.make_graph(
         g.nodes, "nerve_model",
-        [onnx.helper.make_tensor_value_info(input_name, elem, ["batch", x.shape[1]])],
+        [onnx.helper.make_tensor_value_info(input_name, elem, ["batch", *x.shape[1:]])],
         [onnx.helper.make_tensor_value_info(output_name, elem, ["batch", *y.shape[1:]])],
         initializer=g.initializers)
     opsets = [onnx.helper.make_opsetid("", opset)]

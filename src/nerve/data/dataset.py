@@ -68,6 +68,8 @@ class Subset:
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Subset(self.dataset, self.indices[index])
+        if isinstance(index, (list, np.ndarray)):  # several items: the parent's own batch
+            return self.dataset[self.indices[np.asarray(index)]]
         return self.dataset[int(self.indices[index])]
 
     @property

@@ -50,6 +50,10 @@ class DataLoader:
         self._reread = False
         self._epochs = 0
         if _is_dataset(X):  # DataLoader(TensorDataset(X, y)), a Subset or any map dataset
+            if isinstance(y, int) and not isinstance(y, bool):  # PyTorch's DataLoader(ds, 64)
+                raise TypeError(f"DataLoader(dataset, {y}, ...): the second argument is y here "
+                                "(nerve's DataLoader also takes arrays X, y); pass the batch "
+                                f"size by name: DataLoader(dataset, batch_size={y}, ...)")
             if y is not None:
                 raise TypeError("DataLoader(dataset, ...) takes the labels from the dataset; "
                                 "pass y only with an array X")

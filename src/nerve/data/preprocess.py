@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -13,20 +14,21 @@ from ._checks import as_array, check_bool, first_non_finite
 __all__ = ["train_test_split", "standardize"]
 
 
-def _num_test(test_size: object, n: int) -> int:
-    """Number of test examples: ceil(test_size * n) for a fraction, or the count itself."""
+def _num_test(test_size: object, n: int, name: str = "test_size") -> int:
+    """Examples in a part: ceil(size * n) for a fraction (floor for ``train_size``, as
+    scikit-learn rounds), or the count itself."""
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise TypeError(f"test_size must be a fraction in (0, 1) or a count in [1, N-1], "
+        raise TypeError(f"{name} must be a fraction in (0, 1) or a count in [1, N-1], "
                         f"got {test_size!r}")
     if isinstance(test_size, numbers.Integral):
         n_test = int(test_size)
     elif 0.0 < test_size < 1.0:
-        n_test = math.ceil(float(test_size) * n)
+        n_test = (math.floor if name == "train_size" else math.ceil)(float(test_size) * n)
     else:
-        raise ValueError(f"a fractional test_size must be strictly between 0 and 1, "
+        raise ValueError(f"a fractional {name} must be strictly between 0 and 1, "
                          f"got {test_size}")
     if not 1 <= n_test <= n - 1:
-        raise ValueError(f"test_size={test_size!r} gives {n_test} test examples out of {n}; "
+        raise ValueError(f"{name}={test_size!r} gives {n_test} examples out of {n}; "
                          f"need between 1 and {n - 1} so that both parts are non-empty")
     return n_test
 
@@ -62,49 +64,99 @@ def _check_strata(y: np.ndarray) -> None:
                          f"at least 2 (one for each part)")
 
 
-def train_test_split(X: np.ndarray, y: np.ndarray | None = None, test_size: float | int = 0.2,
-                     seed: int | None = None, stratify: bool = False) -> tuple[np.ndarray, ...]:
-    """Shuffle and split into ``(X_train, X_test, y_train, y_test)`` (scikit-learn's order).
+def train_test_split(*arrays, test_size: float | int | None = None,
+                     train_size: float | int | None = None, seed: int | None = None,
+                     stratify: Any = False, shuffle: bool = True,
+                     random_state: int | None = None) -> list[np.ndarray]:
+    """Split arrays into train and test parts: ``X_train, X_test, y_train, y_test``.
 
-    ``test_size`` is a fraction (the test part gets ceil(test_size * N) examples)
-    or a count.  ``stratify=True`` keeps each class's share of y in both parts; y
-    must then hold class labels, with at least 2 members per class.  Without y,
-    returns ``(X_train, X_test)``.  Both parts are in random order; randomness
-    comes from :func:`nerve.random.get_rng` (seed).
+    scikit-learn's function: any number of arrays of the same length, returned as
+    (train, test) pairs in order; ``test_size`` a fraction (the test part gets
+    ceil(test_size · N) examples) or a count, ``train_size`` the complement, 0.25 when
+    neither is given; ``shuffle=False`` takes the last examples as the test part.
+    ``stratify`` keeps each class's share in both parts: the labels to stratify by (an
+    array, as scikit-learn's), or True for the second array (y); each class needs at
+    least 2 members. ``seed`` (or scikit-learn's ``random_state``) seeds the shuffle,
+    drawn from :func:`nerve.random.get_rng`.
 
     >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
     >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=0)
     >>> X_tr.shape, X_te.shape
     ((8, 2), (2, 2))
     """
-    X = as_array("X", X, numeric=False)
-    n = len(X)
-    if y is not None:
-        y = as_array("y", y, numeric=False)
-        if len(y) != n:
-            raise ValueError(f"X and y must hold the same number of samples: X has {n}, "
-                             f"y has {len(y)}")
-    check_bool("stratify", stratify)
+    if not arrays:
+        raise TypeError("train_test_split needs at least one array to split")
+    for i, a in enumerate(arrays):
+        if a is None and i == 1 and len(arrays) == 2:
+            continue  # train_test_split(X, None): X alone, as before
+        if isinstance(a, (numbers.Number, str)):
+            raise TypeError(f"train_test_split: argument {i + 1} is {a!r}, not an array; "
+                            "test_size, seed and stratify are keyword arguments "
+                            "(train_test_split(X, y, test_size=0.2))")
+    arrays = tuple(a for i, a in enumerate(arrays) if not (a is None and i == 1))
+    parts = [as_array("X" if i == 0 else "y" if i == 1 else f"array {i + 1}", a, numeric=False)
+             for i, a in enumerate(arrays)]
+    n = len(parts[0])
+    for i, a in enumerate(parts[1:], start=1):
+        if len(a) != n:
+            name = "y" if i == 1 else f"array {i + 1}"
+            raise ValueError(f"X and {name} must hold the same number of samples: X has {n}, "
+                             f"{name} has {len(a)}")
+    if seed is not None and random_state is not None:
+        raise TypeError("pass seed or random_state (its scikit-learn name), not both")
+    seed = random_state if seed is None else seed
+    check_bool("shuffle", shuffle)
     if n < 2:
         raise ValueError(f"train_test_split needs at least 2 samples, got {n}")
-    n_test = _num_test(test_size, n)
+    n_train = None
+    if test_size is None and train_size is None:
+        n_test = _num_test(0.25, n)  # scikit-learn's default
+    elif test_size is None:
+        n_test = n - _num_test(train_size, n, "train_size")
+    else:
+        n_test = _num_test(test_size, n)
+        if train_size is not None:  # both: the rest of the examples is left out
+            n_train = _num_test(train_size, n, "train_size")
+            if n_train + n_test > n:
+                raise ValueError(f"train_size and test_size give {n_train} + {n_test} "
+                                 f"examples, more than the {n} there are")
+    labels = None
+    if isinstance(stratify, (bool, np.bool_)):
+        if stratify:
+            if len(parts) < 2:
+                raise ValueError("stratify=True needs the labels y")
+            labels = parts[1]
+    elif isinstance(stratify, (str, bytes, numbers.Number)):
+        raise TypeError(f"stratify must be True, False or an array of class labels (as "
+                        f"scikit-learn's stratify=y), got {stratify!r}")
+    elif stratify is not None:
+        labels = as_array("stratify", stratify, numeric=False)
+        if len(labels) != n:
+            raise ValueError(f"stratify must hold one label per sample ({n}), got "
+                             f"{len(labels)}")
+    if labels is not None:
+        if not shuffle:
+            raise ValueError("stratify needs shuffle=True (as scikit-learn's)")
+        if labels.ndim != 1:
+            raise ValueError(f"stratify needs 1-D class labels, got shape {labels.shape}")
+        _check_strata(labels)
     rng = get_rng(seed)
-    if stratify:
-        if y is None:
-            raise ValueError("stratify=True needs the labels y")
-        if y.ndim != 1:
-            raise ValueError(f"stratify=True needs 1-D class labels y, got shape {y.shape}")
-        _check_strata(y)
-        test = rng.permutation(_stratified_test_index(y, n_test, rng))
+    if labels is not None:
+        test = rng.permutation(_stratified_test_index(labels, n_test, rng))
         is_test = np.zeros(n, dtype=bool)
         is_test[test] = True
         train = rng.permutation(np.flatnonzero(~is_test))
-    else:
+    elif shuffle:
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
-    if y is None:
-        return X[train], X[test]
-    return X[train], X[test], y[train], y[test]
+    else:
+        train, test = np.arange(n - n_test), np.arange(n - n_test, n)
+    if n_train is not None:
+        train = train[:n_train]
+    out = []
+    for a in parts:
+        out += [a[train], a[test]]
+    return out
 
 
 def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None

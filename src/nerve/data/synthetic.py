@@ -61,8 +61,10 @@ def xor(n: int = 200, noise: float = 0.15,
     n = check_int("n", n)
     noise = check_float("noise", noise)
     rng = get_rng(seed)
-    corners = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
-    labels = np.array([0, 0, 1, 1])
+    # classes alternate around the square, so the corners that get one point more
+    # (n % 4 of them, the first ones) are split between the classes
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
+    labels = np.array([0, 1, 0, 1])
     which = np.repeat(np.arange(4), _split_evenly(n, 4))
     X = corners[which] + rng.standard_normal((n, 2)) * noise
     return _finish(X, labels[which])

@@ -66,8 +66,17 @@ class FlatParameters:
         dtype = params[0].data.dtype
         return all(isinstance(p, Tensor) and p.data.dtype == dtype for p in params)
 
+    def _copied(self) -> bool:
+        """Whether the views were cut off from the flat arrays: ``copy.deepcopy`` and pickle
+        copy each view into an array of its own while keeping which object is which, so
+        the identity checks below still pass but a flat step would no longer reach them."""
+        views = self.data_views
+        return bool(views) and views[0].base is not self.data
+
     def intact(self) -> bool:
         """Whether every parameter still uses its view (nothing rebound its data)."""
+        if self._copied():
+            return False
         for p, view in zip(self.params, self.data_views):
             if p.data is not view:
                 return False
@@ -81,7 +90,10 @@ class FlatParameters:
     def ready(self) -> bool | None:
         """Gather the gradients for a flat step: True if done, False if a gradient is
         missing or misfits, None if a parameter's data was rebound (gather again)."""
-        for p, view, gview in zip(self.params, self.data_views, self.grad_views):
+        views = self.data_views
+        if views and views[0].base is not self.data:  # _copied(), inline: every step
+            return None
+        for p, view, gview in zip(self.params, views, self.grad_views):
             if p.data is not view:
                 return None
             g = p.grad

@@ -103,7 +103,10 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
         elif not early and self.best_loss_ is None:  # early stopping switched off since
             self.best_loss_ = np.inf  # the training-loss rule needs a best loss to beat
-        if first or not hasattr(self, "_optimizer") or not (h["warm_start"] or incremental):
+        # fit builds a new optimizer every time, warm start or not (scikit-learn's rule,
+        # so set_params(learning_rate_init=..., solver=...) takes effect); partial_fit
+        # keeps the one it has
+        if first or not hasattr(self, "_optimizer") or not incremental:
             self._optimizer = C.build_optimizer(self, list(self.network_.parameters()))
             self._schedule = C.build_schedule(self, self._optimizer, max(1, h["max_iter"]))
         with using_rng(self._rng) as rng:
@@ -135,15 +138,26 @@ class BaseMLP(BaseEstimator):
 
     def _split(self, X: np.ndarray, y: np.ndarray, fraction: float,
                rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """Hold out ceil(fraction · n) random rows for validation (early stopping)."""
+        """Hold out ceil(fraction · n) random rows for validation (early stopping);
+        for a classifier whose classes all have 2 members or more, stratified by class,
+        as scikit-learn's MLPClassifier holds them out."""
         n = X.shape[0]
         n_val = max(1, math.ceil(fraction * n))
         if n - n_val < 1:
             raise ValueError(f"early_stopping needs at least 2 samples to hold out a "
                              f"validation set (validation_fraction={fraction}); got "
                              f"n_samples={n}")
-        order = rng.permutation(n)
-        val, train = order[:n_val], order[n_val:]
+        if y.ndim == 1 and hasattr(self, "classes_") and n_val >= 2 \
+                and np.bincount(y).min(initial=n) >= 2:
+            from ..data.preprocess import _stratified_test_index
+
+            val = rng.permutation(_stratified_test_index(y, n_val, rng))
+            is_val = np.zeros(n, dtype=bool)
+            is_val[val] = True
+            train = rng.permutation(np.flatnonzero(~is_val))
+        else:
+            order = rng.permutation(n)
+            val, train = order[:n_val], order[n_val:]
         return X[train], y[train], X[val], y[val]
 
     def _run(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
