@@ -27,7 +27,7 @@ from .train import (
     Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint, TrainingDivergedError,
     evaluate, fit, predict,
 )
-from .random import get_rng, manual_seed
+from .random import get_rng, get_rng_state, manual_seed, set_rng_state
 from .tensor import (
     Tensor, bool_, float32, float64, get_default_dtype, int64, set_default_dtype, tensor,
 )
@@ -47,7 +47,7 @@ __all__ = [
     "sigmoid", "softmax", "sqrt", "stack", "std", "step", "sum", "tanh", "transpose", "var",
     "where", "zeros", "zeros_like",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
-    "manual_seed", "get_rng",
+    "manual_seed", "get_rng", "get_rng_state", "set_rng_state",
     # training, files, speed, export
     "fit", "evaluate", "predict", "History", "Callback", "LambdaCallback", "EarlyStopping",
     "ModelCheckpoint", "TrainingDivergedError",

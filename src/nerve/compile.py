@@ -355,7 +355,10 @@ class CompiledStep:
         if loss - loss != 0.0:  # NaN or inf: leave the weights as they are
             return loss
         plan.run(x, plan.backward)
-        flat.step()
+        if flat.usable_state():
+            flat.step()
+        else:  # per-parameter state that one flat step cannot carry (some parameters
+            self.optimizer.step()  # were frozen for a while): the optimizer's own loop
         return loss
 
 

@@ -47,6 +47,8 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     """
     owner = "clip_grad_norm_"
     max_norm = check_number(owner, "max_norm", max_norm, allow_inf=True)
+    if isinstance(norm_type, str) and norm_type.strip().lower() in ("inf", "infinity"):
+        norm_type = math.inf  # PyTorch takes the string too
     norm_type = check_number(owner, "norm_type", norm_type, 0.0, math.inf, allow_inf=True)
     if norm_type == 0.0:
         raise ValueError(f"{owner}: norm_type must be > 0 (or inf), got 0")

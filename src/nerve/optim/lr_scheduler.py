@@ -95,9 +95,17 @@ class LRScheduler:
         scaled, not overwritten; alone, a schedule follows its closed form (to rounding).
         """
         self.last_epoch += 1
+        groups = self.optimizer.param_groups
+        if len(groups) > len(self.base_lrs):  # add_param_group since: scheduled from now on
+            for group in groups[len(self.base_lrs):]:
+                self.base_lrs.append(float(group.setdefault("initial_lr", group["lr"])))
         if self._stepped and self.chained is not None:
             lrs = [self.chained(float(g["lr"]), base, self.last_epoch)
                    for g, base in zip(self.optimizer.param_groups, self.base_lrs)]
+        elif self.last_epoch == 0 and self.chained is not None:
+            # built at epoch 0: the groups keep their rates, as PyTorch's (an optimizer
+            # restored mid-run keeps its scheduled rate, not initial_lr)
+            lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
         else:
             lrs = self.get_lr()
         self._stepped = True
@@ -365,16 +373,43 @@ class ReduceLROnPlateau:
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
 
+    #: Settings saved in the state dict, as PyTorch saves them (strings and numbers).
+    _settings = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
+                 "min_lr", "eps", "monitor")
+
     def state_dict(self) -> dict[str, Any]:
-        return {"scheduler": "ReduceLROnPlateau", "best": self.best,
-                "num_bad_epochs": self.num_bad_epochs,
-                "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch}
+        """The counters, the best value, the last rates and the settings (a flat dict)."""
+        sd = {"scheduler": "ReduceLROnPlateau", "best": self.best,
+              "num_bad_epochs": self.num_bad_epochs,
+              "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch,
+              "last_lr": np.array(self._last_lr, dtype=np.float64)}
+        sd.update({key: getattr(self, key) for key in self._settings})
+        return sd
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        expected = {"scheduler", "best", "num_bad_epochs", "cooldown_counter", "last_epoch"}
-        if not isinstance(state_dict, Mapping) or set(state_dict) != expected:
+        """Restore :meth:`state_dict`'s counters, best value, last rates and settings (a
+        state dict from before the settings were saved restores the counters only)."""
+        required = {"scheduler", "best", "num_bad_epochs", "cooldown_counter", "last_epoch"}
+        full = required | {"last_lr", *self._settings}
+        if not isinstance(state_dict, Mapping) or set(state_dict) not in (required, full):
             raise ValueError(f"ReduceLROnPlateau.load_state_dict expects keys "
-                             f"{sorted(expected)}")
+                             f"{sorted(full)}")
+        if "mode" in state_dict:  # checked as the constructor checks them
+            settings = {}
+            for key in self._settings:
+                value = np.asarray(state_dict[key])
+                settings[key] = str(value) if value.dtype.kind in "US" else value.item()
+            checked = ReduceLROnPlateau(self.optimizer, **settings)
+            for key in self._settings:
+                setattr(self, key, getattr(checked, key))
+            last_lr = np.asarray(state_dict["last_lr"], dtype=np.float64).ravel()
+            if last_lr.size != len(self.optimizer.param_groups):
+                raise ValueError(f"ReduceLROnPlateau.load_state_dict: {last_lr.size} last_lr "
+                                 f"value(s) saved, the optimizer has "
+                                 f"{len(self.optimizer.param_groups)} parameter group(s)")
+            self._last_lr = last_lr.tolist()
+        else:
+            self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
         self.best = float(np.asarray(state_dict["best"]))
         for key in ("num_bad_epochs", "cooldown_counter", "last_epoch"):
             setattr(self, key, int(np.asarray(state_dict[key])))

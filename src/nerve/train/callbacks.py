@@ -302,11 +302,15 @@ class ModelCheckpoint(Callback):
     architecture cannot be written to a file. Both write atomically (never a
     half-written file). Whether the model can be saved the chosen way is checked when
     training begins, so a wrong choice fails before any epoch is trained.
+    ``initial_value_threshold`` (Keras's) is the value to beat before the first save
+    with ``save_best_only``: pass the best value of an interrupted run when resuming it,
+    so its best file is not overwritten by a worse model.
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto",
-                 save_weights_only: bool = False) -> None:
+                 save_weights_only: bool = False,
+                 initial_value_threshold: float | None = None) -> None:
         super().__init__()
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"ModelCheckpoint: path must be a file path, got {path!r}")
@@ -324,6 +328,13 @@ class ModelCheckpoint(Callback):
                             f"got {save_weights_only!r}")
         self.save_weights_only = bool(save_weights_only)
         self._better, self.best = _better_fn(monitor, mode, 0.0, "ModelCheckpoint")
+        if initial_value_threshold is not None:  # Keras's: the best so far, e.g. on resume
+            if isinstance(initial_value_threshold, bool) or not isinstance(
+                    initial_value_threshold, (int, float, np.number)) \
+                    or not np.isfinite(initial_value_threshold):
+                raise ValueError(f"ModelCheckpoint: initial_value_threshold must be a finite "
+                                 f"number, got {initial_value_threshold!r}")
+            self.best = float(initial_value_threshold)
         self.saved: list[str] = []
 
     def on_train_begin(self, logs: dict | None = None) -> None:

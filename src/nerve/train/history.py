@@ -20,7 +20,9 @@ class History(Callback):
     measured) and ``history.epoch`` the matching epoch indices (0-based, Keras's
     convention). ``history.iteration_loss`` holds the training loss of every
     minibatch step (the noisy curve of the lectures). The metric lists are also
-    attributes: ``history.loss``, ``history.val_accuracy``...
+    attributes: ``history.loss``, ``history.val_accuracy``... After ``fit``,
+    ``history.optimizer`` is the optimizer it trained with (also one it built from a
+    name such as "adam"), whose ``state_dict()`` a resume needs.
 
     >>> h = History(); h.on_epoch_end(0, {"loss": 0.5}); h.loss
     [0.5]
@@ -32,6 +34,7 @@ class History(Callback):
         self.epoch: list[int] = []
         self.iteration_loss: list[float] = []
         self.params: dict[str, Any] = {}
+        self.optimizer: Any = None
 
     # -- hooks ---------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:

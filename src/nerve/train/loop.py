@@ -189,8 +189,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     if regularizer is not None and not callable(regularizer):
         raise TypeError(f"regularizer must be a function returning a scalar tensor, "
                         f"got {regularizer!r}")
-    if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float))
-                                           and clip_grad_norm > 0):
+    if clip_grad_norm is not None and not (
+            isinstance(clip_grad_norm, (int, float, np.integer, np.floating))
+            and not isinstance(clip_grad_norm, (bool, np.bool_))
+            and 0 < clip_grad_norm < float("inf")):
         raise ValueError(f"clip_grad_norm must be a positive number or None, "
                          f"got {clip_grad_norm!r}")
     callbacks = as_callback_list(callbacks)
@@ -232,6 +234,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     params = {"epochs": epochs, "initial_epoch": initial_epoch, "batch_size": batch_size,
               "steps": steps, "samples": len(X), "seed": seed}
     history.params = dict(params)
+    history.optimizer = opt  # the one fit built from a name too: save its state_dict to resume
     cbs = CallbackList([history] + [cb for cb in callbacks if cb is not history], model, params)
     parameters = list(model.parameters())
     per_sample = int(np.prod(out_shape)) if targets.accuracy in ("logit", "prob") else 1
