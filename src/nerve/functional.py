@@ -189,7 +189,11 @@ def where(condition, a, b):
 def _many(tensors: Sequence) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError("expected a non-empty sequence of tensors")
-    ts = [_t(t) for t in tensors]
+    # A constant (array, list) takes the dtype of the first float tensor given, as in a
+    # binary op, not the default float: [float64 tensor, float64 array] stays float64.
+    first = next((t for t in tensors if isinstance(t, Tensor) and t.dtype.kind == "f"), None)
+    ts = [t if isinstance(t, Tensor) else first._operand(t) if first is not None else _t(t)
+          for t in tensors]
     first = next((t for t in ts if t.dtype.kind == "f"), ts[0])
     return [first._operand(t) if t is not first else t for t in ts]
 

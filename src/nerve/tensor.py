@@ -233,6 +233,16 @@ def _correction(what: str, correction, unbiased, ddof) -> int:
     return int(value)
 
 
+def _view_of(out: "Tensor", src: "Tensor") -> "Tensor":
+    """Remember that ``out``'s data is a view of ``src``'s memory (detach, basic indexing,
+    reshape, transpose), so that an in-place change through ``out`` writes into ``src``
+    and counts as a change of ``src`` too (PyTorch's views share their base's storage
+    and version)."""
+    if out.data.base is not None or out.data is src.data:
+        out._base = src
+    return out
+
+
 class Tensor(TorchNames):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -241,7 +251,9 @@ class Tensor(TorchNames):
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain", "_seq", "__weakref__")
+    # _base (set only on views, see _view_of): the tensor whose memory this one's data is
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain", "_seq", "_base",
+                 "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False):
@@ -327,6 +339,13 @@ class Tensor(TorchNames):
     def __int__(self) -> int:
         return int(self._one("int(tensor)"))
 
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index (``x[:n]``, ``range(n)``), as PyTorch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of one element can be used as an index, "
+                            f"got dtype {self.data.dtype}")
+        return int(self._one("an index"))
+
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats a one-element tensor's value; no spec gives ``str(t)``."""
         if not spec:
@@ -355,8 +374,9 @@ class Tensor(TorchNames):
         return self.data.tolist()
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's data, cut off from the graph."""
-        return Tensor._wrap(self.data)
+        """A tensor sharing this one's data, cut off from the graph: an in-place change of
+        it changes this tensor too (PyTorch's ``detach``)."""
+        return _view_of(Tensor._wrap(self.data), self)
 
     def astype(self, dtype) -> "Tensor":
         """This tensor in another float dtype (differentiable)."""
@@ -375,6 +395,10 @@ class Tensor(TorchNames):
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         flag = check_bool(flag, "requires_grad_: flag")
+        if not flag and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a tensor an op made (not a leaf) "
+                               "would silently cut its part of the graph; use t.detach() for "
+                               "a copy without history, as in PyTorch")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only float tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
@@ -600,7 +624,7 @@ class Tensor(TorchNames):
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index):
-        return S.GetItem.apply(self, index=plain_index(index))
+        return _view_of(S.GetItem.apply(self, index=plain_index(index)), self)
 
     # -------------------------------------------------------------- reductions
     # ``dim=`` and ``keepdim=`` are PyTorch's spellings of NumPy's ``axis`` and ``keepdims``.
@@ -631,9 +655,11 @@ class Tensor(TorchNames):
     def std(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
             correction=None, unbiased=None, ddof=None) -> "Tensor":
         """Standard deviation √var (see :meth:`var`: c = 1 unless told otherwise);
-        dstd/dx = (x − x̄)/((n − c)·std)."""
-        return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
-                        unbiased=unbiased, ddof=ddof).sqrt()
+        dstd/dx = (x − x̄)/((n − c)·std), 0 for constant data (std = 0), as PyTorch."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _torch_axis("std", axis, keepdims, dim, keepdim)
+        return R.Std.apply(self, axis=check_axis(axis, "std"), keepdims=_keep(keepdims, "std"),
+                           correction=_correction("std", correction, unbiased, ddof))
 
     def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """Largest entry over ``axis``; ties share the gradient evenly.
@@ -734,7 +760,7 @@ class Tensor(TorchNames):
         if any(n < -1 for n in shape) or shape.count(-1) > 1:
             raise ValueError(f"reshape: the shape {shape} may hold one -1 (to be inferred) and "
                              "otherwise sizes >= 0")
-        return S.Reshape.apply(self, shape=shape)
+        return _view_of(S.Reshape.apply(self, shape=shape), self)
 
     def transpose(self, *axes) -> "Tensor":
         """No axes: reverse them (``t.T``). Two axes, ``t.transpose(0, 1)``: swap those two,
@@ -746,11 +772,11 @@ class Tensor(TorchNames):
             axes = _check_ints(axes, "transpose", "axes")
             if len(axes) == 2:
                 axes = _swapped(axes, self.data.ndim)
-        return S.Transpose.apply(self, axes=axes or None)
+        return _view_of(S.Transpose.apply(self, axes=axes or None), self)
 
     @property
     def T(self) -> "Tensor":
-        return S.Transpose.apply(self)
+        return _view_of(S.Transpose.apply(self), self)
 
     def flatten(self, start_dim: int = 0) -> "Tensor":
         """The axes from ``start_dim`` on merged into one (all of them by default)."""

@@ -269,12 +269,16 @@ class TorchNames:
                 ufunc(data, value, out=data, casting="same_kind")
         except (ValueError, TypeError) as exc:
             raise _in_place_error(data, value, ufunc, symbol, exc) from None
-        autograd.mark_changed(self)
+        _mark_changed_with_bases(self)
 
     def _own_data(self) -> None:
-        """Give a constant its own copy of the data before the first in-place change."""
+        """Give a constant its own copy of the data before the first in-place change,
+        unless it is a view of a tensor whose memory is its own (a parameter, a tensor
+        changed in place before, ``nv.from_numpy``): then the change writes through, as
+        PyTorch's ``x.detach().zero_()`` and ``w[0].fill_(1)`` under ``no_grad`` do."""
         if not self.requires_grad and id(self) not in _OWNED:
-            self.data = np.array(self.data, copy=True)
+            if not _writes_through(self):
+                self.data = np.array(self.data, copy=True)
             own(self)
 
     def add_(self, other, alpha: float = 1):
@@ -320,12 +324,38 @@ class TorchNames:
             kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(exc, k))
             raise kind(f"cannot assign into the tensor of shape {self.data.shape} at "
                        f"{index!r}: {exc}") from None
-        autograd.mark_changed(self)
+        _mark_changed_with_bases(self)
 
 
 #: ids of constant tensors whose data is their own (copied before a first in-place change,
 #: or shared on purpose by nv.from_numpy); an entry leaves with its tensor.
 _OWNED: dict[int, bool] = {}
+
+
+def _base_of(t):
+    """The tensor whose memory ``t``'s data is a view of (see tensor._view_of), or None."""
+    base = getattr(t, "_base", None)
+    if base is not None and np.may_share_memory(t.data, base.data):
+        return base
+    return None
+
+
+def _writes_through(t) -> bool:
+    """Whether ``t`` views the memory of a tensor whose data is its own (no user array)."""
+    base = _base_of(t)
+    while base is not None:
+        if base.requires_grad or id(base) in _OWNED:
+            return True
+        base = _base_of(base)
+    return False
+
+
+def _mark_changed_with_bases(t) -> None:
+    """Count an in-place change of ``t`` and of every tensor it is a view of: a graph that
+    saved the base's values must see that they changed."""
+    while t is not None:
+        autograd.mark_changed(t)
+        t = _base_of(t)
 
 
 def own(t) -> None:

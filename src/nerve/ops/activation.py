@@ -36,7 +36,8 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 for x > 0, else y + α."""
+    """y = x for x > 0, else α(eˣ − 1);  dy/dx = 1 for x > 0, else αeˣ (= y + α, but
+    computed directly: y + α cancels to 0 far below 0)."""
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha
@@ -45,12 +46,12 @@ class ELU(Function):
         x = as_float(x)
         self.mask = x > 0
         alpha = np.asarray(self.alpha, dtype=x.dtype)
-        self.neg = alpha * np.expm1(np.minimum(x, 0))  # minimum keeps exp from overflowing
-        return np.where(self.mask, x, self.neg)
+        self.low = low = np.minimum(x, 0)  # keeps exp from overflowing
+        return np.where(self.mask, x, alpha * np.expm1(low))
 
     def backward(self, g):
         alpha = np.asarray(self.alpha, dtype=g.dtype)
-        return (np.where(self.mask, g, g * (self.neg + alpha)),)
+        return (np.where(self.mask, g, g * (alpha * np.exp(self.low))),)
 
 
 def sigmoid_into(x: np.ndarray, y: np.ndarray) -> np.ndarray:

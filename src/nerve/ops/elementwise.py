@@ -172,7 +172,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  dy/da = b·a^(b−1), dy/db = y·ln a (a > 0)."""
+    """y = a ** b;  dy/da = b·a^(b−1) (0 where b = 0), dy/db = y·ln a (0 where a = 0 and
+    b ≥ 0; NaN for a < 0, where ln a is undefined) — PyTorch's choices at those points."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -181,9 +182,9 @@ class Pow(Function):
 
     def backward(self, g):
         a, b, y = self.a, self.b, self.y
-        ga = g * b * a ** (b - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gb = g * y * np.log(np.where(a > 0, a, 1))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ga = g * np.where(b == 0, 0, b * a ** (b - 1))
+            gb = g * np.where((a == 0) & (b >= 0), 0, y * np.log(a))
         return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
 
 

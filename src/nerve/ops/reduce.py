@@ -11,6 +11,11 @@ def _normalize_axis(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0:  # a scalar: axis 0 or -1 reduces nothing (as PyTorch)
+        for a in axes:
+            if a not in (0, -1):
+                raise ValueError(f"axis {a} is out of range for a 0-d tensor (0 or -1 only)")
+        return ()
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
@@ -90,6 +95,22 @@ class Var(Function):
         return (dev * (g * np.asarray(2.0 / self.dof, dtype=dev.dtype)),)
 
 
+class Std(Var):
+    """y = √(Σ (x − x̄)² / (n − c));  dy/dx = (x − x̄)/((n − c)·y), and 0 where y = 0
+    (constant data: PyTorch's choice of subgradient, where √'s own derivative is infinite)."""
+
+    def forward(self, x):
+        self.y = np.sqrt(super().forward(x))
+        return self.y
+
+    def backward(self, g):
+        g = _expand(g, self.axes, self.keepdims, self.shape)
+        y = _expand(self.y, self.axes, self.keepdims, self.shape)
+        scale = np.zeros(np.broadcast_shapes(g.shape, y.shape), dtype=self.dev.dtype)
+        np.divide(g, y * np.asarray(self.dof, dtype=y.dtype), out=scale, where=y > 0)
+        return (self.dev * scale,)
+
+
 class _Extreme(Function):
     """Shared max/min: the gradient flows to the extreme entries, split evenly on ties."""
 
@@ -99,10 +120,11 @@ class _Extreme(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        if x.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()} of an empty tensor is undefined")
         self.x = x
         self.axes = _normalize_axis(self.axis, x.ndim)
+        if x.size == 0 and (not self.axes or any(x.shape[a] == 0 for a in self.axes)):
+            raise ValueError(f"{type(self).__name__.lower()} over an empty axis is undefined "
+                             f"(tensor of shape {x.shape}, axis {self.axis})")
         self.y = self.reduce(x, axis=self.axes, keepdims=True)
         return self.y if self.keepdims else np.squeeze(self.y, axis=self.axes)
 

@@ -28,7 +28,8 @@ class Transpose(Function):
 
     def forward(self, x):
         axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
-        if sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        if any(not -max(x.ndim, 1) <= int(a) < max(x.ndim, 1) for a in axes) \
+                or sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"axes {tuple(axes)} are not a permutation of a {x.ndim}-d tensor's")
         self.axes = tuple(int(a) % max(x.ndim, 1) for a in axes)  # argsort needs them >= 0
         return np.transpose(x, self.axes)
@@ -40,7 +41,7 @@ class Transpose(Function):
 def _is_advanced(index) -> bool:
     """Whether an index uses arrays or lists (so positions may repeat)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, (list, np.ndarray)) and not np.ndim(p) == 0 or
+    return any(isinstance(p, (list, tuple, np.ndarray)) and not np.ndim(p) == 0 or
                isinstance(p, np.ndarray) and p.dtype == bool for p in parts)
 
 
