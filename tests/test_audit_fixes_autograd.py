@@ -120,3 +120,17 @@ def test_reductions_of_scalars_and_of_empty_batches():
     assert nv.tensor(np.zeros((0, 3))).max(axis=1).shape == (0,)
     with pytest.raises(ValueError, match="over an empty axis"):
         nv.tensor(np.zeros((0, 3))).max(axis=0)
+
+
+def test_a_kept_detach_does_not_keep_the_graph_alive():
+    import gc
+    import weakref
+
+    x = f64(np.ones((5, 4)))
+    loss = (x * 2.0).sum()
+    loss.backward()
+    kept = loss.detach()  # the logging idiom: losses.append(loss.detach())
+    gone = weakref.ref(loss)
+    del loss
+    gc.collect()
+    assert gone() is None and float(kept.data) == 40.0

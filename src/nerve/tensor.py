@@ -7,6 +7,7 @@ requires a gradient (and grad mode is on); otherwise it is plain NumPy.
 from __future__ import annotations
 
 import numbers
+from weakref import ref as _weakref
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -237,9 +238,10 @@ def _view_of(out: "Tensor", src: "Tensor") -> "Tensor":
     """Remember that ``out``'s data is a view of ``src``'s memory (detach, basic indexing,
     reshape, transpose), so that an in-place change through ``out`` writes into ``src``
     and counts as a change of ``src`` too (PyTorch's views share their base's storage
-    and version)."""
+    and version). A weak reference: a kept ``loss.detach()`` must not keep the graph
+    behind ``loss`` (and its arrays) alive."""
     if out.data.base is not None or out.data is src.data:
-        out._base = src
+        out._base = _weakref(src)
     return out
 
 
@@ -251,7 +253,8 @@ class Tensor(TorchNames):
     array([2., 4.], dtype=float32)
     """
 
-    # _base (set only on views, see _view_of): the tensor whose memory this one's data is
+    # _base (set only on views, see _view_of): a weak reference to the tensor whose
+    # memory this one's data is
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain", "_seq", "_base",
                  "__weakref__")
     __array_ufunc__ = None  # make NumPy defer to our reflected operators

@@ -334,7 +334,8 @@ _OWNED: dict[int, bool] = {}
 
 def _base_of(t):
     """The tensor whose memory ``t``'s data is a view of (see tensor._view_of), or None."""
-    base = getattr(t, "_base", None)
+    ref = getattr(t, "_base", None)
+    base = ref() if ref is not None else None  # None too once the base is gone
     if base is not None and np.may_share_memory(t.data, base.data):
         return base
     return None
