@@ -382,7 +382,8 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
     whatever ``batch_size`` is (it only sets the memory used).
     """
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
-    class_weight = getattr(loss_fn, "weight", None) if loss_fn is not None else None
+    from ..nn import CrossEntropyLoss
+    class_weight = loss_fn.weight if isinstance(loss_fn, CrossEntropyLoss) else None
     was_training = getattr(model, "training", True)
     if hasattr(model, "eval"):
         model.eval()
