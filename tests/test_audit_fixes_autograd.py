@@ -134,3 +134,15 @@ def test_a_kept_detach_does_not_keep_the_graph_alive():
     del loss
     gc.collect()
     assert gone() is None and float(kept.data) == 40.0
+
+
+def test_clip_with_tensor_bounds_passes_their_gradient():
+    x = f64([-2.0, 0.5, 3.0])
+    lo, hi = f64([-1.0, -1.0, -1.0]), f64([1.0, 1.0, 1.0])
+    y = x.clamp(lo, hi)
+    assert y.data.tolist() == [-1.0, 0.5, 1.0]
+    (y * f64([1.0, 2.0, 3.0], grad=False)).sum().backward()
+    assert lo.grad.tolist() == [1.0, 0.0, 0.0] and hi.grad.tolist() == [0.0, 0.0, 3.0]
+    assert x.grad.tolist() == [0.0, 2.0, 0.0]
+    assert f64([5.0], grad=False).clip(max=f64([1.0])).requires_grad  # a constant x, a learned bound
+    assert nv.gradcheck(lambda a, b: a.clip(b, None), f64([0.3, -0.7]), f64([0.0, 0.1]))

@@ -737,8 +737,24 @@ class Tensor(TorchNames):
         x = self
         if not ((min is None or type(min) in _SCALARS) and (max is None or type(max) in _SCALARS)
                 and x.data.dtype.kind == "f"):
+            if autograd._grad_enabled and any(isinstance(b, Tensor) and b.requires_grad
+                                              for b in (min, max)):
+                return x._clip_by_tensors(min, max)
             x, min, max = x._clip_args(min, max)  # noqa: A001 - the checked bounds
         return E.Clip.apply(x, lo=min, hi=max)
+
+    def _clip_by_tensors(self, lo, hi) -> "Tensor":
+        """clip with a bound that needs a gradient (PyTorch's clamp): y = lo where x < lo,
+        hi where x > hi, else x; each of x, lo and hi gets the gradient where it is y."""
+        from .functional import where
+
+        _clip_bound(lo, "min"), _clip_bound(hi, "max")  # the checks and their messages
+        y = self
+        if lo is not None:
+            y = where(self.data < _clip_bound(lo, "min"), lo, y)
+        if hi is not None:
+            y = where(self.data > _clip_bound(hi, "max"), hi, y)
+        return y
 
     def _clip_args(self, lo, hi) -> tuple:
         """clip when a bound is not a Python number or the tensor is not float (slow path)."""
