@@ -146,3 +146,12 @@ def test_clip_with_tensor_bounds_passes_their_gradient():
     assert x.grad.tolist() == [0.0, 2.0, 0.0]
     assert f64([5.0], grad=False).clip(max=f64([1.0])).requires_grad  # a constant x, a learned bound
     assert nv.gradcheck(lambda a, b: a.clip(b, None), f64([0.3, -0.7]), f64([0.0, 0.1]))
+
+
+def test_max_of_a_slice_with_nan_sends_the_gradient_to_the_nan():
+    x = f64([np.nan, 0.0, 1.0])
+    x.max().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0]
+    y = f64([[np.nan, 2.0], [3.0, 1.0]])
+    y.min(axis=1).sum().backward()
+    assert y.grad.tolist() == [[1.0, 0.0], [0.0, 1.0]]

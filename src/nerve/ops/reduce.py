@@ -131,6 +131,8 @@ class _Extreme(Function):
     def backward(self, g):
         g = _expand(g, self.axes, self.keepdims, self.x.shape)
         mask = self.x == self.y
+        if self.x.dtype.kind == "f" and np.isnan(self.y).any():  # NaN is the extreme there:
+            mask |= np.isnan(self.x) & np.isnan(self.y)  # its gradient goes to the NaNs
         count = mask.sum(axis=self.axes, keepdims=True).astype(g.dtype)
         return (mask * (g / count),)
 
