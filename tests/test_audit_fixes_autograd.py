@@ -115,6 +115,7 @@ def test_a_one_element_integer_tensor_is_an_index():
 def test_reductions_of_scalars_and_of_empty_batches():
     s = f64(3.0)
     assert float(s.sum(0).data) == 3.0 and float(s.sum(-1).data) == 3.0
+    assert int(s.argmax(0)) == 0 and int(s.argmin(-1)) == 0
     with pytest.raises(ValueError, match="0 or -1 only"):
         s.sum(1)
     assert nv.tensor(np.zeros((0, 3))).max(axis=1).shape == (0,)

@@ -710,6 +710,8 @@ class Tensor(TorchNames):
         keepdims = check_bool(keepdims, f"{what}: keepdims")
         if self.data.size == 0:
             raise ValueError(f"{what} of an empty tensor (shape {self.shape}) is undefined")
+        if self.data.ndim == 0 and axis in (0, -1):
+            axis = None  # a scalar: axis 0 or -1 is the whole of it (as PyTorch)
         if axis is not None and not -self.data.ndim <= axis < self.data.ndim:
             raise ValueError(f"{what}: axis {axis} is out of range for a tensor with "
                              f"{self.data.ndim} dimension(s)")
