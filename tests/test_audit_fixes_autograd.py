@@ -156,3 +156,57 @@ def test_max_of_a_slice_with_nan_sends_the_gradient_to_the_nan():
     y = f64([[np.nan, 2.0], [3.0, 1.0]])
     y.min(axis=1).sum().backward()
     assert y.grad.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+# ------------------------------------------------------------------ views, second round
+def test_views_pickle_and_deep_copy():
+    import copy
+    import pickle
+
+    x = f64([1.0, 2.0, 3.0])
+    for view in (x.detach(), x[1:3], x.reshape(3, 1), x.T):
+        assert pickle.loads(pickle.dumps(view)).tolist() == view.tolist()
+        assert copy.deepcopy(view).tolist() == view.tolist()
+
+
+def test_requires_grad_on_a_users_array_copies_it_first():
+    a = np.arange(4.0, dtype=np.float32)
+    x = nv.tensor(a)
+    x.requires_grad_()
+    d = x.detach()
+    d += 0.5
+    with nv.no_grad():
+        x[0:2].fill_(9.0)
+    assert a.tolist() == [0.0, 1.0, 2.0, 3.0]  # never the caller's array
+    assert x.data.tolist() == [9.0, 9.0, 2.5, 3.5]  # but x itself, as PyTorch
+
+
+def test_views_of_views_write_through():
+    w = nv.tensor(np.zeros((2, 3)), dtype=nv.float64, requires_grad=True)
+    with nv.no_grad():
+        w.detach()[1].fill_(7.0)
+        w.T[0].fill_(3.0)
+        w[0][1:].zero_()
+    assert w.data.tolist() == [[3.0, 0.0, 0.0], [3.0, 7.0, 7.0]]
+    a = np.arange(4.0, dtype=np.float32)
+    nv.from_numpy(a)[1:][0].fill_(100.0)  # the from_numpy tensor itself is gone by then
+    assert a.tolist() == [0.0, 100.0, 2.0, 3.0]
+
+
+def test_a_change_of_the_base_is_caught_through_its_views():
+    w = f64([1.0, 2.0, 3.0])
+    x = f64([1.0, 1.0, 1.0])
+    loss = (x * w.detach()).sum()  # Mul saved w's values through the detached view
+    with nv.no_grad():
+        w -= 1.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_clip_with_tensor_bounds_where_lo_exceeds_hi_gives_hi():
+    x = f64([0.0, 0.5, 1.0, 2.0])
+    lo, hi = f64([1.5]), f64([1.0])
+    y = x.clip(lo, hi)
+    assert y.data.tolist() == np.clip(x.data, 1.5, 1.0).tolist() == [1.0] * 4
+    y.sum().backward()
+    assert hi.grad.tolist() == [4.0] and lo.grad.tolist() == [0.0]

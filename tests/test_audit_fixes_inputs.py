@@ -225,3 +225,11 @@ def test_l2_penalty_trains_exactly_as_weight_decay_twice_lambda():
             opt.step()
         finals.append(model.weight.data.copy())
     np.testing.assert_allclose(finals[0], finals[1], rtol=1e-12, atol=1e-14)
+
+
+def test_color_histogram_of_0_255_floats_with_many_bins_matches_uint8():
+    imgs = np.random.default_rng(3).integers(0, 256, (2, 20, 20, 3)).astype(np.uint8)
+    for bins in (360, 6000, 100000):
+        want = Fe.color_histogram(imgs, bins, dtype=np.float64)
+        np.testing.assert_array_equal(Fe.color_histogram(imgs.astype(np.float64), bins,
+                                                         dtype=np.float64), want)

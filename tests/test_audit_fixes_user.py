@@ -11,7 +11,6 @@ import pytest
 import nerve as nv
 from nerve import nn
 from nerve.cli import main
-from nerve.nn.module import HookHandle
 
 
 @pytest.fixture
@@ -145,7 +144,7 @@ def test_forward_hooks_see_each_layer_and_can_replace_the_output():
     with pytest.raises(ValueError, match="forward hooks"):
         nv.compile(m, nn.CrossEntropyLoss(), nv.optim.SGD(m.parameters(), lr=0.1))
     h1.remove(), h2.remove(), h1.remove()  # a second remove is harmless
-    assert HookHandle.active == 0 and m[0]._hooks is None
+    assert m[0]._hooks is None
     with m[2].register_forward_hook(lambda mod, inputs, out: out * 0):
         assert not m(x).data.any()
     np.testing.assert_array_equal(m(x).data, plain)
@@ -162,10 +161,11 @@ def test_summary_shows_every_layer_of_a_custom_module():
         def forward(self, x):
             return self.fc2(self.fc1(x).relu())
 
-    text = str(Net().summary(input_shape=(4,)))
+    net = Net()
+    text = str(net.summary(input_shape=(4,)))
     assert "fc1: Linear(4, 8)     (N, 8)" in text and "fc2: Linear(8, 3)     (N, 3)" in text
     assert "unused: Linear(3, 3)  ?" in text
-    assert HookHandle.active == 0
+    assert not any(mod._hooks for mod in net.modules())  # summary's hooks are gone
 
 
 # ------------------------------------------------------------------ PyTorch / Keras names
@@ -225,9 +225,48 @@ def test_fit_validation_split_holds_out_the_last_samples_as_keras():
     assert h.params["samples"] == 240 and len(h.history["val_accuracy"]) == 2
     assert h.history["val_loss"][-1] == pytest.approx(
         nv.evaluate(model, X[240:], y[240:], loss="cross_entropy")["loss"], rel=1e-6)
+    X10, y10 = X[:10], y[:10]  # Keras's split point: floor(10 · 0.75) = 7 to train on
+    h10 = nv.fit(model, X10, y10, loss="cross_entropy", optimizer="adam", epochs=1,
+                 batch_size=32, progress=False, validation_split=0.25)
+    assert h10.params["samples"] == 7
     with pytest.raises(ValueError, match="not both"):
         nv.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1, batch_size=32,
                progress=False, validation_split=0.2, validation_data=(X, y))
     with pytest.raises(ValueError, match=r"fraction in \[0, 1\)"):
         nv.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1, batch_size=32,
                progress=False, validation_split=1.0)
+
+
+def test_hooks_survive_deepcopy_and_never_leave_fusion_off_for_others():
+    import copy
+    import gc
+
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    calls = []
+    handle = m[0].register_forward_hook(lambda mod, inputs, out: calls.append(1))
+    twin = copy.deepcopy(m)
+    handle.remove()
+    x = nv.tensor(np.ones((1, 2), np.float32))
+    m(x)
+    twin(x)
+    assert calls == [1]  # the copy keeps its hook (as PyTorch), the original has none
+    assert m._fusion_plan[1] is not None  # the original fuses again
+    leaky = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    leaky[0].register_forward_hook(lambda mod, inputs, out: None)
+    del leaky, twin
+    gc.collect()  # a hooked model dropped without remove(): other models still fuse
+    other = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    other(x)
+    assert other._fusion_plan[1] is not None
+
+
+def test_a_hook_added_after_compile_is_refused_at_the_next_step():
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    step = nv.compile(m, nn.CrossEntropyLoss(), nv.optim.SGD(m.parameters(), lr=0.1))
+    X, y = np.ones((4, 2), np.float32), np.array([0, 1, 0, 1])
+    step(X, y)
+    handle = m[2].register_forward_hook(lambda mod, inputs, out: None)
+    with pytest.raises(ValueError, match="forward hooks"):
+        step(X, y)
+    handle.remove()
+    step(X, y)  # gone again: the step runs

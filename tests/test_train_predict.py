@@ -71,3 +71,13 @@ def test_evaluate_with_class_weights_is_the_weighted_mean_over_the_whole_set():
     only_zero = nn.CrossEntropyLoss(weight=np.array([0.0, 1.0, 1.0]))
     with pytest.raises(ValueError, match="weight 0"):
         evaluate(model, X[:10], y[:10], loss=only_zero, batch_size=4)
+
+
+def test_evaluate_with_class_weights_leaves_out_ignored_labels():
+    model, X, _ = model_and_data()
+    y = np.arange(50) % 3
+    loss = nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 3.0]), ignore_index=2)
+    with nv.no_grad():
+        model.eval()
+        whole = float(loss(model(nv.tensor(X)), y).data)
+    assert evaluate(model, X, y, loss=loss, batch_size=4)["loss"] == pytest.approx(whole, rel=1e-5)

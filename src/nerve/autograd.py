@@ -214,8 +214,20 @@ def mark_changed(t) -> None:
     _changed[track(_changed, t, 0)] += 1
 
 
+def _version(t) -> int:
+    """How many in-place changes ``t`` has seen: its own, plus its base's for a view (a
+    change of ``w`` also changes ``w.detach()`` and ``w[0]``, which share its memory)."""
+    count = _changed.get(id(t), 0)
+    ref = getattr(t, "_base", None)
+    if ref is not None:
+        base = ref()
+        if base is not None:
+            count += _changed.get(id(base), 0)
+    return count
+
+
 def _versions(tensors) -> tuple:
-    return tuple(_changed.get(id(t), 0) for t in tensors)
+    return tuple(_version(t) for t in tensors)
 
 
 def _check_unchanged(node, ctx, parents) -> None:
@@ -223,13 +235,13 @@ def _check_unchanged(node, ctx, parents) -> None:
     the op recorded it: its saved values no longer match (PyTorch's version check)."""
     saved = getattr(ctx, "versions", None) or (0,) * len(parents)
     for i, (p, then) in enumerate(zip(parents, saved)):
-        if _changed.get(id(p), 0) != then:
+        if _version(p) != then:
             raise RuntimeError(
                 f"a tensor of shape {p.data.shape} used by {type(ctx).__name__} (its input "
                 f"{i}) was changed in place after the op recorded it, so its gradient would "
                 "be wrong; change a copy instead (t = t + x, or t.clone()), or do the "
                 "in-place change after backward()")
-    if _changed.get(id(node), 0):
+    if _version(node):
         raise RuntimeError(
             f"the output of {type(ctx).__name__} (shape {node.data.shape}) was changed in "
             "place after the op made it, so the gradient through it would be wrong; change "

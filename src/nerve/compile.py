@@ -21,6 +21,7 @@ from .losses import labels_in_range
 from .ops._util import constant, zero
 from .ops.loss import max_by_copy, row_starts
 from .ops.activation import sigmoid_into
+from .nn.module import HookHandle
 from .optim.flat import flat_parameters
 from .tensor import Tensor, as_array
 
@@ -257,9 +258,8 @@ class CompiledStep:
         layers = list(model) if isinstance(model, nn.Sequential) else [model]
         if not layers:
             raise ValueError("nv.compile: the model has no layers")
-        if any(m._hooks for m in model.modules()):
-            raise ValueError("nv.compile: the model has forward hooks, which the captured "
-                             "step would not call; train it with the eager loop")
+        self.model = model
+        self._check_hooks()
         self.kernel_factories = [_kernel_for(layer) for layer in layers]
         if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean" \
                 or not loss.plain:
@@ -292,6 +292,16 @@ class CompiledStep:
         self.flat = flat_parameters(optimizer, self.params)
         self._plans: dict[int, tuple] = {}
         self.scores: np.ndarray | None = None  # the last step's scores (for accuracy)
+
+    def _check_hooks(self) -> None:
+        """Refuse a model with forward hooks, which the tape would not call (checked again
+        whenever hooks were added or removed anywhere since)."""
+        from .nn.module import HookHandle
+
+        self._hook_generation = HookHandle.generation
+        if any(m._hooks for m in self.model.modules()):
+            raise ValueError("nv.compile: the model has forward hooks, which the captured "
+                             "step would not call; train it with the eager loop")
 
     def _check_trainable(self) -> None:
         """Refuse frozen parameters: the tape updates every parameter, while the eager
@@ -341,6 +351,8 @@ class CompiledStep:
             raise ValueError(f"nv.compile step: labels must lie in [0, {self.n_classes}), got "
                              f"values from {labels.min()} to {labels.max()}")
         self._check_trainable()  # frozen since the step was made: refuse, as when made
+        if HookHandle.generation != self._hook_generation:  # hooks came or went since
+            self._check_hooks()
         flat = self.flat
         if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
             flat = self.flat = flat_parameters(self.optimizer, self.params)

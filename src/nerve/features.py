@@ -121,12 +121,13 @@ def _hue_bins(rgb: np.ndarray, bins: int) -> np.ndarray:
     through float64, the quotient corrected across an edge it was rounded over.
     """
     exact = rgb.dtype.kind in "iub"
-    whole = np.int32 if bins * 6 * 256 < 2 ** 31 else np.int64
+    whole = np.int32 if bins * 6 * 256 < 2 ** 31 else np.int64  # t below stays in range
     if exact:
         work = rgb.astype(whole)
     else:
         work = rgb.astype(np.float64)
-        for scale in (255.0, 1.0):  # 8-bit colours stored as u/255 (or u) floats: exact too
+        # 8-bit colours stored as floats, u (0..255) or u/255 (0..1), are binned exactly too
+        for scale in ((1.0, 255.0) if work.size and work.max() > 1.0 else (255.0,)):
             levels = np.rint(work * scale)
             if np.all(np.abs(work * scale - levels) <= 1e-3):
                 work, exact = levels.astype(whole), True  # hue ignores the common scale

@@ -9,7 +9,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
 from .random import get_rng
-from .tensor_torch import own
+from .tensor_torch import own, share_memory
 from .tensor import (
     Tensor, _check_dtype, _check_float_dtype, _check_ints, _Promote, axis_or_dim, check_axis,
     get_default_dtype,
@@ -322,6 +322,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
     t = Tensor(array, dtype=array.dtype)
     own(t)  # in-place changes write through to ``array``, as PyTorch's from_numpy
+    share_memory(array)  # and so do changes through views of it
     return t
 
 

@@ -234,6 +234,17 @@ def _correction(what: str, correction, unbiased, ddof) -> int:
     return int(value)
 
 
+def _own_before_learning(t: "Tensor") -> None:
+    """A constant about to require a gradient gets its own copy of the data unless that
+    is nerve's or shared on purpose, as ``nv.tensor(a, requires_grad=True)`` copies ``a``:
+    its in-place changes (and those through its views) must not reach the caller's array."""
+    from .tensor_torch import _OWNED, _writes_through, own
+
+    if id(t) not in _OWNED and not _writes_through(t):
+        t.data = t.data.copy()
+        own(t)
+
+
 def _view_of(out: "Tensor", src: "Tensor") -> "Tensor":
     """Remember that ``out``'s data is a view of ``src``'s memory (detach, basic indexing,
     reshape, transpose), so that an in-place change through ``out`` writes into ``src``
@@ -241,7 +252,10 @@ def _view_of(out: "Tensor", src: "Tensor") -> "Tensor":
     and version). A weak reference: a kept ``loss.detach()`` must not keep the graph
     behind ``loss`` (and its arrays) alive."""
     if out.data.base is not None or out.data is src.data:
-        out._base = _weakref(src)
+        ref = getattr(src, "_base", None)  # a view of a view: point at the first base,
+        root = ref() if ref is not None else None  # which outlives the temporary between
+        out._base = ref if root is not None and np.may_share_memory(root.data, out.data) \
+            else _weakref(src)
     return out
 
 
@@ -342,6 +356,16 @@ class Tensor(TorchNames):
     def __int__(self) -> int:
         return int(self._one("int(tensor)"))
 
+    def __getstate__(self):
+        """The slots to pickle or deep-copy, without ``_base`` (a weak reference, and a copy
+        has memory of its own anyway)."""
+        state = {}
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if name not in ("_base", "__weakref__", "__dict__") and hasattr(self, name):
+                    state[name] = getattr(self, name)
+        return None, state
+
     def __index__(self) -> int:
         """A one-element integer tensor as an index (``x[:n]``, ``range(n)``), as PyTorch."""
         if self.data.dtype.kind not in "iu":
@@ -404,6 +428,8 @@ class Tensor(TorchNames):
                                "a copy without history, as in PyTorch")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only float tensors can require gradients, got dtype {self.dtype}")
+        if flag and not self.requires_grad and self._ctx is None:
+            _own_before_learning(self)
         self.requires_grad = flag
         return self
 
@@ -754,8 +780,8 @@ class Tensor(TorchNames):
         y = self
         if lo is not None:
             y = where(self.data < _clip_bound(lo, "min"), lo, y)
-        if hi is not None:
-            y = where(self.data > _clip_bound(hi, "max"), hi, y)
+        if hi is not None:  # min(max(x, lo), hi): hi wins where lo > hi, as np.clip
+            y = where(y.data > _clip_bound(hi, "max"), hi, y)
         return y
 
     def _clip_args(self, lo, hi) -> tuple:

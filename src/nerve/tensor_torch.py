@@ -342,13 +342,35 @@ def _base_of(t):
 
 
 def _writes_through(t) -> bool:
-    """Whether ``t`` views the memory of a tensor whose data is its own (no user array)."""
+    """Whether ``t`` views the memory of a tensor whose data is its own (no user array),
+    or memory shared on purpose (``nv.from_numpy``)."""
     base = _base_of(t)
     while base is not None:
         if base.requires_grad or id(base) in _OWNED:
             return True
         base = _base_of(base)
-    return False
+    return id(_memory_owner(t.data)) in _SHARED
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (the end of its chain of bases)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+#: ids of the arrays whose memory nv.from_numpy shares on purpose: views of them write
+#: through even after the from_numpy tensor itself is gone. An entry leaves with its array.
+_SHARED: dict[int, bool] = {}
+
+
+def share_memory(array: np.ndarray) -> None:
+    """Mark ``array``'s memory as shared on purpose (see :data:`_SHARED`)."""
+    owner = _memory_owner(array)
+    try:
+        autograd.track(_SHARED, owner, True)
+    except TypeError:  # an array type without weak references: its tensors still write
+        pass
 
 
 def _mark_changed_with_bases(t) -> None:

@@ -27,6 +27,8 @@ def _plan(layers: list):
     steps, names, linears = [], [], []
     for layer in layers:
         kind = type(layer)
+        if layer._hooks:  # a forward hook must see this layer's own call
+            return (layers, None)
         if kind is Linear:
             steps.append(LINEAR if layer.bias is None else AFFINE)
             linears.append(layer)
@@ -48,15 +50,14 @@ def _plan(layers: list):
 
 def fused_forward(seq, x: Tensor) -> Tensor | None:
     """The output of Sequential ``seq`` on ``x`` as one DenseChain node, or None."""
-    if HookHandle.active:  # some module has a forward hook: every layer runs its own call
-        return None
     layers = seq._modules
     plan = seq.__dict__.get("_fusion_plan")
-    if plan is None or plan[0] != layers:  # a list compare: the identity of each layer
-        plan = seq._fusion_plan = _plan(list(layers))
+    # a list compare (the identity of each layer), and whether hooks came or went since
+    if plan is None or plan[0] != layers or plan[-1] != HookHandle.generation:
+        plan = seq._fusion_plan = _plan(list(layers)) + (HookHandle.generation,)
     if plan[1] is None:
         return None
-    _, steps, name, linears, buffers = plan
+    _, steps, name, linears, buffers, _ = plan
     data = x.data
     if data.ndim != 2:
         return None

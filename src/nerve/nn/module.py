@@ -44,12 +44,13 @@ class Parameter(Tensor):
 class HookHandle:
     """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off.
 
-    ``HookHandle.active`` counts the hooks registered and not removed, on any module: the
+    ``HookHandle.generation`` changes whenever a hook is added or removed anywhere: the
     fast paths that bypass ``Module.__call__`` (Sequential's fused chain, the captured
-    step) stand aside while it is non-zero.
+    step) look at their layers' hooks again when it has moved, and stand aside for a
+    layer that has any.
     """
 
-    active = 0
+    generation = 0
     _next = 0
 
     def __init__(self, module: "Module", kind: str):
@@ -60,7 +61,7 @@ class HookHandle:
     def remove(self) -> None:
         hooks = self.module._hooks
         if hooks is not None and hooks[self.kind].pop(self.id, None) is not None:
-            HookHandle.active -= 1
+            HookHandle.generation += 1
             if not hooks["pre"] and not hooks["post"]:
                 object.__setattr__(self.module, "_hooks", None)
 
@@ -166,7 +167,7 @@ class Module:
             object.__setattr__(self, "_hooks", {"pre": {}, "post": {}})
         handle = HookHandle(self, kind)
         self._hooks[kind][handle.id] = hook
-        HookHandle.active += 1
+        HookHandle.generation += 1
         return handle
 
     @property

@@ -54,7 +54,11 @@ class GetItem(Function):
     def forward(self, x):
         self.shape, self.dtype = x.shape, x.dtype
         try:
-            return x[self.index]
+            out = x[self.index]
+            if type(out) is not np.ndarray:  # one element: a 0-d view, as PyTorch's x[0]
+                index = self.index if isinstance(self.index, tuple) else (self.index,)
+                out = x[index + (Ellipsis,)]
+            return out
         except IndexError as exc:
             raise IndexError(f"index {self.index!r} is invalid for a tensor of shape {x.shape}: "
                              f"{exc}") from None

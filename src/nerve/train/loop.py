@@ -81,7 +81,7 @@ def _split_off_validation(X: np.ndarray, y: Any, fraction: Any,
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {fraction!r}")
     if validation_data is not None:
         raise ValueError("pass validation_data or validation_split, not both")
-    split = int(math.ceil(len(X) * (1.0 - float(fraction))))  # Keras's split point
+    split = int(math.floor(len(X) * (1.0 - float(fraction))))  # Keras's split point
     if split < 1 or split >= len(X):
         raise ValueError(f"validation_split={fraction} of {len(X)} samples leaves "
                          f"{split} to train on and {len(X) - split} to validate on; both "
@@ -396,7 +396,8 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
                     # What the batch's mean divides by: its size, or with class weights
                     # (cross-entropy's weight=) the summed weight of its labels.
                     share = len(tb) if summed or class_weight is None \
-                        else float(np.asarray(class_weight)[tb].sum(dtype=np.float64))
+                        else float(np.asarray(class_weight)[tb[tb != loss_fn.ignore_index]]
+                                   .sum(dtype=np.float64))
                     if summed or share > 0:
                         value = float(loss_fn(Tensor._wrap(scores), tb).data)
                         total += value if summed else value * share
