@@ -176,3 +176,50 @@ def test_clip_grad_norm_arguments():
     p.grad = np.array([3.0, -4.0])
     assert optim.clip_grad_norm_([p], 1.0, norm_type="inf") == pytest.approx(4.0)
     np.testing.assert_allclose(p.grad, [0.75, -1.0], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ subnormal optimizer state
+def test_momentum_stuck_in_subnormals_is_flushed_to_zero():
+    tiny = np.finfo(np.float32).tiny
+    assert np.float32(0.9) * np.float32(1e-45) == np.float32(1e-45)  # it never decays further
+    X, y = _data()
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(nv.tensor(X)), y).backward()
+        opt.step()
+    buf = opt.state[0]["momentum_buffer"]
+    buf[:] = np.float32(1e-45)  # as a dead unit's momentum ends up
+    model[0].weight.requires_grad_(False)  # no gradient to it from now on
+    steps = opt.FLUSH_EVERY - opt._steps_taken % opt.FLUSH_EVERY
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(nv.tensor(X)), y).backward()
+        opt.step()
+    assert not np.any((buf != 0) & (np.abs(buf) < tiny))
+    assert opt.state_dict()["steps"] == 3 + steps
+
+
+def test_the_flush_keeps_eager_and_captured_steps_bitwise_equal_and_resumes():
+    X, y = _data()
+    runs = []
+    for use_compile in (False, True):
+        model = _model(3)
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        step = nv.compile(model, nn.CrossEntropyLoss(), opt) if use_compile else None
+        for _ in range(opt.FLUSH_EVERY + 5):
+            if step is not None:
+                step(X, y)
+            else:
+                opt.zero_grad()
+                nn.CrossEntropyLoss()(model(nv.tensor(X)), y).backward()
+                opt.step()
+        runs.append(([p.data.copy() for p in model.parameters()], opt.state_dict()))
+    (eager, sd_eager), (captured, sd_captured) = runs
+    for a, b in zip(eager, captured):
+        np.testing.assert_array_equal(a, b)
+    assert sd_eager["steps"] == sd_captured["steps"] == optim.SGD.FLUSH_EVERY + 5
+    fresh = optim.SGD(_model(3).parameters(), lr=0.05, momentum=0.9)
+    fresh.load_state_dict(sd_eager)
+    assert fresh._steps_taken == sd_eager["steps"]  # the flush schedule goes on from there

@@ -369,6 +369,7 @@ class CompiledStep:
         plan.run(x, plan.backward)
         if flat.usable_state():
             flat.step()
+            self.optimizer._after_step()  # counted as the eager step counts it
         else:  # per-parameter state that one flat step cannot carry (some parameters
             self.optimizer.step()  # were frozen for a while): the optimizer's own loop
         return loss
