@@ -223,3 +223,30 @@ def test_the_flush_keeps_eager_and_captured_steps_bitwise_equal_and_resumes():
     fresh = optim.SGD(_model(3).parameters(), lr=0.05, momentum=0.9)
     fresh.load_state_dict(sd_eager)
     assert fresh._steps_taken == sd_eager["steps"]  # the flush schedule goes on from there
+
+
+def test_a_captured_step_keeps_a_bounded_number_of_batch_size_plans():
+    from nerve.compile import MAX_PLANS
+
+    X, y = _data(64)
+    model = _model()
+    step = nv.compile(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    for n in range(1, 3 * MAX_PLANS):
+        step(X[:n], y[:n])
+    assert len(step._plans) == MAX_PLANS and set(step._plans) == set(
+        range(2 * MAX_PLANS, 3 * MAX_PLANS))  # the last ones
+
+
+def test_saving_looks_for_leftover_temporaries_once_per_target(tmp_path, monkeypatch):
+    import os
+
+    import nerve.atomic
+
+    scans = []
+    real = os.scandir
+    monkeypatch.setattr(nerve.atomic.os, "scandir", lambda folder: scans.append(folder)
+                        or real(folder))
+    for _ in range(3):
+        nv.save_state({"w": np.ones(2)}, tmp_path / "a.npz")
+    nv.save_state({"w": np.ones(2)}, tmp_path / "b.npz")
+    assert len(scans) == 2  # one pass per file name, not per save

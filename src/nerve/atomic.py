@@ -10,9 +10,7 @@ the next save to the same name removes such leftovers once their process is gone
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import re
 import tempfile
 import time
 from typing import Iterator
@@ -72,19 +70,38 @@ def _named(exc: OSError, target: str) -> OSError:
 _SUFFIX = ".nerve.tmp"
 
 
+#: (folder, name) pairs this process already cleaned: leftovers come only from a killed
+#: process, so one look per target and process is enough (bounded: cleared when large).
+_CLEANED: set[tuple[str, str]] = set()
+
+
 def _remove_leftovers(folder: str, name: str) -> None:
     """Delete the temporary files of earlier saves to ``name`` (the target's file name, cut
     to 100 characters) whose process no longer runs and that are older than
-    :data:`STALE_AFTER`: what a save killed with SIGKILL leaves behind."""
-    own = re.compile(rf"\.{re.escape(name)}\.(\d+)\.\w+{re.escape(_SUFFIX)}")
+    :data:`STALE_AFTER`: what a save killed with SIGKILL leaves behind. One pass over the
+    folder, the first time this process saves to that name."""
+    key = (folder, name)
+    if key in _CLEANED:
+        return
+    if len(_CLEANED) >= 4096:
+        _CLEANED.clear()
+    _CLEANED.add(key)
+    prefix = f".{name}."
     now = time.time()
-    for path in glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.*{_SUFFIX}")):
-        match = own.fullmatch(os.path.basename(path))  # not another name's (".a.5.<pid>...")
-        if match is None or _running(int(match.group(1))):
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        file = entry.name
+        if not (file.startswith(prefix) and file.endswith(_SUFFIX)):
             continue
+        pid, _, rest = file[len(prefix):-len(_SUFFIX)].partition(".")  # "<pid>.<random>"
+        if not (pid.isdigit() and rest and "." not in rest) or _running(int(pid)):
+            continue  # not ours (another name's, ".a.5.<pid>..."), or its writer still runs
         with contextlib.suppress(OSError):
-            if now - os.stat(path).st_mtime >= STALE_AFTER:
-                os.remove(path)
+            if now - entry.stat().st_mtime >= STALE_AFTER:
+                os.remove(entry.path)
 
 
 def _running(pid: int) -> bool:

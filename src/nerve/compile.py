@@ -249,6 +249,11 @@ def _kernel_for(layer):
                      f"captured step (supported: {supported}); train it with the eager loop")
 
 
+#: Plans (preallocated arrays for one batch size) a captured step keeps at most: fit needs
+#: two (the batch size and the last, smaller batch); varying sizes must not grow memory.
+MAX_PLANS = 8
+
+
 class CompiledStep:
     """One training step of ``model`` replayed on preallocated arrays; see the module doc."""
 
@@ -360,6 +365,8 @@ class CompiledStep:
         flat.attach_grads()  # zero_grad() may have set .grad to None
         entry = self._plans.get(n)
         if entry is None:
+            if len(self._plans) >= MAX_PLANS:  # many batch sizes: drop the oldest plan
+                del self._plans[next(iter(self._plans))]
             entry = self._plans[n] = self._build(n)
         plan, loss_kernel, self.scores = entry
         plan.run(x, plan.forward)
