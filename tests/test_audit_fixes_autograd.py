@@ -210,3 +210,14 @@ def test_clip_with_tensor_bounds_where_lo_exceeds_hi_gives_hi():
     assert y.data.tolist() == np.clip(x.data, 1.5, 1.0).tolist() == [1.0] * 4
     y.sum().backward()
     assert hi.grad.tolist() == [4.0] and lo.grad.tolist() == [0.0]
+
+
+def test_unfreezing_a_parameter_keeps_its_array():
+    from nerve import nn
+
+    layer = nn.Linear(2, 2)
+    opt = nv.optim.SGD(layer.parameters(), lr=0.1)
+    data = layer.weight.data
+    layer.weight.requires_grad_(False)
+    layer.weight.requires_grad_(True)
+    assert layer.weight.data is data and opt._flat.intact()  # no copy, no regathering

@@ -428,7 +428,8 @@ class Tensor(TorchNames):
                                "a copy without history, as in PyTorch")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only float tensors can require gradients, got dtype {self.dtype}")
-        if flag and not self.requires_grad and self._ctx is None:
+        if flag and not self.requires_grad and self._ctx is None \
+                and not hasattr(type(self), "_grad_buffer"):  # a Parameter's data is the model's
             _own_before_learning(self)
         self.requires_grad = flag
         return self
