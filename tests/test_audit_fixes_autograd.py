@@ -221,3 +221,13 @@ def test_unfreezing_a_parameter_keeps_its_array():
     layer.weight.requires_grad_(False)
     layer.weight.requires_grad_(True)
     assert layer.weight.data is data and opt._flat.intact()  # no copy, no regathering
+
+
+def test_a_tensor_made_from_a_list_or_converted_owns_its_data():
+    x = nv.tensor([1.0, 2.0, 3.0])
+    x[0:2].zero_()
+    assert x.tolist() == [0.0, 0.0, 3.0]
+    a = np.arange(3.0)  # float64: converted to float32, so a copy nerve made
+    y = nv.tensor(a)
+    y[0].fill_(9.0)
+    assert y.tolist() == [9.0, 1.0, 2.0] and a.tolist() == [0.0, 1.0, 2.0]

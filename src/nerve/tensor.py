@@ -887,4 +887,7 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
     if requires_grad and isinstance(data, np.ndarray) and np.shares_memory(t.data, data):
         t.data = t.data.copy()
-    return t
+    if not (isinstance(data, np.ndarray) and np.may_share_memory(t.data, data)):
+        from .tensor_torch import own
+        own(t)  # an array nerve made (from a list, or converted): in-place changes, also
+    return t  # through views, write into it, as in PyTorch
