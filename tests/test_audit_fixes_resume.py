@@ -250,3 +250,46 @@ def test_saving_looks_for_leftover_temporaries_once_per_target(tmp_path, monkeyp
         nv.save_state({"w": np.ones(2)}, tmp_path / "a.npz")
     nv.save_state({"w": np.ones(2)}, tmp_path / "b.npz")
     assert len(scans) == 2  # one pass per file name, not per save
+
+
+# ------------------------------------------------------------------ fit with ignore_index
+def test_fit_and_evaluate_skip_labels_the_loss_ignores():
+    X, y = _data(60)
+    y = y.copy()
+    y[:8] = -100  # the first two batches hold only ignored labels
+    y[20:25] = -100
+    model = _model()
+    h = nv.fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer="sgd", lr=0.1, epochs=2,
+               batch_size=4, shuffle=False, progress=False)
+    assert len(h.history["loss"]) == 2 and all(np.isfinite(h.history["loss"]))
+    assert 0.0 <= h.history["accuracy"][-1] <= 1.0
+    keep = y != -100
+    pred = nv.predict(model, X).argmax(axis=1)
+    result = nv.evaluate(model, X, y, loss=nn.CrossEntropyLoss(), batch_size=7)
+    assert result["accuracy"] == pytest.approx(np.mean(pred[keep] == y[keep]))
+    with nv.no_grad():
+        whole = float(nn.CrossEntropyLoss()(model(nv.tensor(X)), y).data)
+    assert result["loss"] == pytest.approx(whole, rel=1e-5)
+    with pytest.raises(ValueError, match="captured step does not skip"):
+        nv.fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer="sgd", lr=0.1, epochs=1,
+               batch_size=4, progress=False, compile=True)
+    with pytest.raises(ValueError, match=r"y\[0\] = -100 is not a valid label"):
+        nv.fit(model, X, y, loss=nn.CrossEntropyLoss(ignore_index=-1), optimizer="sgd",
+               lr=0.1, epochs=1, batch_size=4, progress=False)
+
+
+def test_fit_with_ignored_labels_matches_the_eager_loop():
+    X, y = _data(32)
+    y = y.copy()
+    y[3] = y[17] = -100
+    fitted = _model(7)
+    nv.fit(fitted, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(
+        fitted.parameters(), lr=0.1), epochs=1, batch_size=8, shuffle=False, progress=False)
+    manual = _model(7)
+    opt = optim.SGD(manual.parameters(), lr=0.1)
+    for s in range(0, 32, 8):
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(manual(nv.tensor(X[s:s + 8])), y[s:s + 8]).backward()
+        opt.step()
+    for p, q in zip(fitted.parameters(), manual.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)

@@ -25,7 +25,8 @@ from .history import History
 from .progress import Progress
 from .validation import (
     Targets, check_batchnorm_batches, check_features, check_model, check_optimizer_holds_model,
-    check_positive_int, check_scores_for_loss, count_correct, loss_kind, model_dtype, output_shape,
+    check_positive_int, check_scores_for_loss, count_correct, ignored_label, loss_kind,
+    model_dtype, output_shape,
     prepare_targets, resolve_loss, resolve_optimizer,
 )
 
@@ -119,7 +120,8 @@ def _describe(obj: Any) -> str:
 
 
 def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind: str,
-                      out_shape: tuple[int, ...]) -> tuple[np.ndarray, Targets]:
+                      out_shape: tuple[int, ...], ignore: int | None = None
+                      ) -> tuple[np.ndarray, Targets]:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val), got "
                         f"{type(validation_data).__name__}")
@@ -128,7 +130,7 @@ def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind
         raise ValueError(f"validation X has samples of shape {Xv.shape[1:]} but X has "
                          f"{X.shape[1:]}; they must match")
     tv = prepare_targets(validation_data[1], kind, out_shape, dtype, len(Xv),
-                         name="validation y")
+                         name="validation y", ignore=ignore)
     return Xv, tv
 
 
@@ -213,16 +215,23 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     out_shape = output_shape(model, X)
     kind = loss_kind(loss_fn)
     check_scores_for_loss(loss, kind, out_shape)
-    targets = prepare_targets(y, kind, out_shape, dtype, len(X))
+    ignore = ignored_label(loss_fn)
+    targets = prepare_targets(y, kind, out_shape, dtype, len(X), ignore=ignore)
     val = None
     if validation_data is not None:
-        val = _check_validation(validation_data, dtype, X, kind, out_shape)
+        val = _check_validation(validation_data, dtype, X, kind, out_shape, ignore)
     if opt is None:
         opt = resolve_optimizer(optimizer, model, lr)
     else:
         check_optimizer_holds_model(opt, model)
     check_schedulers(callbacks, opt)
     check_monitors(callbacks, val is not None)
+    if targets.ignore is not None and compile in (True, "auto"):  # ignored labels: eager
+        if compile is True:
+            raise ValueError(f"fit(compile=True): y holds the ignored label {ignore} "
+                             "(ignore_index), which the captured step does not skip; use "
+                             "compile='auto' or False")
+        compile = False  # noqa: A001
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
@@ -251,9 +260,15 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         for epoch in range(initial_epoch, epochs):
             model.train()
             cbs.epoch_begin(epoch, {})
-            total, correct, seen = 0.0, 0, 0
+            total, correct, seen, counted = 0.0, 0, 0, 0
             for batch, (xb, tb) in enumerate(loader):
                 cbs.batch_begin(batch, {"batch": batch, "size": len(xb)})
+                n_counted = len(xb) if targets.ignore is None else targets.counted(tb)
+                if n_counted == 0:  # every label ignored: no loss to take a step on
+                    if cbs.wants_batch_logs:
+                        cbs.batch_end(batch, {"batch": batch, "size": len(xb)})
+                    iteration += 1
+                    continue
                 if captured is not None:
                     try:
                         value = captured(xb, tb)  # updates only when the loss is finite
@@ -292,20 +307,21 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                 n = len(xb)
                 total += value * n
                 seen += n
+                counted += n_counted
                 hits = 0
                 if targets.accuracy is not None:
-                    hits = count_correct(score_data, tb, targets.accuracy)
+                    hits = count_correct(score_data, tb, targets.accuracy, targets.ignore)
                     correct += hits
                 if cbs.wants_batch_logs:
                     blogs = {"batch": batch, "size": n, "loss": value}
                     if targets.accuracy is not None:
-                        blogs["accuracy"] = hits / (n * per_sample)
+                        blogs["accuracy"] = hits / (n_counted * per_sample)
                     cbs.batch_end(batch, blogs)
                 iteration += 1
             _check_parameters(model, epoch, epochs, iteration, opt, history)
-            logs = {"loss": total / seen}
-            if targets.accuracy is not None:
-                logs["accuracy"] = correct / (seen * per_sample)
+            logs = {"loss": total / seen} if seen else {}
+            if targets.accuracy is not None and counted:
+                logs["accuracy"] = correct / (counted * per_sample)
             if val is not None:
                 vl, va = _score(model, val[0], val[1], loss_fn, max(batch_size, 256))
                 logs["val_loss"] = vl
@@ -383,36 +399,43 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
     """
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
     from ..nn import CrossEntropyLoss
-    class_weight = loss_fn.weight if isinstance(loss_fn, CrossEntropyLoss) else None
+    cross_entropy = isinstance(loss_fn, CrossEntropyLoss)
+    class_weight = loss_fn.weight if cross_entropy else None
     was_training = getattr(model, "training", True)
     if hasattr(model, "eval"):
         model.eval()
-    total, correct, denominator = 0.0, 0, 0.0
+    total, correct, denominator, counted = 0.0, 0, 0.0, 0
     try:
         with no_grad():
             for index, scores in _batched_outputs(model, X, batch_size):
                 tb = targets.values[index]
+                kept = tb if targets.ignore is None else tb[tb != targets.ignore]
+                counted += len(kept)
                 if loss_fn is not None:
-                    # What the batch's mean divides by: its size, or with class weights
-                    # (cross-entropy's weight=) the summed weight of its labels.
-                    share = len(tb) if summed or class_weight is None \
-                        else float(np.asarray(class_weight)[tb[tb != loss_fn.ignore_index]]
-                                   .sum(dtype=np.float64))
-                    if summed or share > 0:
+                    # What the batch's mean divides by: its size, or for cross-entropy
+                    # the labels it does not ignore, weighted by class weights if any.
+                    if summed or not cross_entropy:
+                        share = float(len(tb))
+                    elif class_weight is None:
+                        share = float(len(kept))
+                    else:
+                        share = float(np.asarray(class_weight)[
+                            kept[kept != loss_fn.ignore_index]].sum(dtype=np.float64))
+                    if share > 0:
                         value = float(loss_fn(Tensor._wrap(scores), tb).data)
                         total += value if summed else value * share
                         denominator += share
                 if targets.accuracy is not None:
-                    correct += count_correct(scores, tb, targets.accuracy)
+                    correct += count_correct(scores, tb, targets.accuracy, targets.ignore)
     finally:
         _set_mode(model, was_training)
-    n = len(X)
     if loss_fn is not None and not summed and denominator == 0.0:
-        raise ValueError("the loss's class weights give every label here weight 0: the "
-                         "weighted mean over these examples is undefined")
+        raise ValueError("every label here is ignored or has class weight 0: the loss's "
+                         "mean over these examples is undefined")
     loss_value = None if loss_fn is None else total if summed else total / denominator
     accuracy = correct / targets.values.size if targets.accuracy in ("logit", "prob") \
-        else correct / n if targets.accuracy is not None else None
+        else (correct / counted if counted else math.nan) \
+        if targets.accuracy is not None else None
     return loss_value, accuracy
 
 
@@ -441,7 +464,8 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
         if y_arr.dtype.kind == "f" and not np.all(y_arr == np.round(y_arr)):
             raise ValueError("evaluate without a loss measures classification accuracy and "
                              "needs integer labels y; pass loss= (e.g. 'mse') for regression")
-    targets = prepare_targets(y, kind, out_shape, dtype, len(X))
+    targets = prepare_targets(y, kind, out_shape, dtype, len(X),
+                              ignore=ignored_label(loss_fn) if loss_fn is not None else None)
     loss_value, accuracy = _score(model, X, targets, loss_fn, batch_size)
     result: dict[str, float] = {}
     if loss_value is not None:

@@ -19,7 +19,7 @@ from ..tensor import Tensor
 __all__ = [
     "check_positive_int", "check_features", "check_model", "model_dtype", "output_shape",
     "resolve_loss", "resolve_optimizer", "check_optimizer_holds_model", "loss_kind",
-    "check_scores_for_loss", "Targets", "prepare_targets", "count_correct",
+    "check_scores_for_loss", "Targets", "prepare_targets", "count_correct", "ignored_label",
     "check_batchnorm_batches",
 ]
 
@@ -249,6 +249,13 @@ def _qualified(cls: type, package: str) -> str:
             else cls.__name__)
 
 
+def ignored_label(loss_fn: Any) -> int | None:
+    """The label a cross-entropy loss ignores (its ``ignore_index``), else None."""
+    from ..nn import CrossEntropyLoss
+
+    return int(loss_fn.ignore_index) if isinstance(loss_fn, CrossEntropyLoss) else None
+
+
 def loss_kind(loss_fn: Any) -> str:
     """What the loss expects as targets: 'index', 'logit', 'prob', 'regression' or 'other'."""
     name = type(loss_fn).__name__.lower()
@@ -292,10 +299,17 @@ class Targets:
 
     values: np.ndarray
     accuracy: str | None
+    ignore: int | None = None  # the label the loss ignores (cross-entropy's ignore_index)
+
+    def counted(self, values: np.ndarray) -> int:
+        """How many of ``values`` (a batch of these targets) count: not the ignored label."""
+        if self.ignore is None:
+            return len(values)
+        return int(np.count_nonzero(values != self.ignore))
 
 
-def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
-    """Integer class labels in [0, n_out), checked."""
+def _labels(y: np.ndarray, n_out: int, name: str, ignore: int | None = None) -> np.ndarray:
+    """Integer class labels in [0, n_out) (or ``ignore``, the loss's ignore_index), checked."""
     if y.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of integer class labels, got shape "
                          f"{y.shape}")
@@ -316,7 +330,10 @@ def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     labels = y.astype(np.int64)
-    bad = np.flatnonzero((labels < 0) | (labels >= n_out))
+    outside = (labels < 0) | (labels >= n_out)
+    if ignore is not None:
+        outside &= labels != ignore
+    bad = np.flatnonzero(outside)
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"{name}[{i}] = {labels[i]} is not a valid label for a model with "
@@ -326,10 +343,11 @@ def _labels(y: np.ndarray, n_out: int, name: str) -> np.ndarray:
 
 
 def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dtype,
-                    n: int, name: str = "y") -> Targets:
+                    n: int, name: str = "y", ignore: int | None = None) -> Targets:
     """Check ``y`` against the loss kind and the model's output shape; return the targets.
 
-    ``n`` is the number of samples in X; ``out_shape`` the output shape of one sample.
+    ``n`` is the number of samples in X; ``out_shape`` the output shape of one sample;
+    ``ignore`` a label the loss ignores (cross-entropy's ``ignore_index``), allowed in y.
     """
     if isinstance(y, Tensor):
         y = y.data
@@ -344,7 +362,9 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     n_out = int(np.prod(out_shape)) if out_shape else 1
     is_int = y.dtype.kind in "iub"
     if kind == "index" or (kind == "other" and is_int and y.ndim == 1 and n_out > 1):
-        return Targets(_labels(y, n_out, name), "argmax")
+        labels = _labels(y, n_out, name, ignore)
+        present = ignore is not None and bool(np.any(labels == ignore))
+        return Targets(labels, "argmax", ignore if present else None)
     if kind == "regression" and is_int and y.ndim == 1 and n_out > 1:
         labels = _labels(y, n_out, name)
         return Targets(np.eye(n_out, dtype=dtype)[labels], "onehot")
@@ -368,10 +388,15 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     return Targets(values, None)
 
 
-def count_correct(scores: np.ndarray, targets: np.ndarray, how: str | None) -> int:
-    """Number of correct predictions in a batch (for 'logit'/'prob': of correct entries)."""
+def count_correct(scores: np.ndarray, targets: np.ndarray, how: str | None,
+                  ignore: int | None = None) -> int:
+    """Number of correct predictions in a batch (for 'logit'/'prob': of correct entries);
+    labels equal to ``ignore`` (the loss's ignore_index) never count."""
     if how == "argmax":
-        return int(np.count_nonzero(scores.argmax(axis=1) == targets))
+        hits = scores.argmax(axis=1) == targets
+        if ignore is not None:
+            hits &= targets != ignore
+        return int(np.count_nonzero(hits))
     if how == "onehot":
         return int(np.count_nonzero(scores.argmax(axis=1) == targets.argmax(axis=1)))
     if how == "logit":
