@@ -301,8 +301,6 @@ class CompiledStep:
     def _check_hooks(self) -> None:
         """Refuse a model with forward hooks, which the tape would not call (checked again
         whenever hooks were added or removed anywhere since)."""
-        from .nn.module import HookHandle
-
         self._hook_generation = HookHandle.generation
         if any(m._hooks for m in self.model.modules()):
             raise ValueError("nv.compile: the model has forward hooks, which the captured "

@@ -21,7 +21,7 @@ from .ops import reduce as R
 from .ops import shape as S
 from .ops._util import constant
 from .ops._util import is_int as _is_int
-from .tensor_torch import TorchNames, plain_index
+from .tensor_torch import _OWNED, TorchNames, _writes_through, own, plain_index
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -238,8 +238,6 @@ def _own_before_learning(t: "Tensor") -> None:
     """A constant about to require a gradient gets its own copy of the data unless that
     is nerve's or shared on purpose, as ``nv.tensor(a, requires_grad=True)`` copies ``a``:
     its in-place changes (and those through its views) must not reach the caller's array."""
-    from .tensor_torch import _OWNED, _writes_through, own
-
     if id(t) not in _OWNED and not _writes_through(t):
         t.data = t.data.copy()
         own(t)
@@ -777,12 +775,12 @@ class Tensor(TorchNames):
         hi where x > hi, else x; each of x, lo and hi gets the gradient where it is y."""
         from .functional import where
 
-        _clip_bound(lo, "min"), _clip_bound(hi, "max")  # the checks and their messages
+        low, high = _clip_bound(lo, "min"), _clip_bound(hi, "max")  # checked, as arrays
         y = self
         if lo is not None:
-            y = where(self.data < _clip_bound(lo, "min"), lo, y)
+            y = where(self.data < low, lo, y)
         if hi is not None:  # min(max(x, lo), hi): hi wins where lo > hi, as np.clip
-            y = where(y.data > _clip_bound(hi, "max"), hi, y)
+            y = where(y.data > high, hi, y)
         return y
 
     def _clip_args(self, lo, hi) -> tuple:
@@ -885,9 +883,10 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     if isinstance(data, Tensor) and dtype is None:
         data = data.data.copy()
     t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
-    if requires_grad and isinstance(data, np.ndarray) and np.shares_memory(t.data, data):
+    shared = isinstance(data, np.ndarray) and np.may_share_memory(t.data, data)
+    if requires_grad and shared and np.shares_memory(t.data, data):
         t.data = t.data.copy()
-    if not (isinstance(data, np.ndarray) and np.may_share_memory(t.data, data)):
-        from .tensor_torch import own
-        own(t)  # an array nerve made (from a list, or converted): in-place changes, also
-    return t  # through views, write into it, as in PyTorch
+        shared = False
+    if not shared:  # an array nerve made (from a list, converted, or copied): in-place
+        own(t)  # changes, also through views, write into it, as in PyTorch
+    return t

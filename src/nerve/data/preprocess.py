@@ -50,6 +50,16 @@ def _stratified_test_index(y: np.ndarray, n_test: int, rng: np.random.Generator)
     return np.concatenate(picked)
 
 
+def _stratified_split(labels: np.ndarray, n_test: int,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` indices, each in random order, the test part keeping every
+    class's share of ``labels``."""
+    test = rng.permutation(_stratified_test_index(labels, n_test, rng))
+    is_test = np.zeros(len(labels), dtype=bool)
+    is_test[test] = True
+    return rng.permutation(np.flatnonzero(~is_test)), test
+
+
 def _check_strata(y: np.ndarray) -> None:
     """Raise unless y holds class labels with at least 2 members per class (as scikit-learn)."""
     if y.dtype.kind in "fc" and not np.all(y == np.round(y)):
@@ -142,10 +152,7 @@ def train_test_split(*arrays, test_size: float | int | None = None,
         _check_strata(labels)
     rng = get_rng(seed)
     if labels is not None:
-        test = rng.permutation(_stratified_test_index(labels, n_test, rng))
-        is_test = np.zeros(n, dtype=bool)
-        is_test[test] = True
-        train = rng.permutation(np.flatnonzero(~is_test))
+        train, test = _stratified_split(labels, n_test, rng)
     elif shuffle:
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]

@@ -101,15 +101,15 @@ class LRScheduler:
                 self.base_lrs.append(float(group.setdefault("initial_lr", group["lr"])))
         if self._stepped and self.chained is not None:
             lrs = [self.chained(float(g["lr"]), base, self.last_epoch)
-                   for g, base in zip(self.optimizer.param_groups, self.base_lrs)]
+                   for g, base in zip(groups, self.base_lrs)]
         elif self.last_epoch == 0 and self.chained is not None:
             # built at epoch 0: the groups keep their rates, as PyTorch's (an optimizer
             # restored mid-run keeps its scheduled rate, not initial_lr)
-            lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
+            lrs = [float(g["lr"]) for g in groups]
         else:
             lrs = self.get_lr()
         self._stepped = True
-        for group, lr in zip(self.optimizer.param_groups, lrs):
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
         self._last_lr = lrs
 

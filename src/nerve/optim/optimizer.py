@@ -248,11 +248,14 @@ class Optimizer:
         """Count a step; every FLUSH_EVERY steps, flush subnormal state entries to 0."""
         self._steps_taken += 1
         if self._steps_taken % self.FLUSH_EVERY == 0:
-            arrays = [v for st in self.state.values() for v in st.values()
-                      if isinstance(v, np.ndarray) and v.dtype.kind == "f"]
             flat = self._flat
-            if flat is not None:  # its arrays at once (the per-parameter ones are views)
-                arrays += [v for v in flat.state.values() if isinstance(v, np.ndarray)]
+            # the flat arrays at once, then the per-parameter ones that are not their views
+            arrays = [v for v in flat.state.values() if isinstance(v, np.ndarray)] \
+                if flat is not None else []
+            flat_ids = {id(a) for a in arrays}
+            arrays += [v for st in self.state.values() for v in st.values()
+                       if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                       and id(v.base) not in flat_ids]
             for a in arrays:
                 a[np.abs(a) < np.finfo(a.dtype).tiny] = 0
 

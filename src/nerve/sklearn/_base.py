@@ -149,12 +149,9 @@ class BaseMLP(BaseEstimator):
                              f"n_samples={n}")
         if y.ndim == 1 and hasattr(self, "classes_") and n_val >= 2 \
                 and np.bincount(y).min(initial=n) >= 2:
-            from ..data.preprocess import _stratified_test_index
+            from ..data.preprocess import _stratified_split
 
-            val = rng.permutation(_stratified_test_index(y, n_val, rng))
-            is_val = np.zeros(n, dtype=bool)
-            is_val[val] = True
-            train = rng.permutation(np.flatnonzero(~is_val))
+            train, val = _stratified_split(y, n_val, rng)
         else:
             order = rng.permutation(n)
             val, train = order[:n_val], order[n_val:]

@@ -324,9 +324,7 @@ def _labels(y: np.ndarray, n_out: int, name: str, ignore: int | None = None) -> 
         huge = np.flatnonzero(np.abs(y) > 2.0 ** 53)  # int64 would garble these
         if huge.size:
             i = int(huge[0])
-            raise ValueError(f"{name}[{i}] = {y[i]:g} is not a valid label for a model with "
-                             f"{n_out} output{'s' if n_out != 1 else ''} (labels must be in "
-                             f"0..{n_out - 1})")
+            raise _label_error(name, i, f"{y[i]:g}", n_out)
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     labels = y.astype(np.int64)
@@ -336,10 +334,16 @@ def _labels(y: np.ndarray, n_out: int, name: str, ignore: int | None = None) -> 
     bad = np.flatnonzero(outside)
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {labels[i]} is not a valid label for a model with "
-                         f"{n_out} output{'s' if n_out != 1 else ''} (labels must be in "
-                         f"0..{n_out - 1}); resize the last layer or fix the labels")
+        raise _label_error(name, i, str(labels[i]), n_out,
+                           "; resize the last layer or fix the labels")
     return labels
+
+
+def _label_error(name: str, i: int, shown: str, n_out: int, advice: str = "") -> ValueError:
+    """The error for ``name[i]``, shown as ``shown``, outside the model's classes."""
+    return ValueError(f"{name}[{i}] = {shown} is not a valid label for a model with {n_out} "
+                      f"output{'s' if n_out != 1 else ''} (labels must be in 0..{n_out - 1})"
+                      f"{advice}")
 
 
 def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dtype,
