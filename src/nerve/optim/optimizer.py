@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import mark_stepped
 from .flat import FlatParameters
 
 __all__ = ["Optimizer", "ParamsT"]
@@ -272,9 +273,10 @@ class Optimizer:
             if ready and flat.usable_state():
                 flat.step()
                 self._after_step()
+                mark_stepped(flat.params)
                 return loss
         update, state = self.update_fn, self.state
-        index = 0
+        index, updated = 0, []
         for group in self.param_groups:
             hyper = self._hyperparameters(group)
             for p in group["params"]:
@@ -286,8 +288,10 @@ class Optimizer:
                         update(p.data, p.grad, buffers, **hyper)
                     except ValueError as exc:
                         raise ValueError(f"{self._name}: parameter {index}: {exc}") from None
+                    updated.append(p)
                 index += 1
         self._after_step()
+        mark_stepped(updated)
         return loss
 
     # -- checkpoints -----------------------------------------------------------
