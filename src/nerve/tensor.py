@@ -95,6 +95,10 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
         if kind == "f" and arr.dtype != _default_dtype:
             return arr.astype(_default_dtype)
         if kind in "iu" and arr.dtype != int64:
+            if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(int64).max:
+                raise ValueError(f"integer data up to {arr.max()} does not fit in int64, "
+                                 "nerve's integer dtype (at most 2**63 - 1); convert it to "
+                                 "float first if approximate values will do")
             return arr.astype(int64)
         return arr
     if kind == "c":
@@ -255,6 +259,18 @@ def _view_of(out: "Tensor", src: "Tensor") -> "Tensor":
         out._base = ref if root is not None and np.may_share_memory(root.data, out.data) \
             else _weakref(src)
     return out
+
+
+def _python_exponent(p: numbers.Number) -> int | float:
+    """A constant exponent as a Python int or float: a NumPy scalar (np.float64(2)) or a
+    Fraction would otherwise make NumPy promote a float32 tensor to float64 (or object)."""
+    if type(p) is int or type(p) is float:
+        return p
+    if isinstance(p, numbers.Integral):
+        return int(p)
+    if isinstance(p, numbers.Real):
+        return float(p)
+    raise TypeError(f"the exponent must be a real number, got {p!r} ({type(p).__name__})")
 
 
 class Tensor(TorchNames):
@@ -593,7 +609,7 @@ class Tensor(TorchNames):
 
     def __pow__(self, other):
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            return E.PowScalar.apply(self, p=other)
+            return E.PowScalar.apply(self, p=_python_exponent(other))
         try:
             return E.Pow.apply(self, self._operand(other))
         except _Promote as p:

@@ -92,7 +92,11 @@ class WeightedCrossEntropy(Function):
         exp /= total
         self.probs = exp
         neg_log_p = np.log(total) - shifted
-        per_item = np.add.reduce(self.coef * neg_log_p, 1)
+        # A class with coefficient 0 counts for nothing, also where its score is −inf
+        # (−log p = inf there, and 0·inf would make the loss NaN): skip those products.
+        weighted = np.zeros_like(neg_log_p)
+        np.multiply(self.coef, neg_log_p, out=weighted, where=self.coef != 0)
+        per_item = np.add.reduce(weighted, 1)
         if self.reduction == "none":
             return per_item
         loss = float(np.add.reduce(per_item, axis=None))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import os
+import string
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -146,6 +148,20 @@ def check_monitors(callbacks: list[Any], has_validation: bool) -> None:
             raise ValueError(f"callbacks[{i}]: {type(watcher).__name__} monitors {monitor!r}, "
                              "which needs validation data: pass validation_data=(X_val, "
                              f"y_val) to fit, or monitor={monitor[4:]!r}")
+    for i, cb in enumerate(callbacks):  # a path template that names a val_ metric
+        if isinstance(cb, ModelCheckpoint):
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(cb.path) if f]
+            except ValueError as exc:
+                raise ValueError(f"callbacks[{i}]: the ModelCheckpoint path {cb.path!r} is not "
+                                 f"a valid template ({exc}); write a literal brace as {{{{ or "
+                                 "}}") from None
+            wanted = [f for f in fields if f.split(".")[0].split("[")[0].startswith("val_")]
+            if wanted:
+                raise ValueError(f"callbacks[{i}]: the ModelCheckpoint path {cb.path!r} uses "
+                                 f"{{{wanted[0]}}}, which needs validation data: pass "
+                                 "validation_data=(X_val, y_val) to fit, or leave it out of "
+                                 "the path")
 
 
 def check_schedulers(callbacks: list[Any], optimizer: Any) -> None:
@@ -238,11 +254,16 @@ class EarlyStopping(Callback):
 
     As in Keras, training stops at the end of the ``patience``-th epoch in a row
     without improvement (``patience=0`` stops at the first one, like ``patience=1``).
+    Keras's other options: ``baseline``, a value the monitor must beat for an epoch to
+    reset the patience (the best epoch is still tracked below it); ``start_from_epoch``,
+    the epochs at the start that are not watched (a warm-up); ``verbose=1`` prints the
+    epoch it stopped at.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int | None = None,
                  min_delta: float = 0.0, mode: str = "auto",
-                 restore_best_weights: bool = False) -> None:
+                 restore_best_weights: bool = False, baseline: float | None = None,
+                 start_from_epoch: int = 0, verbose: int = 0) -> None:
         super().__init__()
         if isinstance(monitor, int) and not isinstance(monitor, bool):
             # nerve's documented order, EarlyStopping(patience, monitor), beside Keras's
@@ -264,6 +285,17 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = bool(restore_best_weights)
         self._better, self._start = _better_fn(monitor, mode, self.min_delta, "EarlyStopping")
+        if baseline is not None and (isinstance(baseline, bool) or not isinstance(
+                baseline, (int, float, np.number)) or not math.isfinite(baseline)):
+            raise ValueError(f"EarlyStopping: baseline must be a finite number or None, "
+                             f"got {baseline!r}")
+        self.baseline = None if baseline is None else float(baseline)
+        if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, int) \
+                or start_from_epoch < 0:
+            raise ValueError(f"EarlyStopping: start_from_epoch must be an integer >= 0, got "
+                             f"{start_from_epoch!r}")
+        self.start_from_epoch = start_from_epoch
+        self.verbose = verbose
         self.on_train_begin()
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -274,18 +306,25 @@ class EarlyStopping(Callback):
         self.best_weights: dict[str, np.ndarray] | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch < self.start_from_epoch:  # a warm-up epoch: not watched
+            return
         current = _monitored(logs, self.monitor, "EarlyStopping")
         if self._better(current, self.best):
-            self.best, self.best_epoch, self.wait = current, epoch, 0
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = _snapshot(self.model)
-            return
+            # Only a value that also beats the baseline resets the patience (Keras's rule).
+            if self.baseline is None or self._better(current, self.baseline):
+                self.wait = 0
+                return
         self.wait += 1
         if self.wait >= self.patience:  # as Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        if self.verbose and self.stopped_epoch:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping", file=sys.stderr)
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
 

@@ -21,13 +21,14 @@ from ..tensor import Tensor
 from .callbacks import (
     Callback, CallbackList, as_callback_list, check_monitors, check_schedulers,
 )
+from .averaging import LossAverage
 from .history import History
 from .progress import Progress
 from .validation import (
     Targets, check_batchnorm_batches, check_features, check_model, check_optimizer_holds_model,
     check_positive_int, check_scores_for_loss, count_correct, ignored_label, loss_kind,
-    model_dtype, output_shape,
-    prepare_targets, resolve_loss, resolve_optimizer,
+    eval_mode, model_dtype, module_modes, output_shape, prepare_targets, resolve_loss,
+    resolve_optimizer, restore_modes,
 )
 
 __all__ = ["fit", "evaluate", "predict", "TrainingDivergedError"]
@@ -141,7 +142,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         regularizer: Callable[[], Tensor] | None = None,
         clip_grad_norm: float | None = None, shuffle: bool = True,
         compile: bool | str = "auto", initial_epoch: int = 0,  # noqa: A002
-        validation_split: float = 0.0) -> History:
+        validation_split: float = 0.0, verbose: int | str | None = None,
+        **unsupported: Any) -> History:
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
 
     X: (N, D) features; y: (N,) integer labels for classification losses (or
@@ -150,16 +152,20 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     ("sgd", "adam", ...) built over ``model.parameters()`` with ``lr``. Every
     iteration minimises ``L = data_loss(model(X_batch), y_batch) + regularizer()``
     (``regularizer``, if given, returns the penalty ``λ·R(W)`` as a scalar tensor);
-    the logged ``loss`` is that L averaged over the epoch, ``accuracy`` is measured
-    on the same forward passes (no second pass), ``val_loss``/``val_accuracy`` on
-    ``validation_data`` in eval mode after each epoch. ``validation_split`` (Keras's)
-    holds out that fraction of (X, y) as the validation data instead: the last
-    samples, taken before any shuffling.
+    the logged ``loss`` is that L over the epoch's batches, added up as ``evaluate``
+    adds up its loss (the mean over the examples, weighted as the loss weights them;
+    the sum for ``reduction="sum"``), so with the weights fixed it equals ``val_loss``
+    on the same data. ``accuracy`` is measured on the same forward passes (no second
+    pass), ``val_loss`` (with the regularizer's penalty, as ``loss``) and
+    ``val_accuracy`` on ``validation_data`` in eval mode after each epoch.
+    ``validation_split`` (Keras's) holds out that fraction of (X, y) as the
+    validation data instead: the last samples, taken before any shuffling.
 
     ``seed`` makes the run reproducible: it reseeds the library-wide generator
     (``nerve.manual_seed(seed)``), from which the shuffling and dropout masks are
     then drawn. ``progress``: True = a bar (tqdm, on a terminal) or a line per
-    epoch on stderr; False = silent; it never changes the result.
+    epoch on stderr; False = silent; it never changes the result. Keras's ``verbose``
+    works too: 0 = silent, 1 or "auto" = the bar, 2 = a line per epoch.
 
     ``compile``: each iteration can run as a captured step (:func:`nerve.compile`):
     the same numbers, bitwise, with less overhead per step, for a Sequential of
@@ -177,13 +183,20 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
 
     A loss that turns NaN/inf (checked every iteration) or a parameter that does
     (checked every epoch) raises :class:`TrainingDivergedError` naming the epoch and
-    iteration. The model trains in train mode and is put back in the mode it had.
+    iteration. The model trains in train mode (a sub-module you put in eval mode inside
+    a model in train mode, such as a frozen BatchNorm, stays so) and every module is put
+    back in the mode it had. Callbacks run in the order given, then the History (so it
+    records what they add to the logs); ``on_train_end`` gets the last epoch's logs.
 
     >>> history = nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1,
     ...                  epochs=10, batch_size=32)            # doctest: +SKIP
     >>> history.history["accuracy"][-1]                       # doctest: +SKIP
     """
     # ---- every check before any work --------------------------------------
+    _refuse_unsupported(unsupported)
+    if verbose is not None:
+        progress = _verbose_to_progress(verbose)
+    X, y = _check_arrays(X, y)
     epochs = check_positive_int("epochs", epochs)
     initial_epoch = check_positive_int("initial_epoch", initial_epoch, minimum=0)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -244,11 +257,16 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
               "steps": steps, "samples": len(X), "seed": seed}
     history.params = dict(params)
     history.optimizer = opt  # the one fit built from a name too: save its state_dict to resume
-    cbs = CallbackList([history] + [cb for cb in callbacks if cb is not history], model, params)
+    # History last, as Keras: it records what the other callbacks added to the logs too.
+    cbs = CallbackList([cb for cb in callbacks if cb is not history] + [history], model, params)
     parameters = list(model.parameters())
     per_sample = int(np.prod(out_shape)) if targets.accuracy in ("logit", "prob") else 1
-    was_training = getattr(model, "training", True)
+    modes = module_modes(model)  # put back at the end, module by module
+    if not getattr(model, "training", True):
+        model.train()
+    train_modes = module_modes(model)  # a module the user keeps in eval mode stays so
     model.stop_training = False
+    logs: dict = {}
     iteration = initial_epoch * steps  # counted over the whole run, as the epochs are
     reporter.start(epochs, initial_epoch)
     cbs.train_begin({})
@@ -258,9 +276,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     errstate.__enter__()
     try:
         for epoch in range(initial_epoch, epochs):
-            model.train()
+            restore_modes(train_modes)  # validation ran in eval mode
             cbs.epoch_begin(epoch, {})
-            total, correct, seen, counted = 0.0, 0, 0, 0
+            average = LossAverage(loss_fn)
+            correct, counted = 0, 0
             for batch, (xb, tb) in enumerate(loader):
                 cbs.batch_begin(batch, {"batch": batch, "size": len(xb)})
                 n_counted = len(xb) if targets.ignore is None else targets.counted(tb)
@@ -305,8 +324,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                         clip_grad_norm_(parameters, clip_grad_norm)
                     opt.step()
                 n = len(xb)
-                total += value * n
-                seen += n
+                average.add(value, average.share(tb, n_counted))
                 counted += n_counted
                 hits = 0
                 if targets.accuracy is not None:
@@ -319,11 +337,16 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                     cbs.batch_end(batch, blogs)
                 iteration += 1
             _check_parameters(model, epoch, epochs, iteration, opt, history)
-            logs = {"loss": total / seen} if seen else {}
+            epoch_loss = average.result()
+            logs = {"loss": epoch_loss} if epoch_loss is not None else {}
             if targets.accuracy is not None and counted:
                 logs["accuracy"] = correct / (counted * per_sample)
             if val is not None:
                 vl, va = _score(model, val[0], val[1], loss_fn, max(batch_size, 256))
+                if regularizer is not None:  # as in the training loss (and Keras's val_loss)
+                    with no_grad():
+                        penalty = _penalty(regularizer, dtype)
+                    vl += float(getattr(penalty, "data", penalty))
                 logs["val_loss"] = vl
                 if va is not None:
                     logs["val_accuracy"] = va
@@ -331,12 +354,60 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
             cbs.epoch_end(epoch, logs)
             if getattr(model, "stop_training", False):
                 break
-        cbs.train_end({})
+        cbs.train_end(dict(logs))  # the last epoch's logs, as Keras
     finally:
         errstate.__exit__(None, None, None)
         reporter.close()
-        _set_mode(model, was_training)
+        restore_modes(modes)
     return history
+
+
+#: Keras's fit arguments nerve does not take, with what to use instead.
+_KERAS_ONLY = {
+    "class_weight": "weight the classes in the loss: loss=nn.CrossEntropyLoss(weight=w), "
+                    "w an array of one weight per class",
+    "sample_weight": "weight the classes in the loss (nn.CrossEntropyLoss(weight=...)), or "
+                     "repeat or drop samples in X and y",
+    "metrics": "classification losses log 'accuracy' by themselves; compute other metrics "
+               "from nerve.predict(model, X) (nerve.train.metrics has accuracy and "
+               "confusion_matrix)",
+    "validation_freq": "validation runs after every epoch",
+    "steps_per_epoch": "an epoch is one pass over X; pass fewer samples for shorter epochs",
+    "x": "pass X positionally: fit(model, X, y, ...)",
+}
+
+
+def _refuse_unsupported(unsupported: dict) -> None:
+    """Refuse arguments fit does not take, naming nerve's way for Keras's ones."""
+    for name in unsupported:
+        hint = _KERAS_ONLY.get(name)
+        if hint is not None:
+            raise TypeError(f"fit() does not take {name}= (a Keras argument); {hint}")
+        raise TypeError(f"fit() got an unexpected keyword argument {name!r}")
+
+
+def _verbose_to_progress(verbose: Any) -> bool | str:
+    """Keras's ``verbose`` as fit's ``progress``: 0 silent, 1/"auto" a bar, 2 lines."""
+    table = {0: False, 1: True, 2: "lines", "auto": True}
+    if isinstance(verbose, bool) or verbose not in table:
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto' (Keras's), got {verbose!r}")
+    return table[verbose]
+
+
+def _check_arrays(X: Any, y: Any) -> tuple[Any, Any]:
+    """Refuse a dataset or loader where arrays belong, and a missing y, saying what to pass."""
+    from ..data.dataset import Subset, TensorDataset
+
+    for name, value in (("X", X), ("y", y)):
+        if isinstance(value, (DataLoader, TensorDataset, Subset)):
+            kind = type(value).__name__
+            raise TypeError(f"fit takes the arrays themselves, got a {kind} as {name}: pass "
+                            "X and y (for a TensorDataset ds: fit(model, *ds.arrays, ...)); "
+                            "fit shuffles and batches them itself (shuffle=, batch_size=)")
+    if y is None:
+        raise TypeError("fit needs the targets: fit(model, X, y, ...), y holding one label "
+                        "(or target row) per sample of X")
+    return X, y
 
 
 def _captured_step(compile: bool | str, model: Any, loss_fn: Any, opt: Any,  # noqa: A002
@@ -373,13 +444,6 @@ def _check_parameters(model: Any, epoch: int, epochs: int, iteration: int, opt: 
                 epoch, iteration, history)
 
 
-def _set_mode(model: Any, training: bool) -> None:
-    if training and hasattr(model, "train"):
-        model.train()
-    elif not training and hasattr(model, "eval"):
-        model.eval()
-
-
 def _batched_outputs(model: Any, X: np.ndarray, batch_size: int) -> Iterable[tuple[slice,
                                                                                    np.ndarray]]:
     for start in range(0, len(X), batch_size):
@@ -391,48 +455,30 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
            batch_size: int) -> tuple[float | None, float | None]:
     """Loss and accuracy over (X, targets), in eval mode, without a graph.
 
-    The loss is the mean over the examples (each batch's mean weighted by its size;
-    by the summed weight of its labels for a cross-entropy with class weights, as
-    PyTorch's weighted mean over the whole set), or, for a loss with
-    ``reduction="sum"``, the sum over all of them: either way the same number
-    whatever ``batch_size`` is (it only sets the memory used).
+    The loss adds up over the batches as :class:`~nerve.train.averaging.LossAverage`
+    says: the mean over the examples (PyTorch's weighted mean for a cross-entropy with
+    class weights), or the sum over all of them for ``reduction="sum"``; ``batch_size``
+    only sets the memory used (the result differs at most by float rounding).
     """
-    summed = getattr(loss_fn, "reduction", "mean") == "sum"
-    from ..nn import CrossEntropyLoss
-    cross_entropy = isinstance(loss_fn, CrossEntropyLoss)
-    class_weight = loss_fn.weight if cross_entropy else None
-    was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
-    total, correct, denominator, counted = 0.0, 0, 0.0, 0
-    try:
-        with no_grad():
-            for index, scores in _batched_outputs(model, X, batch_size):
-                tb = targets.values[index]
-                kept = tb if targets.ignore is None else tb[tb != targets.ignore]
-                counted += len(kept)
-                if loss_fn is not None:
-                    # What the batch's mean divides by: its size, or for cross-entropy
-                    # the labels it does not ignore, weighted by class weights if any.
-                    if summed or not cross_entropy:
-                        share = float(len(tb))
-                    elif class_weight is None:
-                        share = float(len(kept))
-                    else:
-                        share = float(np.asarray(class_weight)[
-                            kept[kept != loss_fn.ignore_index]].sum(dtype=np.float64))
-                    if share > 0:
-                        value = float(loss_fn(Tensor._wrap(scores), tb).data)
-                        total += value if summed else value * share
-                        denominator += share
-                if targets.accuracy is not None:
-                    correct += count_correct(scores, tb, targets.accuracy, targets.ignore)
-    finally:
-        _set_mode(model, was_training)
-    if loss_fn is not None and not summed and denominator == 0.0:
-        raise ValueError("every label here is ignored or has class weight 0: the loss's "
-                         "mean over these examples is undefined")
-    loss_value = None if loss_fn is None else total if summed else total / denominator
+    average = LossAverage(loss_fn) if loss_fn is not None else None
+    correct, counted = 0, 0
+    with eval_mode(model), no_grad():
+        for index, scores in _batched_outputs(model, X, batch_size):
+            tb = targets.values[index]
+            n_counted = targets.counted(tb)
+            counted += n_counted
+            if average is not None:
+                share = average.share(tb, n_counted)
+                if share > 0:
+                    average.add(float(loss_fn(Tensor._wrap(scores), tb).data), share)
+            if targets.accuracy is not None:
+                correct += count_correct(scores, tb, targets.accuracy, targets.ignore)
+    loss_value = None
+    if average is not None:
+        loss_value = average.result()
+        if loss_value is None:
+            raise ValueError("every label here is ignored or has class weight 0: the loss's "
+                             "mean over these examples is undefined")
     accuracy = correct / targets.values.size if targets.accuracy in ("logit", "prob") \
         else (correct / counted if counted else math.nan) \
         if targets.accuracy is not None else None
@@ -448,7 +494,8 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
     must be integer class labels (the prediction is the highest score; with one
     output column, a logit > 0). "loss" is the mean over the examples, or the sum
     over all of them for a loss with ``reduction="sum"``; ``batch_size`` only sets
-    how many examples go through the model at once and never changes the result.
+    how many examples go through the model at once (the result differs at most by
+    float rounding).
     """
     batch_size = check_positive_int("batch_size", batch_size)
     loss_fn = resolve_loss(loss) if loss is not None else None
@@ -484,12 +531,6 @@ def predict(model: Any, X: Any, batch_size: int = 1024) -> np.ndarray:
     batch_size = check_positive_int("batch_size", batch_size)
     X = check_features(X, model_dtype(model))
     output_shape(model, X)
-    was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with no_grad():
-            parts = [scores for _, scores in _batched_outputs(model, X, batch_size)]
-    finally:
-        _set_mode(model, was_training)
+    with eval_mode(model), no_grad():
+        parts = [scores for _, scores in _batched_outputs(model, X, batch_size)]
     return np.concatenate(parts, axis=0)

@@ -7,6 +7,7 @@ traceback from deep inside a forward pass.
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -75,6 +76,31 @@ def _iter_modules(model: Any) -> Iterator[Any]:
         stack.extend(reversed(children))
 
 
+def module_modes(model: Any) -> list[tuple[Any, bool]]:
+    """Every module's training flag (the model's own too), for :func:`restore_modes`."""
+    return [(m, m.training) for m in _iter_modules(model)
+            if isinstance(getattr(m, "training", None), bool)]
+
+
+def restore_modes(modes: list[tuple[Any, bool]]) -> None:
+    """Put each module back in the mode :func:`module_modes` found it in: one in eval mode
+    inside a training model (a frozen BatchNorm, say) stays in eval mode."""
+    for module, training in modes:
+        module.training = training
+
+
+@contextmanager
+def eval_mode(model: Any) -> Iterator[None]:
+    """The body runs with ``model`` in eval mode; then every module gets its mode back."""
+    modes = module_modes(model)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        yield
+    finally:
+        restore_modes(modes)
+
+
 def check_batchnorm_batches(model: Any, n: int, batch_size: int) -> None:
     """Refuse, before any training, a split of ``n`` examples into batches of
     ``batch_size`` that leaves a batch of one example when the model has a BatchNorm1d
@@ -130,18 +156,12 @@ def output_shape(model: Any, X: np.ndarray, name: str = "X") -> tuple[int, ...]:
         hint = " (flatten it first: X.reshape(len(X), -1))" if X.ndim > 2 else ""
         raise ValueError(f"{name} must have shape (N, {n_in}) for this model, whose first "
                          f"layer takes {n_in} features; got shape {X.shape}{hint}")
-    was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
     try:
-        with no_grad():
+        with eval_mode(model), no_grad():
             out = model(Tensor._wrap(X[:1]))
     except Exception as exc:  # noqa: BLE001 - re-raised with the shapes that matter
         raise ValueError(f"the model could not process {name} of shape {X.shape} "
                          f"(one sample of shape {X.shape[1:]}): {exc}") from exc
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
     data = getattr(out, "data", out)
     if not isinstance(data, np.ndarray) or data.ndim < 1 or len(data) != 1:
         raise TypeError(f"the model must return a tensor of shape (N, ...); for one sample "
@@ -163,7 +183,7 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
                          f"for a single sample {name}.reshape(1, -1))")
     if len(X) == 0:
         raise ValueError(f"{name} is empty (shape {X.shape}); need at least one sample")
-    X = X.astype(dtype, copy=False)
+    X = _cast_in_range(X, dtype, name)
     found = first_non_finite(X)
     if found is not None:
         where = found[0]
@@ -372,12 +392,12 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     if kind == "regression" and is_int and y.ndim == 1 and n_out > 1:
         labels = _labels(y, n_out, name)
         return Targets(np.eye(n_out, dtype=dtype)[labels], "onehot")
-    if kind == "other":
+    if kind == "other":  # a loss of the user's: y goes to it as it is, but finite
+        if y.dtype.kind == "f":
+            _check_finite(y, name)
         return Targets(y, None)
-    values = y.astype(dtype, copy=False)
-    found = first_non_finite(values)
-    if found is not None:
-        raise ValueError(f"{name} contains a non-finite value at row {found[0][0]}")
+    values = _cast_in_range(y, dtype, name)
+    _check_finite(values, name)
     if values.ndim == 1 and out_shape == (1,):
         values = values.reshape(-1, 1)
     if values.shape[1:] != out_shape:
@@ -390,6 +410,31 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
         binary = bool(np.all((values == 0) | (values == 1)))
         return Targets(values, kind if binary else None)
     return Targets(values, None)
+
+
+def _cast_in_range(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """``a`` as ``dtype``; a finite value too large for it is an error naming the value
+    (the cast would make it inf, then reported as if the data held inf)."""
+    if a.dtype == dtype:
+        return a
+    if a.dtype.kind == "f" and np.dtype(dtype).kind == "f" \
+            and np.finfo(a.dtype).max > np.finfo(dtype).max:
+        limit = float(np.finfo(dtype).max)
+        with np.errstate(invalid="ignore"):
+            too_big = np.abs(a) > limit
+        if too_big.any():
+            where = tuple(int(i) for i in np.argwhere(too_big)[0])
+            raise ValueError(f"{name} holds {a[where]:g} at row {where[0]}, which does not fit "
+                             f"in the model's {np.dtype(dtype).name} (largest {limit:g}); "
+                             "rescale the data (nerve.data.standardize) or use a float64 "
+                             "model (model.double())")
+    return a.astype(dtype, copy=False)
+
+
+def _check_finite(values: np.ndarray, name: str) -> None:
+    found = first_non_finite(values)
+    if found is not None:
+        raise ValueError(f"{name} contains a non-finite value at row {found[0][0]}")
 
 
 def count_correct(scores: np.ndarray, targets: np.ndarray, how: str | None,
