@@ -1,7 +1,6 @@
 """Mends from the ninth session's audits of the training loop and of dtypes: each test
 failed before its fix."""
 import io
-import math
 from contextlib import redirect_stderr
 from fractions import Fraction
 

@@ -1,7 +1,7 @@
 """Small synthetic 2-D classification problems for the lectures' demos.
 
 Every generator returns ``(X, y)`` with ``X`` float32 of shape (N, 2) and ``y``
-int64 of shape (N,), examples grouped by class, and draws all its randomness
+int64 of shape (N,), examples grouped by class (``xor``: by quadrant), and draws all its randomness
 from :func:`nerve.random.get_rng` (``seed=None`` uses the library-wide
 generator that :func:`nerve.manual_seed` reseeds; an int gives a fresh one).
 """
@@ -153,11 +153,12 @@ LOGIC_GATES: dict[str, tuple[int, int, int, int]] = {
 }
 
 
-def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+def logic_gate(name: str, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The truth table of a two-input gate: X (4, 2) float32, y (4,) int64.
 
     Rows are the inputs (0,0), (0,1), (1,0), (1,1).  ``name`` is one of "AND",
-    "OR", "NAND", "NOR", "XOR", in any case.
+    "OR", "NAND", "NOR", "XOR", in any case. A truth table draws nothing at random:
+    ``seed`` is accepted, like every generator's, and changes nothing.
 
     >>> X, y = logic_gate("xor")
     >>> y.tolist()
@@ -165,6 +166,8 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     """
     if not isinstance(name, str):
         raise TypeError(f"gate name must be a string, one of {sorted(LOGIC_GATES)}; got {name!r}")
+    if seed is not None:
+        get_rng(seed)  # checked as every generator checks it
     key = name.strip().upper()
     if key not in LOGIC_GATES:
         raise ValueError(f"unknown logic gate {name!r}; valid names are {sorted(LOGIC_GATES)}")
