@@ -7,9 +7,6 @@ from ..autograd import Function
 from ._util import as_float, constant, default_float, unbroadcast
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
 def _int_scalar(x, c, divide: bool = False):
     """An integer or bool ``x`` with the number ``c``, ready for the op (the rare branch).
 
@@ -158,12 +155,11 @@ class Div(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        y = a / b
-        if y.dtype is _FLOAT64 and a.dtype.kind != "f" and b.dtype.kind != "f":
+        if a.dtype.kind != "f" and b.dtype.kind != "f":
             # integer / integer: the default float dtype (as PyTorch), not NumPy's float64
             dt = default_float()
-            y = a.astype(dt) / b.astype(dt)
-        return y
+            return a.astype(dt) / b.astype(dt)
+        return a / b
 
     def backward(self, g):
         a, b = self.a, self.b
