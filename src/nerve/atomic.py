@@ -6,18 +6,49 @@ folder's entry are flushed to disk (fsync) before the save returns, so a power
 cut right after it cannot take the new file away. A process killed outright
 (SIGKILL) mid-write leaves its temporary file, ``.<name>.<pid>.<random>.nerve.tmp``;
 the next save to the same name removes such leftovers once their process is gone.
+The dataset downloads and extractions name their temporary files the same way
+(:func:`mkstemp_beside`), so the same cleanup covers them.
+
+Before anything is written, an existing target is checked with one ``stat``: a
+folder, a FIFO or a device is refused (a rename would replace it with a regular
+file), and so is a file that may not be written (``chmod 444``: a rename needs only
+the folder's permission, so it would replace a file that ``open(path, "wb")``
+refuses).
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 #: A leftover temporary file is removed only once it is at least this old (seconds),
 #: so that a save still running elsewhere (another machine on a shared folder) keeps it.
 STALE_AFTER = 600.0
+
+
+def check_path(path: Any) -> str:
+    """``path`` as a str; a clear TypeError for anything but a str or os.PathLike
+    (bytes and None included), before any work is done."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    text = os.fspath(path)
+    if not isinstance(text, str):  # an os.PathLike whose __fspath__ gives bytes
+        raise TypeError(f"path must be a str or os.PathLike, got {type(text).__name__}")
+    return text
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a FIFO (named pipe)", "a folder", ...)."""
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 @contextlib.contextmanager
@@ -27,20 +58,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     >>> with atomic_path("model.npz") as tmp:   # doctest: +SKIP
     ...     np.savez(tmp, w=w)
     """
-    target = os.fspath(path)
+    target = check_path(path)
     if os.path.islink(target):  # write through the link, as open() would: keep the link
         target = os.path.realpath(target)
-    if os.path.isdir(target):
-        raise ValueError(f"cannot save to {target!r}: it is a folder; give a file name "
-                         "inside it (e.g. model.npz)")
+    try:
+        info = os.stat(target)
+    except OSError:
+        info = None  # a new file (or one stat cannot see: the save will say why)
+    if info is not None:
+        _check_existing(target, info)
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
-    name = os.path.basename(target)[:100]  # the temporary name must stay within NAME_MAX
-    _remove_leftovers(folder, name)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=_SUFFIX, dir=folder)
+        fd, tmp = mkstemp_beside(target)
     except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise type(exc)(exc.errno, f"cannot save to {target!r}: {exc.strerror or exc}: "
+                                       f"the folder {folder!r} must be writable (a save writes "
+                                       "a temporary file there, then renames it over the "
+                                       "target); the previous file, if any, is untouched"
+                            ) from None
         raise _named(exc, target) from None
     os.close(fd)
     try:
@@ -48,7 +86,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         # mkstemp makes the file private (0600): give it the mode an ordinary write would
-        os.chmod(tmp, _mode_for(target))
+        os.chmod(tmp, _mode_for(info))
         os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -57,6 +95,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
             raise _named(exc, target) from None
         raise
     _sync_folder(folder)
+
+
+def _check_existing(target: str, info: os.stat_result) -> None:
+    """Refuse to replace what an ordinary ``open(target, "wb")`` would not overwrite as a
+    file: a folder, a FIFO or device (a rename would swap it for a regular file), or a
+    file that may not be written."""
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"cannot save to {target!r}: it is a folder; give a file name "
+                         "inside it (e.g. model.npz)")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"cannot save to {target!r}: it is {file_kind(info.st_mode)}, not "
+                         "a regular file; nerve saves only to regular files (a save replaces "
+                         "the whole file), so it is left as it is")
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, f"cannot save to {target!r}: the file is "
+                                            "read-only; the previous file is untouched")
 
 
 def _named(exc: OSError, target: str) -> OSError:
@@ -70,12 +124,30 @@ def _named(exc: OSError, target: str) -> OSError:
 _SUFFIX = ".nerve.tmp"
 
 
+def mkstemp_beside(target: str, legacy: tuple[str, str] | None = None) -> tuple[int, str]:
+    """``tempfile.mkstemp`` in ``target``'s folder, named ``.<name>.<pid>.<random>.nerve.tmp``
+    (``<name>`` the target's file name cut to 100 characters, within NAME_MAX), after
+    removing the leftovers of killed processes that wrote to the same name.
+
+    ``legacy = (prefix, suffix)`` also removes stale files named ``prefix + <8 random
+    characters> + suffix``, the temporary names of older nerve versions (by age only).
+    """
+    folder = os.path.dirname(os.path.abspath(target))
+    name = os.path.basename(target)[:100]
+    _remove_leftovers(folder, name, legacy)
+    return tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=_SUFFIX, dir=folder)
+
+
 #: (folder, name) pairs this process already cleaned: leftovers come only from a killed
 #: process, so one look per target and process is enough (bounded: cleared when large).
 _CLEANED: set[tuple[str, str]] = set()
 
+#: The characters of the random part of tempfile's names.
+_RANDOM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
-def _remove_leftovers(folder: str, name: str) -> None:
+
+def _remove_leftovers(folder: str, name: str,
+                      legacy: tuple[str, str] | None = None) -> None:
     """Delete the temporary files of earlier saves to ``name`` (the target's file name, cut
     to 100 characters) whose process no longer runs and that are older than
     :data:`STALE_AFTER`: what a save killed with SIGKILL leaves behind. One pass over the
@@ -94,14 +166,24 @@ def _remove_leftovers(folder: str, name: str) -> None:
         return
     for entry in entries:
         file = entry.name
-        if not (file.startswith(prefix) and file.endswith(_SUFFIX)):
+        if legacy is not None and _is_legacy(file, *legacy):
+            pass  # no process id in the name: its age alone says it was abandoned
+        elif not (file.startswith(prefix) and file.endswith(_SUFFIX)):
             continue
-        pid, _, rest = file[len(prefix):-len(_SUFFIX)].partition(".")  # "<pid>.<random>"
-        if not (pid.isdigit() and rest and "." not in rest) or _running(int(pid)):
-            continue  # not ours (another name's, ".a.5.<pid>..."), or its writer still runs
+        else:
+            pid, _, rest = file[len(prefix):-len(_SUFFIX)].partition(".")  # "<pid>.<random>"
+            if not (pid.isdigit() and rest and "." not in rest) or _running(int(pid)):
+                continue  # not ours (another name's, ".a.5.<pid>..."), or its writer runs
         with contextlib.suppress(OSError):
-            if now - entry.stat().st_mtime >= STALE_AFTER:
+            if entry.is_file(follow_symlinks=False) \
+                    and now - entry.stat(follow_symlinks=False).st_mtime >= STALE_AFTER:
                 os.remove(entry.path)
+
+
+def _is_legacy(file: str, prefix: str, suffix: str) -> bool:
+    middle = file[len(prefix):len(file) - len(suffix)]
+    return (file.startswith(prefix) and file.endswith(suffix) and len(middle) == 8
+            and set(middle) <= _RANDOM_CHARS)
 
 
 def _running(pid: int) -> bool:
@@ -129,14 +211,13 @@ def _sync_folder(folder: str) -> None:
             os.close(fd)
 
 
-def _mode_for(target: str) -> int:
+def _mode_for(info: os.stat_result | None) -> int:
     """The permission bits of the file being replaced, or 0666 less the umask for a new one."""
-    try:
-        return os.stat(target).st_mode & 0o7777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+    if info is not None:
+        return info.st_mode & 0o7777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
@@ -153,7 +154,11 @@ _MODEL_FILE = "model.npz"  # what 'nerve train' writes into its --out folder
 
 
 def _load_config(path: str) -> dict[str, Any]:
+    if os.path.isdir(path):
+        raise CLIError(f"config file {path!r} is a folder; expected a TOML file")
     if not os.path.isfile(path):
+        if os.path.exists(path):  # a FIFO or device: reading it could block forever
+            raise CLIError(f"config file {path!r} is not a regular file; expected a TOML file")
         raise FileNotFoundError(f"config file {path!r} does not exist")
     try:
         import tomllib
@@ -165,7 +170,13 @@ def _load_config(path: str) -> dict[str, Any]:
             raw = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CLIError(f"config file {path!r} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise CLIError(f"config file {path!r} is not a usable TOML file: its values are "
+                       "nested too deeply") from None
     raw = raw.get("train", raw)
+    if not isinstance(raw, dict):
+        raise CLIError(f"config file {path!r}: [train] must be a table of options, got "
+                       f"{type(raw).__name__}")
     config = {}
     for key, value in raw.items():
         name = key.replace("-", "_")
@@ -206,7 +217,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty, \
         load_dataset
     opts = _resolve_train_options(args)
-    _check_out_folder(opts["out"])
+    _check_out_folder(opts["out"])  # before any data is loaded or trained
     say = _printer(args.quiet)
     nv.manual_seed(opts["seed"])
     data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"],
@@ -244,11 +255,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
                "val_accuracy": evaluate(model, data.X_val, data.y_val)["accuracy"]}
     if data.X_test is not None:
         metrics["test_accuracy"] = evaluate(model, data.X_test, data.y_test)["accuracy"]
-    written = [] if args.no_plots else _train_plots(model, data, history, opts["out"])
-    fold_standardization(model, data.mean, data.std)
     out = opts["out"]
+    # The results first: a failing figure (a full disk, a matplotlib error) must not
+    # cost the trained network. The saved model takes raw inputs (the standardization
+    # folded into its first layer); the figures use the model as trained, on
+    # standardized data, so its weights are put back after the save.
+    trained = model.state_dict()
+    fold_standardization(model, data.mean, data.std)
     nv_io = __import__("nerve.io", fromlist=["save"])
     nv_io.save(model, os.path.join(out, _MODEL_FILE))
+    model.load_state_dict(trained)
     history.save(os.path.join(out, "history.json"))
     options = dict(opts)
     if options.get("data_root") is not None:  # so `nerve evaluate RUN` works from anywhere
@@ -258,7 +274,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
            "the first layer)"}
     from .atomic import atomic_write_bytes
     atomic_write_bytes(os.path.join(out, "run.json"), json.dumps(run, indent=2).encode())
-    written = [_MODEL_FILE, "history.json", "run.json"] + written
+    written = [_MODEL_FILE, "history.json", "run.json"]
+    if not args.no_plots:
+        _train_plots(model, data, history, out, written)
     line = " - ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in metrics.items())
     print(f"final: {line}")
     print(f"wrote {', '.join(written)} to {out}")
@@ -275,16 +293,46 @@ _PLOT_FILES = ("curves.png", "confusion.png", "decision_boundary.png", "weights.
 
 
 def _check_out_folder(out: str) -> None:
-    """--out must be a folder or creatable as one: no file in the way, itself or above."""
+    """--out must be a writable folder or creatable as one (no file in the way, itself or
+    above, and the nearest existing folder writable): checked before any data is loaded
+    or trained, so that a run's results can always be saved."""
     if os.path.exists(out):
         if not os.path.isdir(out):
             raise CLIError(f"--out {out!r} is a file; expected a folder")
+        _check_writable(out, out)
+        for name in (_MODEL_FILE, "history.json", "run.json"):  # what the run replaces
+            target = os.path.join(out, name)
+            if os.path.exists(target) and not (os.path.isfile(target)
+                                               and os.access(target, os.W_OK)):
+                what = "is not a regular file" if not os.path.isfile(target) \
+                    else "is read-only"
+                raise CLIError(f"--out {out!r}: {target!r} {what}, so the run could not be "
+                               "saved; use another --out (nothing was trained)")
         return
     path = os.path.dirname(os.path.normpath(out))
     while path and not os.path.exists(path):  # "" is the working folder, "/" the root
         path = os.path.dirname(path)
     if path and not os.path.isdir(path):
         raise CLIError(f"--out {out!r}: {path!r} is a file; expected a folder")
+    _check_writable(out, path or os.curdir)
+
+
+def _check_writable(out: str, folder: str) -> None:
+    """Create and delete a temporary file in ``folder``: the one reliable test that the
+    run's files can be written there (permissions, read-only file systems, root)."""
+    import tempfile
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nerve-write-test.", dir=folder)
+    except OSError as exc:
+        where = "it" if os.path.abspath(folder) == os.path.abspath(out) \
+            else f"the folder {folder!r} that would hold it"
+        raise CLIError(f"--out {out!r}: cannot write in {where} ({exc.strerror or exc}); "
+                       "the output folder must be writable (nothing was trained)") from None
+    os.close(fd)
+    try:
+        os.remove(probe)
+    except OSError:
+        pass
 
 
 #: optimizer -> state arrays it keeps per parameter (momentum, Adam's two moments, ...).
@@ -319,13 +367,14 @@ def _check_network_fits(n_in: int, hidden: list[int], n_out: int, batchnorm: boo
         f"this machine's memory ({_size(limit)}); use smaller --hidden")
 
 
-def _train_plots(model: Any, data: Any, history: Any, out: str) -> list[str]:
-    """The run's figures, or a note that they were skipped (no matplotlib)."""
+def _train_plots(model: Any, data: Any, history: Any, out: str, names: list[str]) -> None:
+    """Draw the run's figures, appending each one written to ``names``; a missing
+    matplotlib is a note, any other failure a warning (the results are saved already)."""
     try:
         from . import plot
         from .train import predict
         plot.plot_history(history, path=os.path.join(out, "curves.png"))
-        names = ["curves.png"]
+        names.append("curves.png")
         X_eval, y_eval = (data.X_test, data.y_test) if data.X_test is not None \
             else (data.X_val, data.y_val)
         predicted = predict(model, X_eval).argmax(axis=1)
@@ -339,10 +388,12 @@ def _train_plots(model: Any, data: Any, history: Any, out: str) -> list[str]:
         if data.image_shape is not None:
             plot.plot_weights(model, data.image_shape, path=os.path.join(out, "weights.png"))
             names.append("weights.png")
-        return names
     except MissingExtraError as exc:
         print(f"plots skipped: {exc}")
-        return []
+    except Exception as exc:  # noqa: BLE001 - a figure is never worth the run
+        print(f"warning: could not write the plots ({_one_line(exc)}); the model "
+              f"({_MODEL_FILE}), history.json and run.json were saved to {out}",
+              file=sys.stderr)
 
 
 def _printer(quiet: bool) -> Any:
@@ -361,9 +412,19 @@ def _model_path(path: str) -> str:
             return inside
         raise FileNotFoundError(f"{path!r} is a folder without a {_MODEL_FILE}; pass a model "
                                 f"file, or the folder 'nerve train --out' wrote")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"model file {path!r} does not exist")
+    _check_file(path, "model")
     return path
+
+
+def _check_file(path: str, what: str) -> None:
+    """``path`` must be an existing regular file (a FIFO or device would block or mislead)."""
+    if os.path.isfile(path):
+        return
+    if os.path.isdir(path):
+        raise ValueError(f"{what} file {path!r} is a folder; expected a file")
+    if os.path.exists(path):
+        raise ValueError(f"{what} file {path!r} is not a regular file")
+    raise FileNotFoundError(f"{what} file {path!r} does not exist")
 
 
 def _load_model(path: str) -> Any:
@@ -372,10 +433,10 @@ def _load_model(path: str) -> Any:
 
 
 def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what} file {path!r} does not exist")
+    _check_file(path, what)
     ext = os.path.splitext(path)[1].lower()
     if ext == ".npy":
+        _check_npy_size(path, what)
         try:
             return np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
@@ -398,14 +459,85 @@ def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
     raise ValueError(f"{what} file {path!r} must be a .npy or .csv file")
 
 
+#: The options of a run.json that ``nerve evaluate`` uses, and the type each must have.
+_RUN_OPTIONS = {"dataset": str, "data_root": str, "val_split": float, "seed": int}
+
+
+def _check_npy_size(path: str, what: str) -> None:
+    """Compare a .npy header's shape and dtype with the file's size, before NumPy
+    allocates what the header claims (a corrupt header is no reason for "out of memory")."""
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) \
+                else fmt.read_array_header_2_0  # 3.0 differs only in the text encoding
+            shape, _, dtype = read_header(fh)
+            data_start = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise ValueError(f"{what} file {path!r} is not a valid .npy file: {exc}") from None
+    if dtype.hasobject:
+        return  # np.load refuses it (no pickles) with its own message
+    needs = math.prod(shape) * dtype.itemsize
+    if data_start + needs > size:
+        raise ValueError(f"{what} file {path!r} is not a valid .npy file: its header claims "
+                         f"an array of shape {shape} and dtype {dtype} ("
+                         f"{_bytes(needs)}) but the "
+                         f"file has {size} bytes (truncated or corrupt)")
+
+
+def _bytes(n: int) -> str:
+    """A byte count for people: 64 bytes, 7.6 MiB, 6.9 EiB."""
+    if n < 1024:
+        return f"{n} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        n /= 1024
+        if n < 1024 or unit == "EiB":
+            return f"{n:,.1f} {unit}"
+    return f"{n} bytes"  # pragma: no cover
+
+
 def _run_info(model_path: str) -> dict[str, Any]:
-    """The run.json written next to a model by ``nerve train``, if any."""
+    """The options in the run.json written next to a model by ``nerve train`` ({} if there
+    is none); a run.json that cannot be used is an error naming it."""
     path = os.path.join(os.path.dirname(os.path.abspath(model_path)), "run.json")
+    if not os.path.lexists(path):
+        return {}
+    advice = "fix or delete it, or pass --dataset (or --x and --y)"
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} is not a regular file; {advice}")
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh).get("options", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
+            raw = json.load(fh)
+    except RecursionError:
+        raise ValueError(f"{path} is not a usable run.json: it is nested too deeply; "
+                         f"{advice}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON text ({exc.reason}); {advice}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}); {advice}") from None
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a JSON object holding the run's 'options' (got "
+                         f"a {type(raw).__name__}); {advice}")
+    options = raw.get("options", {})
+    if not isinstance(options, dict):
+        raise ValueError(f"{path}: 'options' must be a table of train options (got "
+                         f"{type(options).__name__}); {advice}")
+    info = {}
+    for key, kind in _RUN_OPTIONS.items():
+        value = options.get(key)
+        if value is None:
+            continue
+        try:
+            if kind is str and not isinstance(value, str):
+                raise argparse.ArgumentTypeError(f"expected a string, got {value!r:.60}")
+            info[key] = _TRAIN_OPTIONS[key][0](value)
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"{path}: option {key!r}: {exc}; {advice}") from None
+    return info
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -557,7 +689,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 0.2)")
     t.add_argument("--config", help="a TOML file of these options (keys like batch_size)")
     t.add_argument("--out", help="output folder (default runs/DATASET)")
-    t.add_argument("--quiet", action="store_true", help="no progress output")
+    t.add_argument("--quiet", action="store_true",
+                   help="print only the final result and the files written (no progress, "
+                        "no dataset or model summary)")
     t.add_argument("--no-plots", action="store_true", help="write no figures")
     t.set_defaults(func=_cmd_train)
 

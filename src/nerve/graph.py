@@ -69,8 +69,11 @@ def draw_graph(t, path: str | os.PathLike | None = None, format: str | None = No
     if not isinstance(t, Tensor):
         raise TypeError(f"draw_graph expects a nerve Tensor (the result of a computation), "
                         f"got {type(t).__name__}")
+    if path is not None:
+        from .atomic import check_path
+        path = check_path(path)
     if format is None:
-        ext = os.path.splitext(os.fspath(path))[1].lower() if path is not None else ""
+        ext = os.path.splitext(path)[1].lower() if path is not None else ""
         format = _BY_EXTENSION.get(ext, "dot")  # noqa: A001
     if format not in ("dot", "svg") + RENDERED:
         raise ValueError(f"unknown format {format!r}; expected 'dot' or 'svg' (drawn by "

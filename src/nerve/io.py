@@ -22,14 +22,16 @@ the marker, version, config and any string entries in its metadata.
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ._extras import require
-from .atomic import atomic_path
+from .atomic import atomic_path, check_path, file_kind
 from .tensor import Tensor
 
 FORMAT_VERSION = 1
@@ -38,10 +40,7 @@ _PREFIX = "state/"
 _RESERVED = ("__nerve__", "__version__", "__config__")
 
 
-def _check_path(path: Any) -> str:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fspath(path)
+_check_path = check_path  # the one "path must be a str or os.PathLike" check
 
 
 def _is_safetensors(path: str) -> bool:
@@ -171,38 +170,128 @@ def save_state(state_dict: Mapping[str, Any], path: str | os.PathLike) -> None:
 
 
 # --------------------------------------------------------------------- reading
-def _read(path: Any) -> tuple[str, dict[str, np.ndarray], str | None]:
-    """(marker, state arrays, config JSON or None) of a nerve file; clear errors otherwise."""
+#: Containers nested deeper than this are refused before anything is built (a saved
+#: model is never so deep; rebuilding one recurses once per level).
+MAX_DEPTH = 256
+
+#: Layers whose integer config values multiply to (at most) their parameter count.
+_SIZED_LAYERS = ("Linear", "Maxout", "BatchNorm1d", "PReLU")
+#: The built-in containers and the only config key they take.
+_CONTAINER_KEYS = {"Sequential": ("names",), "ModuleList": ("names",),
+                   "ModuleDict": ("names",)}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # what NumPy takes for a zip (.npz)
+
+
+def _read(path: Any, model: bool = False) -> tuple[str, dict[str, np.ndarray], Any]:
+    """(marker, state arrays, parsed architecture or None) of a nerve file.
+
+    The marker, the version and (for ``model``) the architecture are read and checked
+    before any state array is unpacked, so a foreign or crafted file is refused
+    without unpacking its arrays; clear errors naming the file otherwise.
+    """
     path = _check_path(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
-    if os.path.isdir(path):
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no such file: {path!r}") from None
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise ValueError(f"{path!r} is a folder, not a nerve model or state file")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+        raise ValueError(f"{path!r} is {file_kind(info.st_mode)}, not a regular file; "
+                         "expected a nerve model or state file")
+
+    def check(meta: dict, sizes: Any) -> Any:
+        return _check_meta(path, meta, sizes, model)
+
     if _is_safetensors(path):
-        meta, arrays = _read_safetensors(path)
-    else:
-        meta, arrays = _read_npz(path)
+        return _read_safetensors(path, check)
+    return _read_npz(path, check)
+
+
+def _check_meta(path: str, meta: dict, sizes: Any, model: bool) -> Any:
+    """Check the marker and version (and, for a model, its architecture against
+    ``sizes()``, the stored values per entry); return the architecture (or None)."""
     mark = meta.get("__nerve__")
     if mark not in (MODEL_MARK, STATE_MARK):
         raise ValueError(f"{path!r} is not a nerve file: it has no valid format marker "
-                         f"(found {mark!r}, expected {MODEL_MARK!r} or {STATE_MARK!r})")
+                         f"(found {mark!r:.80}, expected {MODEL_MARK!r} or {STATE_MARK!r})")
     try:
         version = int(meta.get("__version__", ""))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{path!r}: the format version is missing or unreadable") from None
     if version > FORMAT_VERSION:
         raise ValueError(f"{path!r} was written by a newer nerve (format version {version}; "
                          f"this one reads up to {FORMAT_VERSION}); upgrade nerve")
-    return mark, arrays, meta.get("__config__")
+    stored = sum(sizes().values())  # every entry's header read, object arrays refused
+    if not model:
+        return None
+    if mark != MODEL_MARK:
+        raise ValueError(f"{path!r} holds a state dict, not a model; read it with "
+                         "nv.load_state(path) and model.load_state_dict(...)")
+    config = meta.get("__config__")
+    if not isinstance(config, str):
+        raise ValueError(f"{path!r} is marked as a nerve model but has no "
+                         "architecture entry (__config__); the file is corrupt")
+    prefix = f"{path!r}: cannot rebuild the model"
+    try:
+        cfg = json.loads(config)
+    except RecursionError:  # a crafted file: layers nested thousands deep
+        raise ValueError(f"{prefix}: its architecture is nested too deeply (corrupt or "
+                         "crafted file)") from None
+    except ValueError as exc:
+        raise ValueError(f"{prefix}: its architecture is not valid JSON: {exc}") from None
+    declared = _check_architecture(cfg, prefix)
+    if declared > stored:
+        raise ValueError(f"{prefix}: its architecture declares {declared:,} weights in all "
+                         f"but the file stores {stored:,} values (corrupt or crafted file)")
+    return cfg
 
 
-def _read_npz(path: str) -> tuple[dict, dict]:
+def _check_architecture(cfg: Any, prefix: str) -> int:
+    """The weights the built-in sized layers of ``cfg`` declare, summed over the whole
+    tree (an iterative walk, so no nesting hides a layer); nesting deeper than
+    :data:`MAX_DEPTH` and unknown config keys of a container are refused."""
+    total = 0
+    stack = [(cfg, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{prefix}: its architecture is nested more than {MAX_DEPTH} "
+                             "levels deep (corrupt or crafted file)")
+        if not isinstance(node, dict):
+            continue  # from_config names the problem
+        kind, config = node.get("type"), node.get("config")
+        if isinstance(config, dict) and kind in _CONTAINER_KEYS:
+            unknown = [k for k in config if k not in _CONTAINER_KEYS[kind]]
+            if unknown:
+                raise ValueError(f"{prefix}: the config of {kind} has unknown config key(s) "
+                                 f"{', '.join(repr(k)[:40] for k in unknown[:5])}; a "
+                                 f"{kind} takes only "
+                                 f"{', '.join(map(repr, _CONTAINER_KEYS[kind]))}")
+        if isinstance(config, dict) and kind in _SIZED_LAYERS:
+            size = 1
+            for v in config.values():
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                    size *= v
+            if kind == "BatchNorm1d" and config.get("affine") is False \
+                    and config.get("track_running_stats") is False:
+                size = 0  # no weights and no running statistics: nothing stored
+            total += size
+        children = node.get("layers")
+        if isinstance(children, list):
+            stack.extend((child, depth + 1) for child in reversed(children))
+    return total
+
+
+def _read_npz(path: str, check: Any) -> tuple[str, dict, Any]:
     # nerve opens the file itself, so a corrupt archive that NumPy gives up on midway
     # still has its file closed.
     with open(path, "rb") as fh:
         head = fh.read(4)
         fh.seek(0)
-        if head[:2] != b"PK":  # every zip archive (.npz) starts so
+        if head not in _ZIP_MAGIC:  # what NumPy reads as a zip; anything else is no .npz
             kind = "an empty file" if not head else f"a file starting with {head!r}"
             if head[:2] == b"\x1f\x8b":
                 kind = "a gzip file"
@@ -214,26 +303,69 @@ def _read_npz(path: str) -> tuple[dict, dict]:
             archive = np.load(fh, allow_pickle=False)
         except Exception as exc:  # noqa: BLE001 - every reading failure means "not our file"
             raise ValueError(f"{path!r} is not a readable nerve file (.npz expected): "
-                             f"{type(exc).__name__}: {exc}") from None
+                             f"{_reason(exc)}") from None
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError(f"{path!r} holds a single NumPy array, not a nerve model or "
                              "state file (.npz archive expected)")
-        meta, arrays = {}, {}
         with archive:
             _check_unpacked_size(path, sum(info.file_size for info in archive.zip.infolist()))
+            members = {}  # key -> name in the zip
+            for name in archive.zip.namelist():
+                key = name[:-4] if name.endswith(".npy") else name
+                if key not in _RESERVED and not key.startswith(_PREFIX):
+                    raise ValueError(f"{path!r} is corrupt or not a nerve file: unexpected "
+                                     f"entry {key!r:.80}")
+                members[key] = name
+            meta = {}
             try:
-                for key in archive.files:
-                    value = archive[key]
-                    if key in _RESERVED:
+                for key in _RESERVED:
+                    if key in members:
+                        value = archive[key]
                         meta[key] = value.item() if value.ndim == 0 else None
-                    elif key.startswith(_PREFIX):
-                        arrays[key[len(_PREFIX):]] = value
-                    else:
-                        raise ValueError(f"unexpected entry {key!r}")
             except Exception as exc:  # noqa: BLE001 - corrupt data, object arrays, bad CRC
                 raise ValueError(f"{path!r} is corrupt or not a nerve file: "
-                                 f"{type(exc).__name__}: {exc}") from None
-    return meta, arrays
+                                 f"{_reason(exc)}") from None
+            state = [k for k in members if k.startswith(_PREFIX)]
+
+            def sizes() -> dict[str, int]:
+                try:
+                    return {k: _npy_size(archive.zip, members[k]) for k in state}
+                except Exception as exc:  # noqa: BLE001
+                    raise ValueError(f"{path!r} is corrupt or not a nerve file: "
+                                     f"{_reason(exc)}") from None
+
+            cfg = check(meta, sizes)
+            arrays = {}
+            try:
+                for key in state:
+                    arrays[key[len(_PREFIX):]] = archive[key]
+            except Exception as exc:  # noqa: BLE001 - corrupt data, object arrays, bad CRC
+                raise ValueError(f"{path!r} is corrupt or not a nerve file: "
+                                 f"{_reason(exc)}") from None
+    return meta["__nerve__"], arrays, cfg
+
+
+def _npy_size(archive: Any, name: str) -> int:
+    """The number of values the .npy member ``name`` holds, from its header alone
+    (nothing is unpacked); an entry of Python objects is refused here."""
+    fmt = np.lib.format
+    with archive.open(name) as member:
+        version = fmt.read_magic(member)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) \
+            else fmt.read_array_header_2_0  # 2.0 and 3.0 differ only in the text encoding
+        shape, _, dtype = read_header(member)
+    if dtype.hasobject:
+        raise ValueError(f"entry {name!r:.80} holds Python objects (pickled data), which "
+                         "nerve never loads")
+    return math.prod(shape)
+
+
+def _reason(exc: BaseException) -> str:
+    """``Type: message`` of a reading failure, without NumPy's advice to unpickle."""
+    text = str(exc)
+    if "allow_pickle" in text or "pickle.load" in text:
+        text = "it holds Python objects (pickled data), which nerve never loads"
+    return f"{type(exc).__name__}: {text}"
 
 
 def memory_limit() -> int | None:
@@ -254,47 +386,92 @@ def _check_unpacked_size(path: str, total: int) -> None:
                          "(a corrupt or malicious archive?)")
 
 
-def _read_safetensors(path: str) -> tuple[dict, dict]:
+def _read_safetensors(path: str, check: Any) -> tuple[str, dict, Any]:
     st = require("safetensors", "safetensors", "reading .safetensors files")
+
+    def unreadable(exc: BaseException) -> ValueError:
+        return ValueError(f"{path!r} is not a readable nerve .safetensors file: "
+                          f"{type(exc).__name__}: {exc}")
+
     try:
-        with st.safe_open(path, framework="numpy") as fh:
-            meta = dict(fh.metadata() or {})
-            arrays = {k: fh.get_tensor(k) for k in fh.keys()}
-        strings = json.loads(meta.get("__strings__", "{}"))
-        arrays.update({k: np.array(v) for k, v in strings.items()})
+        handle = st.safe_open(path, framework="numpy")
     except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{path!r} is not a readable nerve .safetensors file: "
-                         f"{type(exc).__name__}: {exc}") from None
-    return meta, arrays
+        raise unreadable(exc) from None
+    with handle as fh:
+        try:
+            meta = dict(fh.metadata() or {})
+            keys = list(fh.keys())
+            strings = _safetensors_strings(meta.get("__strings__", "{}"))
+        except Exception as exc:  # noqa: BLE001
+            raise unreadable(exc) from None
+
+        def sizes() -> dict[str, int]:
+            try:
+                found = {k: math.prod(fh.get_slice(k).get_shape()) for k in keys}
+            except Exception as exc:  # noqa: BLE001
+                raise unreadable(exc) from None
+            found.update({k: int(v.size) for k, v in strings.items()})
+            return found
+
+        cfg = check(meta, sizes)
+        try:
+            arrays = {k: fh.get_tensor(k) for k in keys}
+        except Exception as exc:  # noqa: BLE001
+            raise unreadable(exc) from None
+    arrays.update(strings)
+    return meta["__nerve__"], arrays, cfg
 
 
-#: Layers whose integer config values multiply to (at most) their parameter count.
-_SIZED_LAYERS = ("Linear", "Maxout", "BatchNorm1d", "PReLU")
+def _safetensors_strings(text: str) -> dict[str, np.ndarray]:
+    """The string entries kept in the metadata (JSON): each a str, or a (nested,
+    rectangular) list of str; anything else is refused."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"'__strings__' must map names to strings, got {type(raw).__name__}")
+    out = {}
+    for key, value in raw.items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif not isinstance(item, str):
+                raise ValueError(f"'__strings__' entry {key!r:.80} holds a "
+                                 f"{type(item).__name__}; only strings or lists of strings "
+                                 "are allowed")
+        array = np.array(value, dtype=str)  # a ragged list raises ValueError
+        if array.dtype.kind != "U":
+            raise ValueError(f"'__strings__' entry {key!r:.80} is not a string array")
+        out[key] = array
+    return out
 
 
-def _declared_sizes(cfg: Any, depth: int = 0):
-    """(layer type, product of its integer config values) for the built-in sized layers."""
-    if depth > 200 or not isinstance(cfg, dict):
-        return
-    if cfg.get("type") in _SIZED_LAYERS and isinstance(cfg.get("config"), dict):
-        size = 1
-        for v in cfg["config"].values():
-            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
-                size *= v
-        yield cfg["type"], size
-    for child in cfg.get("layers", []) if isinstance(cfg.get("layers"), list) else []:
-        yield from _declared_sizes(child, depth + 1)
+def _short(text: str, limit: int = 800) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
-def _check_declared_sizes(path: str | os.PathLike, cfg: Any, arrays: dict) -> None:
-    """Refuse an architecture larger than the weights stored with it, before building it
-    (a crafted file could otherwise make nerve allocate any amount of memory)."""
-    stored = sum(int(a.size) for a in arrays.values())
-    for kind, size in _declared_sizes(cfg):
-        if size > stored:
-            raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: a {kind} layer "
-                             f"declares {size:,} weights but the file stores {stored:,} values "
-                             "in all (corrupt or crafted file)")
+def _names(keys: list[str], shown: int = 5) -> str:
+    """At most ``shown`` names, each cut to 60 characters, then how many more."""
+    out = ", ".join(k if len(k) <= 60 else k[:28] + "…" + k[-28:] for k in keys[:shown])
+    return out + (f" … and {len(keys) - shown} more" if len(keys) > shown else "")
+
+
+def _short_key_lists(text: str) -> str:
+    """``load_state_dict``'s message with its lists of missing and unexpected keys cut
+    to a few names each (a deep model's list would fill the screen), then capped."""
+    parts = []
+    for part in text.split(" | "):
+        for label in ("missing keys: ", "unexpected keys: "):
+            at = part.find(label)
+            if at >= 0:
+                keys = part[at + len(label):].split(", ")
+                part = part[:at + len(label)] + _names(keys)
+                break
+        parts.append(part)
+    return _short(" | ".join(parts))
 
 
 def load(path: str | os.PathLike):
@@ -302,6 +479,11 @@ def load(path: str | os.PathLike):
 
     The model comes back in training mode, as a freshly built one (call
     ``model.eval()`` before predicting if it has dropout or batch norm).
+
+    The marker, format version and architecture are checked before the weights are
+    unpacked or any layer is built: an architecture that declares more weights than
+    the file stores, or nests containers more than :data:`MAX_DEPTH` deep, is
+    refused (a crafted file could otherwise make nerve allocate any amount of memory).
 
     Loading leaves the library-wide random generator (:func:`nerve.get_rng`) as it
     was: the layers' constructors draw initial weights that the saved ones then
@@ -311,29 +493,23 @@ def load(path: str | os.PathLike):
     """
     from .nn.registry import from_config
     from .random import get_rng
-    mark, arrays, config = _read(path)
-    if mark != MODEL_MARK:
-        raise ValueError(f"{os.fspath(path)!r} holds a state dict, not a model; read it with "
-                         "nv.load_state(path) and model.load_state_dict(...)")
-    if not isinstance(config, str):
-        raise ValueError(f"{os.fspath(path)!r} is marked as a nerve model but has no "
-                         "architecture entry (__config__); the file is corrupt")
+    _, arrays, cfg = _read(path, model=True)
+    name = os.fspath(path)
     rng = get_rng()
     rng_state = rng.bit_generator.state
     try:
-        cfg = json.loads(config)
-        _check_declared_sizes(path, cfg, arrays)
         model = from_config(cfg)
         if "tied_parameters" in cfg:
             _tie_parameters(model, cfg["tied_parameters"])
         model.load_state_dict(arrays)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name!r}: cannot rebuild the model: "
+                         f"{_short_key_lists(str(exc))}") from None
     except RecursionError:  # a crafted file: layers nested thousands deep
-        raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: its architecture "
+        raise ValueError(f"{name!r}: cannot rebuild the model: its architecture "
                          "is nested too deeply (corrupt or crafted file)") from None
     except MemoryError as exc:  # a crafted file: layer sizes far beyond its own weights
-        raise ValueError(f"{os.fspath(path)!r}: cannot rebuild the model: its architecture "
+        raise ValueError(f"{name!r}: cannot rebuild the model: its architecture "
                          f"needs more memory than is available ({exc})") from None
     finally:
         rng.bit_generator.state = rng_state

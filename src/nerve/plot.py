@@ -31,11 +31,19 @@ def _figure(width: float, height: float) -> Any:
     return figure.Figure(figsize=(width, height), layout="constrained")
 
 
-def _finish(fig: Any, path: str | os.PathLike | None) -> Any:
+def _out_path(path: Any) -> str | None:
+    """``path`` as a str (None: do not save), checked before any drawing is done."""
+    if path is None:
+        return None
+    from .atomic import check_path
+    return check_path(path)
+
+
+def _finish(fig: Any, path: str | None) -> Any:
     if path is not None:
-        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise FileNotFoundError(f"cannot save the plot to {os.fspath(path)!r}: folder "
+            raise FileNotFoundError(f"cannot save the plot to {path!r}: folder "
                                     f"{folder!r} does not exist")
         save_figure(fig, path, dpi=110)
     return fig
@@ -45,9 +53,10 @@ def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> None:
     """``fig.savefig(path)`` atomically (:func:`nerve.atomic.atomic_path`): a failed save
     (a full disk, an unknown format) leaves the previous figure intact. The format
     follows the extension (.png, .svg, .pdf, ...); PNG when there is none."""
-    from .atomic import atomic_path
+    from .atomic import atomic_path, check_path
 
-    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    path = check_path(path)
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext or "png", dpi=dpi)
 
@@ -61,6 +70,7 @@ def plot_activations(names: Sequence[str] | None = None, x: np.ndarray | None = 
     those of :mod:`nerve.nn.derivatives` (leaky ReLU drawn with alpha = 0.1 so the
     slope shows). ``x`` defaults to 401 points on [-5, 5].
     """
+    path = _out_path(path)
     from .nn import derivatives as D
     names = list(ACTIVATION_NAMES if names is None else names)
     unknown = [n for n in names if n not in D.FUNCTIONS or n == "softmax"]
@@ -104,6 +114,7 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
     """Training curves: loss (left) and accuracy (right, when recorded) per epoch,
     training and validation. ``history`` is a History, its ``.history`` dict, or
     the contents of a history.json file."""
+    path = _out_path(path)
     h = _history_dict(history)
     has_acc = "accuracy" in h or "val_accuracy" in h
     fig = _figure(10.0 if has_acc else 5.5, 3.8)
@@ -133,6 +144,7 @@ def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
     margin; each grid point is coloured by its highest-scoring class (with one
     output column: logit > 0).
     """
+    path = _out_path(path)
     from .train import predict
     X = np.asarray(X)
     y = np.asarray(y)
@@ -175,6 +187,7 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] |
 
     ``normalize=True`` divides each row by its total (per-class recall on the diagonal).
     """
+    path = _out_path(path)
     from .train.metrics import confusion_matrix
     if isinstance(class_names, (str, bytes, os.PathLike)):
         raise TypeError(f"plot_confusion_matrix: class_names must be a list of names, got "
@@ -235,6 +248,7 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
     ``image_shape`` (e.g. (8, 8) for the digits, (32, 32, 3) for CIFAR-10) and
     scaled to its own min..max. At most ``max_units`` units are drawn.
     """
+    path = _out_path(path)
     if isinstance(image_shape, (str, bytes, os.PathLike)):
         raise TypeError(f"plot_weights: image_shape must be a tuple such as (8, 8) or "
                         f"(32, 32, 3), got {image_shape!r}; to save the figure pass "

@@ -3,17 +3,22 @@
 The file is streamed into a temporary file beside its destination, its MD5 is
 compared with the value the dataset's authors publish, and only then is it
 renamed into place with ``os.replace``.  An interrupted or corrupted download
-therefore never leaves a file under the final name.
+therefore never leaves a file under the final name.  The temporary file is named as
+:mod:`nerve.atomic` names its own (``.<name>.<pid>.<random>.nerve.tmp``), so that
+what a killed download leaves behind is removed by the next download to that name
+(once its process is gone and the file is :data:`nerve.atomic.STALE_AFTER` old),
+as are the ``.<name>.<random>.part`` files of older nerve versions.
 """
 from __future__ import annotations
 
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..atomic import mkstemp_beside
 
 __all__ = ["download", "file_md5"]
 
@@ -31,7 +36,7 @@ def file_md5(path: str | os.PathLike) -> str:
 
 def _fetch_one(url: str, dest: Path, md5: str, timeout: float) -> None:
     """Download ``url`` to ``dest`` if its MD5 equals ``md5``; raise otherwise."""
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    handle, tmp_name = mkstemp_beside(str(dest), legacy=(f".{dest.name}.", ".part"))
     try:
         digest = hashlib.md5(usedforsecurity=False)
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:

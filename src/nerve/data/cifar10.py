@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import mkstemp_beside
 from ._checks import as_root, check_bool
 from ._download import download as _download
 from ._download import file_md5
@@ -65,7 +65,9 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
 
 
 def _extract_batches(archive: Path, folder: Path) -> None:
-    """Extract only the expected regular files from the archive, each atomically."""
+    """Extract only the expected regular files from the archive, each atomically (its
+    temporary file named as :mod:`nerve.atomic` names its own, so that what a killed
+    extraction leaves is removed by the next one, as are older versions' ``.cifar*.part``)."""
     wanted = {f"{FOLDER}/{name}" for name in TRAIN_FILES + TEST_FILES + ("batches.meta.txt",)}
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "r:gz") as tar:
@@ -74,7 +76,8 @@ def _extract_batches(archive: Path, folder: Path) -> None:
                 continue  # never follow links or write outside the folder
             source = tar.extractfile(member)
             assert source is not None
-            handle, tmp = tempfile.mkstemp(prefix=".cifar", suffix=".part", dir=folder)
+            handle, tmp = mkstemp_beside(str(folder / Path(member.name).name),
+                                         legacy=(".cifar", ".part"))
             try:
                 with os.fdopen(handle, "wb") as out, source:
                     shutil.copyfileobj(source, out)

@@ -52,17 +52,27 @@ def _split_names(train: bool) -> tuple[str, str]:
 
 
 def _find(root: Path, published: str) -> Path | None:
-    """The file for ``published`` (a .gz name) in root: gzipped, gunzipped, or dotted."""
+    """The file for ``published`` (a .gz name) in root: gzipped, gunzipped, or dotted.
+    A folder (or a FIFO, a device) under one of those names is an error, not "missing"."""
     stem = published[: -len(".gz")]
-    for name in (published, stem, stem.replace("-idx", ".idx", 1)):
-        candidate = root / name
+    candidates = [root / name for name in (published, stem, stem.replace("-idx", ".idx", 1))]
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
+    for candidate in candidates:
+        if candidate.exists():
+            kind = "a folder" if candidate.is_dir() else "not a regular file"
+            raise ValueError(f"{candidate} is {kind}; expected the data file {published} "
+                             "(gzipped or not)")
     return None
 
 
 def _read_checked(path: Path, magic: int, what: str) -> np.ndarray:
-    found, array = read_idx_file(path)
+    try:
+        found, array = read_idx_file(path)
+    except ValueError as exc:  # a damaged, truncated or foreign file under that name
+        raise ValueError(f"{exc}; if it came from a download, delete it and download it "
+                         "again (download=True, or --download on the command line)") from None
     if found != magic:
         raise ValueError(f"{path}: expected {what} (IDX magic number 0x{magic:08X}), "
                          f"found magic number 0x{found:08X} with shape {array.shape}")

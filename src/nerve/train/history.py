@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from typing import Any
 
-from ..atomic import atomic_write_bytes
+from ..atomic import atomic_write_bytes, check_path, file_kind
 from .callbacks import Callback
 
 __all__ = ["History"]
@@ -102,36 +103,94 @@ class History(Callback):
 
     # -- files ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``history``, ``epoch``, ``iteration_loss``, ``params``."""
-        def clean(values: list[float]) -> list[float | None]:
-            return [v if math.isfinite(v) else None for v in values]
+        """A JSON-ready dict: ``history``, ``epoch``, ``iteration_loss``, ``params``.
+
+        Strict JSON has no infinities or NaN: NaN is written as ``null`` and
+        ``inf``/``-inf`` as the strings ``"inf"``/``"-inf"``, which :meth:`load` reads
+        back as they were (a run that diverged to inf does not come back as NaN).
+        """
         return {
-            "history": {k: clean(v) for k, v in self.history.items()},
+            "history": {k: [_encode(v) for v in vals] for k, vals in self.history.items()},
             "epoch": list(self.epoch),
-            "iteration_loss": clean(self.iteration_loss),
+            "iteration_loss": [_encode(v) for v in self.iteration_loss],
             "params": dict(self.params),
         }
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`to_dict` as JSON to ``path`` (atomically)."""
+        path = check_path(path)
         text = json.dumps(self.to_dict(), indent=2)
         atomic_write_bytes(path, (text + "\n").encode("utf-8"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "History":
         """Read a History written by :meth:`save`."""
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"no history file at {os.fspath(path)!r}")
+        path = check_path(path)
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no history file at {path!r}") from None
+        except OSError as exc:
+            raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") \
+                from None
+        if not stat.S_ISREG(info.st_mode):  # a folder; a FIFO would block the read
+            raise ValueError(f"{path!r} is {file_kind(info.st_mode)}, not a regular file; "
+                             "expected a history file (the JSON that History.save writes)")
         try:
             with open(path, encoding="utf-8") as fh:
                 raw = json.load(fh)
             h = cls()
-            h.history = {k: [math.nan if v is None else float(v) for v in vals]
-                         for k, vals in raw["history"].items()}
-            h.epoch = [int(e) for e in raw["epoch"]]
-            h.iteration_loss = [math.nan if v is None else float(v)
-                                for v in raw.get("iteration_loss", [])]
+            history = raw["history"]
+            if not isinstance(history, dict):
+                raise TypeError(f"'history' must be a dict of lists, got "
+                                f"{type(history).__name__}")
+            h.epoch = [_integer(e) for e in _as_list(raw["epoch"], "epoch")]
+            for key, vals in history.items():
+                values = [_decode(v) for v in _as_list(vals, key)]
+                if len(values) > len(h.epoch):
+                    raise ValueError(f"metric {key!r} has {len(values)} values for "
+                                     f"{len(h.epoch)} epoch{'s' * (len(h.epoch) != 1)}")
+                h.history[key] = values
+            h.iteration_loss = [_decode(v) for v in
+                                _as_list(raw.get("iteration_loss", []), "iteration_loss")]
             h.params = dict(raw.get("params", {}))
+        except RecursionError:
+            raise ValueError(f"{path!r} is not a nerve history file: its JSON is nested too "
+                             "deeply") from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"{os.fspath(path)!r} is not a nerve history file: {exc}") from None
+            raise ValueError(f"{path!r} is not a nerve history file: {exc}") from None
         return h
+
+
+#: How :meth:`History.to_dict` writes the values strict JSON has no literal for.
+_SPECIAL = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _encode(value: float) -> float | str | None:
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def _decode(value: Any) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, str) and value in _SPECIAL:
+        return _SPECIAL[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, null, \"inf\" or \"-inf\", got {value!r:.40}")
+    return float(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"epoch indices must be integers, got {value!r:.40}")
+    return value
+
+
+def _as_list(value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"{what!r} must be a list, got {type(value).__name__}")
+    return value
