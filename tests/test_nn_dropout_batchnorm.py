@@ -39,7 +39,7 @@ def test_dropout_is_identity_in_eval_and_reproducible():
     assert nn.Dropout(0.0)(x) is x
 
 
-@pytest.mark.parametrize("p, exc", [(1.0, ValueError), (-0.1, ValueError), ("0.5", TypeError)])
+@pytest.mark.parametrize("p, exc", [(1.5, ValueError), (-0.1, ValueError), ("0.5", TypeError)])
 def test_dropout_rejects_bad_p(p, exc):
     with pytest.raises(exc, match="p"):
         nn.Dropout(p)

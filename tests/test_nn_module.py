@@ -34,7 +34,7 @@ def test_custom_module_walks_attributes_lists_and_nesting():
             self.scale = nn.Parameter(np.ones(1))
             self.blocks = [nn.Linear(2, 2), nn.Linear(2, 2, bias=False)]
             self.head = nn.Sequential(nn.Linear(2, 1))
-            self._hidden = nn.Linear(5, 5)      # private attributes are not walked
+            self._hidden = nn.Linear(5, 5)      # private names are walked too (PyTorch's)
 
         def forward(self, x):
             for b in self.blocks:
@@ -44,11 +44,11 @@ def test_custom_module_walks_attributes_lists_and_nesting():
     net = Net()
     assert [n for n, _ in net.named_parameters()] == [
         "scale", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "head.0.weight",
-        "head.0.bias"]
-    assert net.num_parameters() == 1 + 6 + 4 + 3
+        "head.0.bias", "_hidden.weight", "_hidden.bias"]
+    assert net.num_parameters() == 1 + 6 + 4 + 3 + 30
     # parameters() walks without names but in the same order
     assert [id(p) for p in net.parameters()] == [id(p) for _, p in net.named_parameters()]
-    assert len(list(net.children())) == 3
+    assert len(list(net.children())) == 4
     assert net(np.ones((4, 2))).shape == (4, 1)
 
 

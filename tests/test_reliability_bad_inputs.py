@@ -243,7 +243,7 @@ ROWS = [
     Row("nn.Identity", "string input", lambda e: nn.Sequential(nn.Identity(), nn.ReLU())("x"),
         T, "expected numbers|Tensor"),
     Row("nn.Step", "complex input", lambda e: nn.Step()(np.array([1j])), T, "complex|Tensor"),
-    Row("nn.Dropout", "p = 1", lambda e: nn.Dropout(p=1.0), V, "probability"),
+    Row("nn.Dropout", "p = 1.5", lambda e: nn.Dropout(p=1.5), V, "probability"),
     Row("nn.Dropout", "p negative", lambda e: nn.Dropout(p=-0.1), V, "probability"),
     Row("nn.Dropout", "p a string", lambda e: nn.Dropout(p="half"), T, r"\[0, 1\)"),
     Row("nn.BatchNorm1d", "zero features", lambda e: nn.BatchNorm1d(0), V, "num_features"),

@@ -123,8 +123,8 @@ def test_flatten_feeds_images_to_a_linear_layer_and_saves(tmp_path):
     nv.save(model, tmp_path / "m.npz")
     again = nv.load(tmp_path / "m.npz")
     np.testing.assert_array_equal(again(x).data, out.data)
-    with pytest.raises(ValueError, match="Flatten: start_dim must be an int >= 0"):
-        nn.Flatten(-1)
+    with pytest.raises(TypeError, match="Flatten: start_dim must be an int"):
+        nn.Flatten(0.5)
 
 
 def test_module_requires_grad_zero_grad_options_and_tensor_buffers():

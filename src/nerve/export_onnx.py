@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ._extras import require
-from .atomic import atomic_path
+from .atomic import atomic_path, check_path
 from .autograd import no_grad
 from .tensor import Tensor
 
@@ -95,8 +95,24 @@ def _maxout(layer, x, prefix, g):
                   keepdims=0)
 
 
+def _layer_name(prefix: str, kind: str) -> str:
+    """"layer 1 (BatchNorm1d)" for the state-dict prefix "1.", "the BatchNorm1d" for ""."""
+    return f"layer {prefix.rstrip('.')} ({kind})" if prefix else f"the {kind}"
+
+
 def _batchnorm(layer, x, prefix, g):
-    inputs = [x] + _params(layer, prefix, g, "gamma", "beta")
+    if not getattr(layer, "track_running_stats", True):
+        raise ValueError(f"export_onnx: {_layer_name(prefix, 'BatchNorm1d')} keeps no running "
+                         "statistics (track_running_stats=False), and ONNX's "
+                         "BatchNormalization normalises with stored ones; build it with "
+                         "track_running_stats=True to export it")
+    if layer.gamma is not None:
+        inputs = [x] + _params(layer, prefix, g, "gamma", "beta")
+    else:  # affine=False: γ = 1, β = 0
+        c = layer.running_mean.shape[0]
+        dt = layer.running_mean.dtype
+        inputs = [x, g.constant(f"{prefix}gamma", np.ones(c, dt)),
+                  g.constant(f"{prefix}beta", np.zeros(c, dt))]
     inputs += [g.constant(f"{prefix}running_mean", layer.running_mean),
                g.constant(f"{prefix}running_var", layer.running_var)]
     return g.node("BatchNormalization", inputs, f"{prefix}out", f"{prefix}BatchNormalization",
@@ -142,6 +158,10 @@ def _elu(layer, x, prefix, g):
 
 def _flatten_layer(layer, x, prefix, g):
     """Reshape(x, [0]·start_dim + [−1]): the first start_dim axes kept, the rest joined."""
+    if getattr(layer, "end_dim", -1) != -1 or layer.start_dim < 0:
+        raise ValueError(f"export_onnx: {_layer_name(prefix, 'Flatten')} ({layer.extra_repr()}) is "
+                         "exported only with start_dim >= 0 and end_dim = -1 (the trailing "
+                         "axes joined)")
     shape = g.constant(f"{prefix}shape", np.array([0] * layer.start_dim + [-1], dtype=np.int64))
     return g.node("Reshape", [x, shape], f"{prefix}out", f"{prefix}Reshape")
 
@@ -212,6 +232,7 @@ def export_onnx(model: Any, path: str | os.PathLike, example_input: Any, *,
     model's dtype (float32 or float64). A layer without an ONNX mapping raises
     ValueError naming it; nothing is written unless the whole export succeeds.
     """
+    path = check_path(path)  # before anything is traced or built
     onnx = require("onnx", "onnx", "ONNX export")
     converters = _converters()
     layers = _flatten(model, converters)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor, _check_float_dtype, axis_or_dim, get_default_dtype
+from ..tensor_torch import check_device
 from . import derivatives as D
 from .container import Identity
 from .module import Module, Parameter
@@ -110,38 +111,73 @@ class ELU(Module):
         return {"alpha": self.alpha}
 
 
+def _slopes_for(owner: str, alpha, shape: tuple):
+    """The slopes ``alpha`` (shape (C,), or (1,) shared) shaped to broadcast against an
+    input of ``shape``: one per channel, axis 1 of (N, C) or (N, C, L...) as PyTorch; a
+    shared slope keeps the input's shape (a 0-d input stays 0-d)."""
+    n = alpha.shape[0] if alpha.ndim == 1 else -1
+    if n == 1:
+        return alpha.reshape(()) if len(shape) == 0 else alpha
+    if alpha.ndim != 1 or len(shape) < 2 or shape[1] != n:
+        raise ValueError(f"{owner}: expected input of shape (N, {n}) or (N, {n}, L) with "
+                         f"one slope per channel (axis 1), got shape {shape}")
+    return alpha if len(shape) == 2 else alpha.reshape((n,) + (1,) * (len(shape) - 2))
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """PyTorch's ``F.prelu(input, weight)``: x for x > 0, else weight·x, with one slope
+    (weight of shape (1,)) or one per channel (shape (C,), channels on axis 1)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight, dtype=x.dtype)
+    if weight.ndim != 1:
+        raise ValueError(f"prelu: weight must be a vector of slopes, got shape {weight.shape}")
+    return F.where(x.data > 0, x, _slopes_for("prelu", weight, x.shape) * x)
+
+
 class PReLU(Module):
     """Parametric ReLU: y = x for x > 0, else a·x, with the slope a learned.
 
     ``num_parameters=1`` shares one slope; ``num_parameters=C`` learns one per
-    feature of an (N, C) input. dy/dx = 1 for x > 0, else a (a at x = 0, as
-    PyTorch); dy/da = 0 for x > 0, else x.
+    channel of an (N, C) or (N, C, L) input. dy/dx = 1 for x > 0, else a (a at
+    x = 0, as PyTorch); dy/da = 0 for x > 0, else x.
+
+    The slopes are ``alpha`` (state-dict key ``"alpha"``; PyTorch: ``weight``, an alias
+    here), and their count is ``num_slopes``: ``num_parameters()`` is the Module method.
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+    _torch_keys = {"weight": "alpha"}
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None, device=None):
         super().__init__()
         if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) \
                 or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive int, "
                              f"got {num_parameters!r}")
+        if device is not None:
+            check_device(device)
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_slopes = int(num_parameters)  # not num_parameters: that is a Module method
         self.init = _check_alpha("PReLU", init)
         self.alpha = Parameter(np.full(self.num_slopes, self.init), dtype=dt)
 
+    @property
+    def weight(self) -> Parameter:
+        """PyTorch's name for ``alpha`` (the learned slopes)."""
+        return self.alpha
+
+    @weight.setter
+    def weight(self, value: Parameter) -> None:
+        self.alpha = value
+
     def forward(self, x: Tensor) -> Tensor:
-        n = self.num_slopes
-        if n > 1 and (x.ndim < 2 or x.shape[1] != n):
-            raise ValueError(f"PReLU({n}): expected input of shape (N, {n}) with one slope "
-                             f"per feature, got shape {x.shape}")
-        alpha = self.alpha if n == 1 or x.ndim == 2 else \
-            self.alpha.reshape((n,) + (1,) * (x.ndim - 2))
+        alpha = _slopes_for(self.short_name(), self.alpha, x.shape)
         return F.where(x.data > 0, x, alpha * x)
 
     def derivative(self, x):
-        """dy/dx on arrays (uses the current slopes)."""
+        """dy/dx on arrays (uses the current slopes), the shape of ``x``."""
         x = np.asarray(x)
-        return np.where(x > 0, 1.0, self.alpha.data).astype(self.alpha.dtype)
+        alpha = _slopes_for(self.short_name(), self.alpha.data, x.shape)
+        return np.where(x > 0, 1.0, alpha).astype(self.alpha.dtype)
 
     def short_name(self) -> str:
         return f"PReLU({self.num_slopes})"

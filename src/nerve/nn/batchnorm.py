@@ -1,4 +1,5 @@
-"""Batch normalisation over the features of (N, C) inputs, with a fused closed-form backward."""
+"""Batch normalisation over the channels of (N, C) and (N, C, L) inputs, with a fused
+closed-form backward."""
 from __future__ import annotations
 
 import numbers
@@ -7,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, _check_float_dtype, get_default_dtype
+from ..tensor import Tensor, _check_float_dtype, check_bool, get_default_dtype
+from ..tensor_torch import check_device
 from .linear import check_features
 from .module import Module, Parameter
 
@@ -45,74 +47,178 @@ class BatchNormOp(Function):
         return dx, dgamma, dbeta
 
 
+def _check_momentum(owner: str, momentum) -> float | None:
+    if momentum is None:
+        return None
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(f"{owner}: momentum must be a number in [0, 1] or None (a cumulative "
+                        f"average), got {momentum!r}")
+    if not 0 <= momentum <= 1:
+        raise ValueError(f"{owner}: momentum must be in [0, 1] (or None: a cumulative "
+                         f"average), got {momentum}")
+    return float(momentum)
+
+
+def _normalize(owner: str, x: Tensor, gamma: Tensor, beta: Tensor, mean, var, eps: float,
+               batch: bool):
+    """BatchNormOp on (N, C), or on (N, C, L) through the (N·L, C) layout; with ``batch``,
+    also the batch's mean and unbiased variance per channel and the count behind them."""
+    shape = x.shape
+    flat = x if x.ndim == 2 else x.transpose(0, 2, 1).reshape(-1, shape[1])
+    stats = None
+    if batch:
+        n = flat.shape[0]
+        if n < 2:
+            raise ValueError(f"{owner}: training needs more than one example per batch "
+                             f"(more than one value per channel) to estimate a variance, got "
+                             f"shape {shape}; use a larger batch or call model.eval()")
+        mean, var = flat.data.mean(axis=0), flat.data.var(axis=0)
+        stats = (mean, var, n)
+    out = BatchNormOp.apply(flat, gamma, beta, mean=mean, var=var, eps=eps, batch=batch)
+    if x.ndim != 2:
+        out = out.reshape(shape[0], shape[2], shape[1]).transpose(0, 2, 1)
+    return out, stats
+
+
+def batch_norm(input: Tensor, running_mean: np.ndarray | None,  # noqa: A002 - PyTorch's name
+               running_var: np.ndarray | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """PyTorch's ``F.batch_norm``: normalise each channel (axis 1 of (N, C) or (N, C, L))
+    by the batch's statistics (``training``, or no running statistics given) or by
+    ``running_mean``/``running_var``, then scale by ``weight`` and shift by ``bias``.
+    In training the running arrays given are updated in place:
+    running = (1 − momentum)·running + momentum·batch (unbiased variance)."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got "
+                         f"shape {x.shape}")
+    c, dt = x.shape[1], x.data.dtype
+    gamma = Tensor(np.ones(c, dtype=dt)) if weight is None else weight
+    beta = Tensor(np.zeros(c, dtype=dt)) if bias is None else bias
+    use_batch = training or running_mean is None
+    out, stats = _normalize("batch_norm", x, gamma, beta, running_mean, running_var, eps,
+                            use_batch)
+    if training and running_mean is not None:
+        mean, var, n = stats
+        m = np.asarray(momentum, dtype=running_mean.dtype)
+        running_mean *= 1 - m
+        running_mean += m * mean
+        running_var *= 1 - m
+        running_var += m * var * (n / (n - 1))
+    return out
+
+
 class BatchNorm1d(Module):
-    """Batch normalisation of (N, C) inputs: y = γ (x − μ) / √(σ² + ε) + β per feature.
+    """Batch normalisation per channel: y = γ (x − μ) / √(σ² + ε) + β, for inputs of
+    shape (N, C) or (N, C, L) (statistics over N, or over N and L).
 
     In training, μ and σ² are the batch's mean and biased variance, and the running
     statistics are updated as running = (1 − momentum)·running + momentum·batch
-    (with the unbiased variance N/(N − 1)·σ², as PyTorch). In eval mode the running
+    (with the unbiased variance n/(n − 1)·σ², as PyTorch); ``momentum=None`` makes
+    them the cumulative average of all batches seen (1/k for the k-th batch, counted in
+    ``num_batches_tracked``, which the state dict then holds). In eval mode the running
     statistics are used. γ (``gamma``) starts at 1, β (``beta``) at 0.
+
+    PyTorch's options: ``affine=False`` learns no γ and β (``gamma``/``beta`` are None);
+    ``track_running_stats=False`` keeps no running statistics and normalises by the
+    batch's in eval mode too. PyTorch names γ and β ``weight`` and ``bias`` (aliases
+    here; the state-dict keys are ``gamma`` and ``beta``).
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
-                 dtype=None):
+    _torch_keys = {"weight": "gamma", "bias": "beta", "num_batches_tracked": None}
+
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5,
+                 dtype=None, *, affine: bool = True, track_running_stats: bool = True,
+                 device=None):
         super().__init__()
         check_features("BatchNorm1d", num_features=num_features)
-        for name, value in (("momentum", momentum), ("eps", eps)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"BatchNorm1d: {name} must be a number, got {value!r}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum}")
+        momentum = _check_momentum("BatchNorm1d", momentum)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+            raise TypeError(f"BatchNorm1d: eps must be a number, got {eps!r}")
         if not eps > 0:
             raise ValueError(f"BatchNorm1d: eps must be positive, got {eps}")
+        affine = check_bool(affine, "BatchNorm1d: affine")
+        track = check_bool(track_running_stats, "BatchNorm1d: track_running_stats")
+        if device is not None:
+            check_device(device)
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()
         self.num_features = int(num_features)
-        self.momentum, self.eps = float(momentum), float(eps)
-        self.gamma = Parameter(np.ones(self.num_features), dtype=dt)
-        self.beta = Parameter(np.zeros(self.num_features), dtype=dt)
-        self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dt))
-        self.register_buffer("running_var", np.ones(self.num_features, dtype=dt))
+        self.momentum, self.eps = momentum, float(eps)
+        self.affine, self.track_running_stats = affine, track
+        self._dtype = dt
+        c = self.num_features
+        self.gamma = Parameter(np.ones(c), dtype=dt) if affine else None
+        self.beta = Parameter(np.zeros(c), dtype=dt) if affine else None
+        self.register_buffer("running_mean", np.zeros(c, dtype=dt) if track else None)
+        self.register_buffer("running_var", np.ones(c, dtype=dt) if track else None)
+        # saved only where it matters: for the cumulative average (momentum=None)
+        self.register_buffer("num_batches_tracked",
+                             np.zeros((), dtype=np.int64) if track else None,
+                             persistent=momentum is None)
 
     @property
-    def weight(self) -> Parameter:
+    def weight(self) -> Parameter | None:
         """PyTorch's name for ``gamma`` (the learned scale)."""
         return self.gamma
 
+    @weight.setter
+    def weight(self, value: Parameter | None) -> None:
+        self.gamma = value
+
     @property
-    def bias(self) -> Parameter:
+    def bias(self) -> Parameter | None:
         """PyTorch's name for ``beta`` (the learned shift)."""
         return self.beta
 
+    @bias.setter
+    def bias(self, value: Parameter | None) -> None:
+        self.beta = value
+
     def forward(self, x: Tensor) -> Tensor:
         c = self.num_features
-        if x.ndim != 2 or x.shape[1] != c:
-            raise ValueError(f"BatchNorm1d({c}): expected input of shape (N, {c}), "
-                             f"got shape {x.shape}")
-        if x.data.dtype != self.gamma.data.dtype:
+        if x.ndim not in (2, 3) or x.shape[1] != c:
+            raise ValueError(f"BatchNorm1d({c}): expected input of shape (N, {c}) or "
+                             f"(N, {c}, L), got shape {x.shape}")
+        gamma, beta = self.gamma, self.beta
+        dt = gamma.data.dtype if gamma is not None else self.dtype
+        if x.data.dtype != dt:
             raise TypeError(f"BatchNorm1d({c}): input has dtype {x.dtype} but the layer is "
-                            f"{self.gamma.dtype}; convert one of them")
-        if not self.training:
-            return BatchNormOp.apply(x, self.gamma, self.beta, mean=self.running_mean,
-                                     var=self.running_var, eps=self.eps, batch=False)
-        n = x.shape[0]
-        if n < 2:
-            raise ValueError(f"BatchNorm1d({c}): training needs more than one example per "
-                             f"batch to estimate a variance, got shape {x.shape}; "
-                             "use a larger batch or call model.eval()")
-        mean, var = x.data.mean(axis=0), x.data.var(axis=0)
-        out = BatchNormOp.apply(x, self.gamma, self.beta, mean=mean, var=var, eps=self.eps,
-                                batch=True)
-        m = np.asarray(self.momentum, dtype=x.data.dtype)
-        self.running_mean = (1 - m) * self.running_mean + m * mean
-        self.running_var = (1 - m) * self.running_var + m * var * (n / (n - 1))
+                            f"{np.dtype(dt)}; convert one of them")
+        if gamma is None:
+            gamma, beta = Tensor(np.ones(c, dtype=dt)), Tensor(np.zeros(c, dtype=dt))
+        running_mean = self.running_mean
+        if not self.training and running_mean is not None:
+            return _normalize(self.short_name(), x, gamma, beta, running_mean,
+                              self.running_var, self.eps, False)[0]
+        out, (mean, var, n) = _normalize(self.short_name(), x, gamma, beta, None, None,
+                                         self.eps, True)
+        if self.training and running_mean is not None:
+            self.num_batches_tracked = self.num_batches_tracked + 1
+            momentum = self.momentum
+            if momentum is None:  # the cumulative average: the k-th batch weighs 1/k
+                momentum = 1.0 / float(self.num_batches_tracked)
+            m = np.asarray(momentum, dtype=x.data.dtype)
+            self.running_mean = (1 - m) * running_mean + m * mean
+            self.running_var = (1 - m) * self.running_var + m * var * (n / (n - 1))
         return out
 
     def short_name(self) -> str:
         return f"BatchNorm1d({self.num_features})"
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
-                "dtype": str(self.gamma.data.dtype)}
+        cfg = {"num_features": self.num_features, "momentum": self.momentum, "eps": self.eps,
+               "dtype": str(np.dtype(self.dtype))}
+        if not self.affine:
+            cfg["affine"] = False
+        if not self.track_running_stats:
+            cfg["track_running_stats"] = False
+        return cfg
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
+        text = f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
+        if not self.affine:
+            text += ", affine=False"
+        if not self.track_running_stats:
+            text += ", track_running_stats=False"
+        return text

@@ -12,7 +12,13 @@ from .module import Module, as_module_list
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are found and named ``"0.weight"``, ``"1.bias"``…"""
+    """A list of modules whose parameters are found and named ``"0.weight"``, ``"1.bias"``…
+
+    PyTorch's list operations work: ``append``, ``extend``, ``insert``, ``pop``,
+    ``ml[i] = m``, ``del ml[i]`` (negative indices and slices too), ``ml + other``.
+    """
+
+    _float_input = False  # no forward of its own: a subclass's forward takes what it likes
 
     def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
@@ -21,6 +27,52 @@ class ModuleList(Module):
     #: The children's names when given by a dict (``Sequential(OrderedDict(...))``);
     #: None: their positions "0", "1", ...
     _names: list[str] | None = None
+
+    # ------------------------------------------------ children by attribute name
+    def _child_index(self, name: str) -> int | None:
+        """The position of the child called ``name`` (a position "0", "1"... when the
+        children have no names), or None."""
+        d = self.__dict__
+        modules = d.get("_modules")
+        if modules is None:
+            return None
+        names = d.get("_names")
+        if names is not None:
+            return names.index(name) if name in names else None
+        if name.isdigit() and str(int(name)) == name and int(name) < len(modules):
+            return int(name)
+        return None
+
+    def __getattr__(self, name: str):
+        # only for names not found the usual way: a child by name (``net.fc1``, ``net.0``)
+        i = self._child_index(name)
+        if i is not None:
+            return self.__dict__["_modules"][i]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As PyTorch: ``seq.fc1 = layer`` replaces the child fc1 in place, and a module
+        # under a new name becomes a child (at the end, so a Sequential runs it).
+        i = self._child_index(name)
+        if i is not None:
+            if not isinstance(value, Module):
+                raise TypeError(f"cannot assign a {type(value).__name__} as child module "
+                                f"{name!r} of {type(self).__name__} (a Module expected; "
+                                f"`del model.{name}` removes it)")
+            self._modules[i] = value
+        elif isinstance(value, Module) and "_modules" in self.__dict__ \
+                and not hasattr(type(self), name):
+            self.__dict__.pop(name, None)
+            self.add_module(name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        i = self._child_index(name)
+        if i is None:
+            super().__delattr__(name)
+        else:
+            del self[i]
 
     def _items(self) -> list[tuple[str, Any]]:
         names = self._names
@@ -41,20 +93,72 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules)
 
+    def _position(self, index, what: str = "index", end: bool = False) -> int:
+        """``index`` (an int or NumPy integer, negative from the end) as a position in
+        0..len-1 (0..len with ``end``, for insert); a clear error otherwise."""
+        try:
+            index = operator.index(index)  # ints and NumPy integers, as PyTorch
+        except TypeError:
+            need = f"{what} must be an integer" if end else "indices must be integers or slices"
+            raise TypeError(f"{type(self).__name__} {need}, got {type(index).__name__}") \
+                from None
+        n = len(self._modules)
+        top = n if end else n - 1
+        if not -n <= index <= top:
+            raise IndexError(f"{type(self).__name__} {what} {index!r} is out of range for "
+                             f"{n} modules")
+        return index + n if index < 0 else index
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)(*self._modules[index]) if isinstance(self, Sequential) \
                 else ModuleList(self._modules[index])
-        try:
-            index = operator.index(index)  # ints and NumPy integers, as PyTorch
-        except TypeError:
-            raise TypeError(f"{type(self).__name__} indices must be integers or slices, "
-                            f"got {type(index).__name__}") from None
-        try:
-            return self._modules[index]
-        except IndexError:
-            raise IndexError(f"{type(self).__name__} index {index!r} is out of range for "
-                             f"{len(self._modules)} modules") from None
+        return self._modules[self._position(index)]
+
+    def __setitem__(self, index, module: Module) -> None:
+        """``seq[i] = layer`` replaces the child at position i (its name stays)."""
+        i = self._position(index)
+        self._modules[i] = as_module_list([module], f"{type(self).__name__}[{index!r}] =")[0]
+
+    def __delitem__(self, index) -> None:
+        """``del seq[i]`` or ``del seq[a:b]``: remove children; named ones keep their names
+        (unnamed children are numbered by position, so the later ones move up)."""
+        if isinstance(index, slice):
+            doomed = sorted(range(len(self._modules))[index], reverse=True)
+        else:
+            doomed = [self._position(index)]
+        names = self._names
+        for i in doomed:
+            del self._modules[i]
+            if names is not None:
+                names = names[:i] + names[i + 1:]
+        if names is not None:
+            self._names = names
+
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (PyTorch's; negative counts from the end)."""
+        module = as_module_list([module], f"{type(self).__name__}.insert")[0]
+        i = self._position(index, "insert position", end=True)
+        if self._names is not None:  # a named child: the newcomer is named by position
+            self._names = self._names[:i] + [_free_name(self._names, str(i))] \
+                + self._names[i:]
+        self._modules.insert(i, module)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove the child at ``index`` (the last by default) and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        """A new ModuleList of this one's modules followed by ``other``'s (the same objects)."""
+        if isinstance(other, Module) and not isinstance(other, ModuleList):
+            raise TypeError(f"ModuleList + expects modules in a list, got a "
+                            f"{type(other).__name__}")
+        return ModuleList(list(self._modules) + as_module_list(other, "ModuleList +"))
+
+    def __iadd__(self, other: Iterable[Module]) -> "ModuleList":
+        return self.extend(other)
 
     def append(self, module: Module) -> "ModuleList":
         """Add a module at the end (returns self, so calls chain)."""
@@ -115,19 +219,29 @@ class Sequential(ModuleList):
         if names is not None:
             self._names = names
 
-    def __getattr__(self, name: str):
-        # only for names not found the usual way: a child given by name (``net.fc1``)
-        names = self.__dict__.get("_names")
-        if names is not None and name in names:
-            return self._modules[names.index(name)]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    _float_input = True  # nerve's forward: any array-like input becomes a float tensor
 
     def __getitem__(self, index):
-        if isinstance(index, slice) and self._names is not None:
+        if isinstance(index, slice):  # the children keep their names, as in PyTorch
             from collections import OrderedDict
 
-            return type(self)(OrderedDict(zip(self._names[index], self._modules[index])))
+            names = self._names if self._names is not None else \
+                [str(i) for i in range(len(self._modules))]
+            return type(self)(OrderedDict(zip(names[index], self._modules[index])))
         return super().__getitem__(index)
+
+    def __add__(self, other: "Sequential") -> "Sequential":
+        """A new Sequential running this one's layers, then ``other``'s (the same objects)."""
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + expects another Sequential, got "
+                            f"{type(other).__name__}")
+        return Sequential(*self._modules, *other._modules)
+
+    def __iadd__(self, other: "Sequential") -> "Sequential":
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential += expects another Sequential, got "
+                            f"{type(other).__name__}")
+        return self.extend(list(other._modules))
 
     def get_config(self) -> dict[str, Any]:
         return {} if self._names is None else {"names": list(self._names)}
@@ -170,11 +284,43 @@ class ModuleDict(Module):
     ['digit.weight', 'digit.bias', 'parity.weight', 'parity.bias']
     """
 
+    _float_input = False  # no forward of its own: a subclass's forward takes what it likes
+
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
         super().__init__()
         self._dict: dict[str, Module] = {}
         if modules is not None:
             self.update(modules)
+
+    def __getattr__(self, name: str):
+        # only for names not found the usual way: ``heads.digit`` is ``heads["digit"]``
+        d = self.__dict__.get("_dict")
+        if d is not None and name in d:
+            return d[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As PyTorch: ``heads.digit = layer`` replaces the entry, a module under a new
+        # name is a new entry
+        d = self.__dict__.get("_dict")
+        if d is not None and name in d:
+            if not isinstance(value, Module):
+                raise TypeError(f"cannot assign a {type(value).__name__} as child module "
+                                f"{name!r} of ModuleDict (a Module expected; "
+                                f"`del heads.{name}` removes it)")
+            d[name] = value
+        elif d is not None and isinstance(value, Module) and not hasattr(type(self), name):
+            self.__dict__.pop(name, None)
+            self[name] = value
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__.get("_dict")
+        if d is not None and name in d:
+            del d[name]
+        else:
+            super().__delattr__(name)
 
     def _items(self) -> list[tuple[str, Any]]:
         return list(self._dict.items()) + super()._items()
@@ -244,7 +390,11 @@ class ModuleDict(Module):
 
 
 class Identity(Module):
-    """y = x (the "linear" activation);  dy/dx = 1."""
+    """y = x (the "linear" activation);  dy/dx = 1. Arguments are ignored, as PyTorch's
+    ``nn.Identity(54, unused=0.1)`` (a placeholder that keeps a constructor call)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return x

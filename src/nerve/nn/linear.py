@@ -8,6 +8,7 @@ import numpy as np
 from .. import functional as F
 from ..ops.linalg import Linear as AffineOp
 from ..tensor import Tensor, _check_float_dtype, check_bool, get_default_dtype
+from ..tensor_torch import check_device
 from .init import check_init, initialize
 from .module import Module, Parameter
 
@@ -25,8 +26,10 @@ class Linear(Module):
     """y = x W + b, for x of shape (N, in_features) and y of shape (N, out_features).
 
     W has shape (in_features, out_features) — the lectures' X·W, column j holding
-    the weights of output unit j — and b shape (out_features,).
+    the weights of output unit j — and b shape (out_features,). (PyTorch keeps W as
+    (out, in) and computes x·Wᵀ + b: load its ``weight.T``.)
     Backward: dx = G Wᵀ, dW = xᵀ G, db = Σₙ G — three matrix products in one fused op.
+    ``device="cpu"`` is accepted (PyTorch's argument); nerve computes on the CPU only.
 
     >>> layer = Linear(3, 4)
     >>> layer.num_parameters()      # 3·4 weights + 4 biases
@@ -36,9 +39,11 @@ class Linear(Module):
     counts_as_layer = True
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 init: str = "he", dtype=None):
+                 init: str = "he", dtype=None, device=None):
         super().__init__()
         check_features("Linear", in_features=in_features, out_features=out_features)
+        if device is not None:
+            check_device(device)
         init = check_init(init)
         bias = check_bool(bias, "Linear: bias")
         dt = _check_float_dtype(dtype) if dtype is not None else get_default_dtype()

@@ -4,6 +4,9 @@ A :class:`Module` stores its :class:`Parameter` objects, sub-modules and lists
 of sub-modules as ordinary attributes. One walk over them, in attribute order,
 gives ``named_parameters()`` (dotted names such as ``"0.weight"``),
 ``state_dict()``, ``num_parameters()`` and the recursive ``train()``/``eval()``.
+Names starting with ``_`` count too (``self._body = nn.Linear(...)``), as in
+PyTorch; only a plain list or tuple of modules under such a name is left out (it
+is taken for bookkeeping).
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
-from ..tensor_torch import check_device, to_dtype
+from ..tensor_torch import _is_dtype_like, check_device, to_dtype
 
 
 class Parameter(Tensor):
@@ -111,36 +115,91 @@ class Module:
     # Class-level defaults, so a subclass that forgets super().__init__() still works.
     training = True
     _buffer_names: list[str] = []
+    _non_persistent: frozenset | set = frozenset()  # buffers left out of state_dict()
     _dtype = None
+    #: How ``__call__`` treats an input that is not a float tensor. True (nerve's own
+    #: layers, whose forward needs a float tensor): any array, list, number or integer
+    #: tensor becomes a tensor of the module's dtype. False (a ``forward`` written
+    #: outside nerve): only float data (a float array, a list of numbers, a float) is
+    #: converted; tuples, dicts, ints, integer arrays and tensors reach ``forward`` as
+    #: they are, as PyTorch passes them. Set by ``__init_subclass__``; a class may set it.
+    _float_input = False
+    #: PyTorch's state-dict key -> this layer's key (None: nerve does not keep it), for
+    #: the layers that name their state differently; a failed load_state_dict says which
+    #: keys to rename.
+    _torch_keys: dict[str, str | None] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_float_input" not in vars(cls) and "forward" in vars(cls):
+            cls._float_input = cls.__module__.split(".")[0] == "nerve"
 
     def __init__(self) -> None:
         self.training = True
         self._buffer_names: list[str] = []
         self._dtype = None  # used by modules without parameters after .to()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # PyTorch's rule: a parameter's slot takes a Parameter or None. Anything else
+        # would silently drop the parameter from parameters(), the optimizer and the
+        # state dict (or crash the forward deep inside).
+        if value is not None and not isinstance(value, Parameter) \
+                and isinstance(self.__dict__.get(name), Parameter):
+            raise TypeError(
+                f"parameter {name!r} of {type(self).__name__} cannot be set to a "
+                f"{type(value).__name__} (nn.Parameter or None expected): wrap it, "
+                f"module.{name} = nn.Parameter(value), or change the values in place "
+                f"with `with nv.no_grad(): module.{name}.copy_(value)`")
+        object.__setattr__(self, name, value)
+
     # ----------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, x, *args, **kwargs):
-        """Run ``forward``; a NumPy array or list input becomes a tensor of the module's dtype."""
+        """Run ``forward`` on ``x`` (and the other arguments, passed as they are).
+
+        A float tensor is passed as it is. Float data (a NumPy float array, a list of
+        numbers, a Python float) becomes a tensor of the module's dtype. nerve's own
+        layers also convert integer arrays and tensors; a ``forward`` you write gets
+        tuples, dicts, ints and integer arrays or tensors unchanged, as in PyTorch.
+        """
         if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
-            x = Tensor(x.data if isinstance(x, Tensor) else x, dtype=self.dtype)
+            x = self._as_input(x)
         if self._hooks is not None:
             return _call_with_hooks(self, x, args, kwargs)
         return self.forward(x, *args, **kwargs)
 
+    def _as_input(self, x):
+        """The input ``forward`` gets for an ``x`` that is not a float tensor (see __call__)."""
+        if self._float_input:
+            return Tensor(x.data if isinstance(x, Tensor) else x, dtype=self.dtype)
+        if isinstance(x, Tensor):
+            return x
+        if isinstance(x, (np.ndarray, np.generic)):
+            return Tensor(x, dtype=self.dtype) if x.dtype.kind == "f" else x
+        if isinstance(x, float):
+            return Tensor(x, dtype=self.dtype)
+        if isinstance(x, list):
+            try:  # numbers typed in as a list: data, as for nerve's layers
+                return Tensor(x, dtype=self.dtype)
+            except TypeError:  # a list of tensors, strings, ...: the forward's business
+                return x
+        return x
+
     def add_module(self, name: str, module: "Module") -> None:
-        """Register ``module`` as the child ``name`` (PyTorch's): ``self.<name> = module``."""
+        """Register ``module`` as the child ``name`` (PyTorch's): ``self.<name> = module``.
+        The name of an existing child replaces it; a name taken by anything else is refused."""
         from .container import check_name
 
         name = check_name(name, f"{type(self).__name__}.add_module")
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__}.add_module: expected a Module, got "
                             f"{type(module).__name__}")
-        if name.startswith("_") or (hasattr(type(self), name) and name not in vars(self)):
+        if hasattr(type(self), name) or (name in vars(self)
+                                         and not isinstance(vars(self)[name], Module)):
             raise ValueError(f"{type(self).__name__}.add_module: the name {name!r} is taken "
-                             "by an attribute of the class or is private; choose another")
+                             "by another attribute of the module; choose another")
         setattr(self, name, module)
 
     # ------------------------------------------------------------------- hooks
@@ -172,24 +231,34 @@ class Module:
 
     @property
     def dtype(self) -> np.dtype:
-        """The float dtype of the first parameter (or buffer); the default dtype if none."""
+        """The float dtype of the first parameter (or float buffer); without any, the
+        dtype last given by ``to()`` or assigned (``self.dtype = nv.float64``), else the
+        default dtype."""
         p = self._first_parameter()
         if p is not None:
             return p.data.dtype
         for _, b in self.named_buffers():
-            return b.dtype
+            if b.dtype.kind == "f":
+                return b.dtype
         return self._dtype or get_default_dtype()
+
+    @dtype.setter
+    def dtype(self, value) -> None:
+        # ``self.dtype = dtype`` in a subclass's __init__ (common in PyTorch code): the
+        # module's dtype while it has no parameters; its parameters' dtype wins after.
+        self._dtype = None if value is None else _check_float_dtype(value)
 
     # ------------------------------------------------------------------- walk
     def _items(self) -> list[tuple[str, Any]]:
-        """Parameters, sub-modules and lists of sub-modules, in attribute order."""
+        """Parameters, sub-modules and lists of sub-modules, in attribute order (a list
+        or tuple under a private name is bookkeeping, such as a container's own list)."""
         items = []
         for name, value in vars(self).items():
-            if not isinstance(value, _HOLDERS) or name[:1] == "_":
+            if not isinstance(value, _HOLDERS):
                 continue  # one check rejects the usual numbers, strings and flags
             if not isinstance(value, (list, tuple)):
                 items.append((name, value))
-            elif value and all(isinstance(v, Module) for v in value):
+            elif value and name[:1] != "_" and all(isinstance(v, Module) for v in value):
                 items.extend((f"{name}.{i}", v) for i, v in enumerate(value))
         return items
 
@@ -217,28 +286,81 @@ class Module:
             stack.extend(reversed(kids))
 
     def apply(self, fn) -> "Module":
-        """Call ``fn(module)`` on every module, this one included (PyTorch's
-        ``model.apply(init_weights)``); returns this module."""
+        """Call ``fn(module)`` on every module, children before their parent and this
+        module last, as PyTorch (``model.apply(init_weights)``); a module that occurs
+        twice is visited once. Returns this module."""
         if not callable(fn):
             raise TypeError(f"apply needs a function of a module, got {fn!r}")
-        for m in list(self.modules()):
+        order, seen = [], set()
+        stack: list[tuple[Module, bool]] = [(self, False)]
+        while stack:
+            mod, done = stack.pop()
+            if done:
+                order.append(mod)
+                continue
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            stack.append((mod, True))
+            stack.extend((m, False) for m in reversed(list(mod.children())))
+        for m in order:
             fn(m)
         return self
+
+    def get_submodule(self, target: str) -> "Module":
+        """The sub-module at the dotted path ``target`` (``"body.0"``; ``""``: this module)."""
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule expects a dotted name, got {target!r}")
+        mod = self
+        for part in target.split(".") if target else ():
+            kids = dict(mod.named_children())
+            if part not in kids:
+                raise AttributeError(f"{type(mod).__name__} has no sub-module {part!r} (looking "
+                                     f"up {target!r}); its children: {list(kids)}")
+            mod = kids[part]
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"body.0.weight"``)."""
+        owner, _, name = target.rpartition(".")
+        value = dict(self.get_submodule(owner)._items()).get(name)
+        if not isinstance(value, Parameter):
+            raise AttributeError(f"{target!r} is not a parameter of {type(self).__name__}")
+        return value
+
+    def get_buffer(self, target: str) -> np.ndarray:
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        owner, _, name = target.rpartition(".")
+        mod = self.get_submodule(owner)
+        if name not in mod._buffer_names:
+            raise AttributeError(f"{target!r} is not a buffer of {type(self).__name__}")
+        return getattr(mod, name)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs in attribute order, each parameter once."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs in attribute order, each parameter once
+        (``remove_duplicate=False``: under every name); ``recurse=False``: this module's
+        own parameters only."""
+        start = f"{prefix}." if prefix else ""
+        if recurse:
+            pairs = self._walk(start, False, [])
+        else:
+            pairs = [(start + n, v) for n, v in self._items() if isinstance(v, Parameter)]
         seen: set[int] = set()
-        for name, p in self._walk(f"{prefix}." if prefix else "", False, []):
-            if id(p) not in seen:
+        for name, p in pairs:
+            if id(p) not in seen or not remove_duplicate:
                 seen.add(id(p))
                 yield name, p
 
-    def parameters(self) -> Iterator[Parameter]:
-        """Every parameter once, in the order of :meth:`named_parameters`."""
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter once, in the order of :meth:`named_parameters`
+        (``recurse=False``: this module's own only)."""
+        if not recurse:
+            return (p for _, p in self.named_parameters(recurse=False))
         return iter(self._collect_parameters([], set()))
 
     def _first_parameter(self) -> Parameter | None:
@@ -266,37 +388,75 @@ class Module:
                 value._collect_parameters(out, seen)
         return out
 
-    def register_buffer(self, name: str, value: np.ndarray) -> None:
-        """Store ``value`` as ``self.<name>``: state that is saved and converted, not learned."""
+    def register_buffer(self, name: str, value: np.ndarray | None,
+                        persistent: bool = True) -> None:
+        """Store ``value`` as ``self.<name>``: state that ``to()`` converts, not learned.
+
+        ``persistent=False`` leaves it out of ``state_dict()`` (PyTorch's option); a None
+        value is an empty slot (left out of ``state_dict()`` and ``named_buffers()``)
+        that a later ``self.<name> = array`` fills.
+        """
+        from .container import check_name
+
+        name = check_name(name, f"{type(self).__name__}.register_buffer")
         if isinstance(value, Tensor):  # PyTorch's register_buffer(name, torch.zeros(n))
             value = value.data
-        if not isinstance(value, np.ndarray):
-            raise TypeError(f"buffer {name!r} must be a NumPy array (or a tensor), got "
-                            f"{type(value).__name__}")
+        if value is not None and not isinstance(value, np.ndarray):
+            raise TypeError(f"buffer {name!r} must be a NumPy array (or a tensor, or None), "
+                            f"got {type(value).__name__}")
+        if persistent is not True and persistent is not False:
+            raise TypeError(f"register_buffer: persistent must be True or False, got "
+                            f"{persistent!r}")
+        if hasattr(type(self), name) or isinstance(vars(self).get(name), (Parameter, Module)):
+            raise ValueError(f"{type(self).__name__}.register_buffer: the name {name!r} is "
+                             "taken by another attribute of the module; choose another")
         if "_buffer_names" not in vars(self):
             self._buffer_names = []            # never append to the class-level default
         if name not in self._buffer_names:
             self._buffer_names.append(name)
+        if not persistent or name in self._non_persistent:
+            if "_non_persistent" not in vars(self):
+                self._non_persistent = set()
+            (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
         setattr(self, name, value)
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        for name, value in self._walk(f"{prefix}." if prefix else "", buffers=True):
-            if isinstance(value, np.ndarray):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) of every buffer (``recurse=False``: this module's own)."""
+        start = f"{prefix}." if prefix else ""
+        if recurse:
+            pairs = self._walk(start, buffers=True)
+        else:
+            pairs = [(start + n, getattr(self, n)) for n in self._buffer_names]
+        seen: set[int] = set()
+        for name, value in pairs:
+            if isinstance(value, np.ndarray) and (id(value) not in seen or not remove_duplicate):
+                seen.add(id(value))
                 yield name, value
 
-    def _walk(self, prefix: str, buffers: bool, out: list | None = None) -> list[tuple[str, Any]]:
-        """``out`` plus (name, value) of the parameters (and buffers, if asked) of this
-        module and its descendants, in attribute order."""
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        """The arrays of :meth:`named_buffers`."""
+        for _, value in self.named_buffers(recurse=recurse):
+            yield value
+
+    def _walk(self, prefix: str, buffers: bool, out: list | None = None,
+              persistent: bool = False) -> list[tuple[str, Any]]:
+        """``out`` plus (name, value) of the parameters (and buffers, if asked: only
+        those ``state_dict()`` saves if ``persistent``) of this module and its
+        descendants, in attribute order. Empty buffer slots (None) are left out."""
         if out is None:
             out = []
         for name, value in self._items():
             if isinstance(value, Parameter):
                 out.append((prefix + name, value))
             else:
-                value._walk(f"{prefix}{name}.", buffers, out)
+                value._walk(f"{prefix}{name}.", buffers, out, persistent)
         if buffers:
+            skip = self._non_persistent if persistent else ()
             for name in self._buffer_names:
-                out.append((prefix + name, getattr(self, name)))
+                value = getattr(self, name)
+                if value is not None and name not in skip:
+                    out.append((prefix + name, value))
         return out
 
     # --------------------------------------------------------------- training
@@ -330,12 +490,19 @@ class Module:
         return self.train(False)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Name → copy of every parameter and buffer array (BatchNorm running stats too)."""
-        sd = {}
-        for name, value in self._walk("", buffers=True):
-            arr = value.data if isinstance(value, Tensor) else value
-            sd[name] = np.array(arr, copy=True)
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, np.ndarray]:
+        """Name → copy of every parameter and (persistent) buffer array (BatchNorm running
+        stats too). PyTorch's options: ``prefix`` goes before every name, ``destination``
+        is the dict to fill, ``keep_vars=True`` gives the parameters and buffers themselves
+        instead of copies."""
+        sd = {} if destination is None else destination
+        for name, value in self._walk(prefix, buffers=True, persistent=True):
+            if keep_vars:
+                sd[name] = value
+            else:
+                arr = value.data if isinstance(value, Tensor) else value
+                sd[name] = np.array(arr, copy=True)
         return sd
 
     def load_state_dict(self, state_dict: Mapping[str, Any],
@@ -354,7 +521,7 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expects a dict of arrays, "
                             f"got {type(state_dict).__name__}")
-        own = dict(self._walk("", buffers=True))
+        own = dict(self._walk("", buffers=True, persistent=True))
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched, arrays = [], {}
@@ -382,13 +549,40 @@ class Module:
         if mismatched:
             problems.append("shape mismatches: " + "; ".join(mismatched))
         if problems:
+            if strict and missing and unexpected:
+                problems.extend(self._torch_key_hints(missing, unexpected))
             raise ValueError(f"cannot load the state dict into {type(self).__name__}: "
                              + " | ".join(problems))
         for key, value in arrays.items():
             target = own[key]
-            np.copyto(target.data if isinstance(target, Tensor) else target, value,
-                      casting="unsafe")
+            if isinstance(target, Tensor):
+                np.copyto(target.data, value, casting="unsafe")
+                # an in-place change, counted as nn.init's and t.copy_()'s are: a backward
+                # through a graph recorded with the old values raises instead of using
+                # the new ones
+                autograd.mark_changed(target)
+            else:
+                np.copyto(target, value, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
+
+    def _torch_key_hints(self, missing: list[str], unexpected: list[str]) -> list[str]:
+        """What to rename for the layers that name their state otherwise than PyTorch."""
+        hints, missing_set, unexpected_set = [], set(missing), set(unexpected)
+        for path, mod in self.named_modules():
+            if not mod._torch_keys:
+                continue
+            p = f"{path}." if path else ""
+            renames = [f"{p + t!r} to {p + o!r}" for t, o in mod._torch_keys.items()
+                       if o is not None and p + t in unexpected_set and p + o in missing_set]
+            drops = [repr(p + t) for t, o in mod._torch_keys.items()
+                     if o is None and p + t in unexpected_set]
+            if renames or drops:
+                what = "; ".join(filter(None, ["rename " + ", ".join(renames) if renames else "",
+                                               "drop " + ", ".join(drops) if drops else ""]))
+                where = f" {path!r}" if path else ""
+                hints.append(f"{type(mod).__name__}{where} names its state otherwise than "
+                             f"PyTorch: {what}")
+        return hints
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Number of scalar parameters (only those with requires_grad if asked)."""
@@ -396,14 +590,26 @@ class Module:
                    if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype=None, *, device=None) -> "Module":
-        """Convert every parameter and buffer to ``dtype`` (float32 or float64), in place.
+    def to(self, *args, device=None, dtype=None, non_blocking: bool = False) -> "Module":
+        """Convert every parameter and float buffer to ``dtype`` (float32 or float64), in
+        place; returns this module.
 
-        ``model.to("cpu")`` or ``model.to(device="cpu")`` (PyTorch's device idiom)
-        returns the model unchanged: nerve computes on the CPU; any other device is
-        refused by name.
+        PyTorch's forms work: ``to(nv.float64)``, ``to("cpu")``, ``to("cpu", nv.float64)``,
+        ``to("cpu", dtype=nv.float64)``, ``to(device="cpu", dtype=...)``. The CPU is the
+        one device (nerve computes with NumPy); any other is refused by name.
         """
-        dtype = to_dtype(dtype, device, None)
+        if len(args) > 2:
+            raise TypeError(f"to() takes a dtype, a device, or a device and a dtype; got "
+                            f"{len(args)} positional arguments")
+        if len(args) == 2:
+            if device is not None or dtype is not None:
+                raise TypeError("to(device, dtype): got the device or the dtype twice")
+            if _is_dtype_like(args[0]) or not _is_dtype_like(args[1]):
+                raise TypeError(f"to(device, dtype) takes the device first and a dtype "
+                                f"second (e.g. to('cpu', nv.float64)), got {args!r}")
+            device, dtype = args
+            args = ()
+        dtype = to_dtype(args[0] if args else None, device, dtype)
         if dtype is None:
             return self
         dt = _check_float_dtype(dtype)
@@ -411,7 +617,7 @@ class Module:
             m._dtype = dt
             for name in m._buffer_names:
                 buf = getattr(m, name)
-                if buf.dtype.kind == "f" and buf.dtype != dt:
+                if buf is not None and buf.dtype.kind == "f" and buf.dtype != dt:
                     setattr(m, name, buf.astype(dt))
         for p in self.parameters():
             if p.data.dtype != dt:
@@ -427,6 +633,10 @@ class Module:
 
     def double(self) -> "Module":
         return self.to(np.float64)
+
+    def half(self) -> "Module":
+        """Refused with the reason: nerve computes in float32 or float64."""
+        return self.to(np.float16)
 
     def float(self) -> "Module":
         return self.to(np.float32)
