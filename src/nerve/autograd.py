@@ -230,33 +230,38 @@ def _versions(tensors) -> tuple:
     return tuple(_version(t) for t in tensors)
 
 
-#: The creation number last given to the parameters an optimizer step changed (0: none
-#: yet). Only the graph nodes made before it need :func:`_check_not_stepped` at backward.
-_stepped = 0
+#: The creation number last given to parameters that an optimizer step or
+#: load_state_dict changed (0: none yet). Only the graph nodes made before it need
+#: :func:`_check_not_updated` at backward.
+_updated = 0
 
 
-def mark_stepped(params) -> None:
-    """Record that an optimizer changed ``params`` in place: each gets a new creation
-    number, newer than every op recorded so far, so a backward through one of those ops
-    (a kept graph, ``retain_graph=True``) refuses the stale values (PyTorch's version
-    check catches the same). A leaf's creation number orders nothing else."""
-    global _stepped
-    _stepped = seq = next_seq()
+def mark_updated(params) -> None:
+    """Record that ``params`` (leaves) were changed in place by an optimizer step or
+    ``load_state_dict``: each gets a new creation number, newer than every op recorded so
+    far, so a backward through one of those ops (a kept graph, ``retain_graph=True``)
+    refuses the stale values, as PyTorch's version check does. This costs one number per
+    parameter, and nothing per op (unlike :func:`mark_changed`'s version bookkeeping);
+    a leaf's creation number orders nothing else."""
+    global _updated
+    _updated = seq = next_seq()
     for p in params:
         p._seq = seq
 
 
-def _check_not_stepped(node, ctx, parents) -> None:
-    """Refuse a backward through an op recorded before an optimizer step changed one of
-    its parameters: the op saved the old values, so its gradients would be wrong."""
+def _check_not_updated(node, ctx, parents) -> None:
+    """Refuse a backward through an op recorded before an optimizer step (or a
+    load_state_dict) changed one of its parameters: the op may have kept the old values.
+    (Stricter than PyTorch, which refuses only where the op saved that very tensor.)"""
     made = node._seq
     for i, p in enumerate(parents):
         if p._ctx is None and p.requires_grad and p._seq > made:
             raise RuntimeError(
                 f"a parameter of shape {p.data.shape} used by {ctx.op or type(ctx).__name__} "
-                f"(its input {i}) was changed by an optimizer step after the op recorded it, "
-                "so its gradient would be wrong; call backward() before optimizer.step(), "
-                "or run the forward pass again after the step")
+                f"(its input {i}) was changed in place by an optimizer step or "
+                "load_state_dict after the op recorded it, so its gradient could be wrong; "
+                "call backward() before optimizer.step(), or run the forward pass again "
+                "after the step")
 
 
 def _check_unchanged(node, ctx, parents) -> None:
@@ -312,7 +317,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     grads: dict = {}  # id(node) -> its gradient so far, for every node on the heap
     heap: list = []  # (-creation number, node) of the nodes waiting for their turn
     pop, push, freed, new = heappop, heappush, _Freed, _new  # locals: the loop runs per node
-    stepped = _stepped
+    updated = _updated
     node, g = root, grad
     while True:
         ctx = node._ctx
@@ -328,8 +333,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         parents = ctx.parents
         if _changed:
             _check_unchanged(node, ctx, parents)
-        if node._seq < stepped:  # recorded before the latest optimizer step
-            _check_not_stepped(node, ctx, parents)
+        if node._seq < updated:  # recorded before the latest optimizer step or load
+            _check_not_updated(node, ctx, parents)
         input_grads = ctx.backward(g)
         if not retain_graph:  # drop the saved arrays, keep the op's name and inputs
             dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call

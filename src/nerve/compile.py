@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import mark_stepped
+from .autograd import mark_updated
 from .losses import labels_in_range
 from .ops._util import constant, zero
 from .ops.loss import max_by_copy, row_starts
@@ -376,7 +376,7 @@ class CompiledStep:
         if flat.usable_state():
             flat.step()
             self.optimizer._after_step()  # counted as the eager step counts it
-            mark_stepped(self.params)  # an eager graph kept from before is now stale
+            mark_updated(self.params)  # an eager graph kept from before is now stale
         else:  # per-parameter state that one flat step cannot carry (some parameters
             self.optimizer.step()  # were frozen for a while): the optimizer's own loop
         return loss

@@ -194,7 +194,7 @@ class BatchNorm1d(Module):
         out, (mean, var, n) = _normalize(self.short_name(), x, gamma, beta, None, None,
                                          self.eps, True)
         if self.training and running_mean is not None:
-            self.num_batches_tracked = self.num_batches_tracked + 1
+            self.num_batches_tracked = np.array(self.num_batches_tracked + 1, dtype=np.int64)
             momentum = self.momentum
             if momentum is None:  # the cumulative average: the k-th batch weighs 1/k
                 momentum = 1.0 / float(self.num_batches_tracked)

@@ -18,8 +18,6 @@ class ModuleList(Module):
     ``ml[i] = m``, ``del ml[i]`` (negative indices and slices too), ``ml + other``.
     """
 
-    _float_input = False  # no forward of its own: a subclass's forward takes what it likes
-
     def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
         self._modules = as_module_list(modules, type(self).__name__)
@@ -54,7 +52,7 @@ class ModuleList(Module):
         # As PyTorch: ``seq.fc1 = layer`` replaces the child fc1 in place, and a module
         # under a new name becomes a child (at the end, so a Sequential runs it).
         i = self._child_index(name)
-        if i is not None:
+        if i is not None and name not in self.__dict__ and not hasattr(type(self), name):
             if not isinstance(value, Module):
                 raise TypeError(f"cannot assign a {type(value).__name__} as child module "
                                 f"{name!r} of {type(self).__name__} (a Module expected; "
@@ -117,6 +115,10 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module: Module) -> None:
         """``seq[i] = layer`` replaces the child at position i (its name stays)."""
+        if isinstance(index, slice):
+            raise TypeError(f"{type(self).__name__}[{index.start}:{index.stop}] = ...: "
+                            "assigning to a slice is not supported; replace one child at a "
+                            "time (seq[i] = layer), or build a new Sequential")
         i = self._position(index)
         self._modules[i] = as_module_list([module], f"{type(self).__name__}[{index!r}] =")[0]
 
@@ -219,8 +221,6 @@ class Sequential(ModuleList):
         if names is not None:
             self._names = names
 
-    _float_input = True  # nerve's forward: any array-like input becomes a float tensor
-
     def __getitem__(self, index):
         if isinstance(index, slice):  # the children keep their names, as in PyTorch
             from collections import OrderedDict
@@ -265,7 +265,15 @@ def check_name(key: Any, owner: str) -> str:
     if not isinstance(key, str) or not key or "." in key:
         raise (TypeError if not isinstance(key, str) else ValueError)(
             f"{owner}: a module's name must be a non-empty string without '.', got {key!r}")
+    if hasattr(Module, key) or key in _ATTRIBUTES:
+        raise ValueError(f"{owner}: the name {key!r} is taken by an attribute every module "
+                         "has (PyTorch refuses it too); choose another name")
     return key
+
+
+#: Instance attributes of modules and containers that a child's name must not shadow.
+_ATTRIBUTES = frozenset({"training", "stop_training", "fuse", "_modules", "_names", "_dict",
+                         "_hooks", "_fusion_plan", "_buffer_names", "_dtype"})
 
 
 def _free_name(taken: list[str], name: str) -> str:
@@ -284,8 +292,6 @@ class ModuleDict(Module):
     ['digit.weight', 'digit.bias', 'parity.weight', 'parity.bias']
     """
 
-    _float_input = False  # no forward of its own: a subclass's forward takes what it likes
-
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None):
         super().__init__()
         self._dict: dict[str, Module] = {}
@@ -303,7 +309,8 @@ class ModuleDict(Module):
         # As PyTorch: ``heads.digit = layer`` replaces the entry, a module under a new
         # name is a new entry
         d = self.__dict__.get("_dict")
-        if d is not None and name in d:
+        if d is not None and name in d and name not in self.__dict__ \
+                and not hasattr(type(self), name):
             if not isinstance(value, Module):
                 raise TypeError(f"cannot assign a {type(value).__name__} as child module "
                                 f"{name!r} of ModuleDict (a Module expected; "

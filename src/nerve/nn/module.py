@@ -10,6 +10,7 @@ is taken for bookkeeping).
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -117,22 +118,10 @@ class Module:
     _buffer_names: list[str] = []
     _non_persistent: frozenset | set = frozenset()  # buffers left out of state_dict()
     _dtype = None
-    #: How ``__call__`` treats an input that is not a float tensor. True (nerve's own
-    #: layers, whose forward needs a float tensor): any array, list, number or integer
-    #: tensor becomes a tensor of the module's dtype. False (a ``forward`` written
-    #: outside nerve): only float data (a float array, a list of numbers, a float) is
-    #: converted; tuples, dicts, ints, integer arrays and tensors reach ``forward`` as
-    #: they are, as PyTorch passes them. Set by ``__init_subclass__``; a class may set it.
-    _float_input = False
     #: PyTorch's state-dict key -> this layer's key (None: nerve does not keep it), for
     #: the layers that name their state differently; a failed load_state_dict says which
     #: keys to rename.
     _torch_keys: dict[str, str | None] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "_float_input" not in vars(cls) and "forward" in vars(cls):
-            cls._float_input = cls.__module__.split(".")[0] == "nerve"
 
     def __init__(self) -> None:
         self.training = True
@@ -159,10 +148,11 @@ class Module:
     def __call__(self, x, *args, **kwargs):
         """Run ``forward`` on ``x`` (and the other arguments, passed as they are).
 
-        A float tensor is passed as it is. Float data (a NumPy float array, a list of
-        numbers, a Python float) becomes a tensor of the module's dtype. nerve's own
-        layers also convert integer arrays and tensors; a ``forward`` you write gets
-        tuples, dicts, ints and integer arrays or tensors unchanged, as in PyTorch.
+        A float tensor is passed as it is; numeric data (an array, a list of numbers, a
+        number, an integer tensor) becomes a float tensor of the module's dtype, as it
+        always has (data that is not numeric is a clear error). A tuple or dict of inputs,
+        a list of tensors, None or another object reaches ``forward`` unchanged, as in
+        PyTorch.
         """
         if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
             x = self._as_input(x)
@@ -172,19 +162,13 @@ class Module:
 
     def _as_input(self, x):
         """The input ``forward`` gets for an ``x`` that is not a float tensor (see __call__)."""
-        if self._float_input:
-            return Tensor(x.data if isinstance(x, Tensor) else x, dtype=self.dtype)
         if isinstance(x, Tensor):
-            return x
-        if isinstance(x, (np.ndarray, np.generic)):
-            return Tensor(x, dtype=self.dtype) if x.dtype.kind == "f" else x
-        if isinstance(x, float):
-            return Tensor(x, dtype=self.dtype)
-        if isinstance(x, list):
-            try:  # numbers typed in as a list: data, as for nerve's layers
-                return Tensor(x, dtype=self.dtype)
-            except TypeError:  # a list of tensors, strings, ...: the forward's business
-                return x
+            return Tensor(x.data, dtype=self.dtype)
+        if isinstance(x, list) and any(isinstance(v, Tensor) for v in x):
+            return x  # a list of inputs: the forward's business
+        if isinstance(x, (np.ndarray, np.generic, numbers.Number, list, str)) \
+                and not isinstance(x, bool):
+            return Tensor(x, dtype=self.dtype)  # data (or a clear error saying it is not)
         return x
 
     def add_module(self, name: str, module: "Module") -> None:
@@ -311,13 +295,18 @@ class Module:
         """The sub-module at the dotted path ``target`` (``"body.0"``; ``""``: this module)."""
         if not isinstance(target, str):
             raise TypeError(f"get_submodule expects a dotted name, got {target!r}")
-        mod = self
-        for part in target.split(".") if target else ():
+        mod, parts, i = self, target.split(".") if target else [], 0
+        while i < len(parts):
             kids = dict(mod.named_children())
-            if part not in kids:
-                raise AttributeError(f"{type(mod).__name__} has no sub-module {part!r} (looking "
-                                     f"up {target!r}); its children: {list(kids)}")
-            mod = kids[part]
+            # a child in a plain list attribute is named "blocks.0": try longer names too
+            for j in range(i + 1, len(parts) + 1):
+                key = ".".join(parts[i:j])
+                if key in kids:
+                    mod, i = kids[key], j
+                    break
+            else:
+                raise AttributeError(f"{type(mod).__name__} has no sub-module {parts[i]!r} "
+                                     f"(looking up {target!r}); its children: {list(kids)}")
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
@@ -553,16 +542,18 @@ class Module:
                 problems.extend(self._torch_key_hints(missing, unexpected))
             raise ValueError(f"cannot load the state dict into {type(self).__name__}: "
                              + " | ".join(problems))
+        changed = []
         for key, value in arrays.items():
             target = own[key]
             if isinstance(target, Tensor):
                 np.copyto(target.data, value, casting="unsafe")
-                # an in-place change, counted as nn.init's and t.copy_()'s are: a backward
-                # through a graph recorded with the old values raises instead of using
-                # the new ones
-                autograd.mark_changed(target)
+                if target._ctx is None:
+                    changed.append(target)
             else:
                 np.copyto(target, value, casting="unsafe")
+        # An in-place change: a backward through a graph recorded with the old values
+        # raises instead of using the new ones (as after an optimizer step).
+        autograd.mark_updated(changed)
         return IncompatibleKeys(missing, unexpected)
 
     def _torch_key_hints(self, missing: list[str], unexpected: list[str]) -> list[str]:

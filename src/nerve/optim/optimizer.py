@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import mark_stepped
+from ..autograd import mark_updated
 from .flat import FlatParameters
 
 __all__ = ["Optimizer", "ParamsT"]
@@ -273,7 +273,7 @@ class Optimizer:
             if ready and flat.usable_state():
                 flat.step()
                 self._after_step()
-                mark_stepped(flat.params)
+                mark_updated(flat.params)
                 return loss
         update, state = self.update_fn, self.state
         index, updated = 0, []
@@ -291,7 +291,7 @@ class Optimizer:
                     updated.append(p)
                 index += 1
         self._after_step()
-        mark_stepped(updated)
+        mark_updated(updated)
         return loss
 
     # -- checkpoints -----------------------------------------------------------

@@ -4,7 +4,9 @@ A batch's mean loss divides by what the loss divides by: the batch size, or for 
 cross-entropy the labels it does not ignore, weighted by the class weights if any
 (PyTorch's weighted mean). Over the set, ``L = Σ_b share_b·L_b / Σ_b share_b`` is
 then that mean over all the examples; with ``reduction="sum"``, ``L = Σ_b L_b``.
-``fit``'s epoch ``loss``, its ``val_loss`` and ``evaluate`` all add up this way.
+``fit``'s epoch ``loss``, its ``val_loss`` and ``evaluate`` all add up this way. A
+regularizer's penalty λ·R(W) is in every batch's L: it averages with the means, and is
+counted once (its mean over the batches) with the sums.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class LossAverage:
         self.ignore = loss_fn.ignore_index if cross_entropy else None
         self.total = 0.0
         self.denominator = 0.0
+        self.penalty = 0.0  # with reduction="sum": Σ_b share_b·penalty_b
 
     def share(self, targets: np.ndarray, counted: int) -> float:
         """What the batch's mean divides by; ``counted``: its labels not ignored."""
@@ -40,14 +43,19 @@ class LossAverage:
         kept = targets[targets != self.ignore]
         return float(self.weight[kept].sum())
 
-    def add(self, value: float, share: float) -> None:
-        """Count one batch whose loss is ``value`` and whose mean divided by ``share``."""
+    def add(self, value: float, share: float, penalty: float = 0.0) -> None:
+        """Count one batch whose loss is ``value`` (``penalty`` of it a regularizer's)
+        and whose mean divided by ``share``."""
         if share > 0:
-            self.total += value if self.summed else value * share
+            if self.summed:
+                self.total += value - penalty
+                self.penalty += penalty * share
+            else:
+                self.total += value * share
             self.denominator += share
 
     def result(self) -> float | None:
         """The loss over every batch added, or None when nothing counted."""
         if self.summed:
-            return self.total if self.denominator else None
+            return self.total + self.penalty / self.denominator if self.denominator else None
         return self.total / self.denominator if self.denominator > 0 else None

@@ -301,6 +301,7 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.wait = 0
         self.stopped_epoch = 0
+        self._stopped = False
         self.best = self._start
         self.best_epoch = -1
         self.best_weights: dict[str, np.ndarray] | None = None
@@ -313,17 +314,21 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = _snapshot(self.model)
-            # Only a value that also beats the baseline resets the patience (Keras's rule).
+            # Keras's rule: an improving epoch never stops training, but only one that also
+            # beats the baseline resets the patience.
             if self.baseline is None or self._better(current, self.baseline):
                 self.wait = 0
-                return
+            else:
+                self.wait += 1
+            return
         self.wait += 1
         if self.wait >= self.patience:  # as Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
+            self._stopped = True
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        if self.verbose and self.stopped_epoch:
+        if self.verbose and self._stopped:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping", file=sys.stderr)
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)

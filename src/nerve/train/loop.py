@@ -288,6 +288,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                         cbs.batch_end(batch, {"batch": batch, "size": len(xb)})
                     iteration += 1
                     continue
+                penalty_value = 0.0
                 if captured is not None:
                     try:
                         value = captured(xb, tb)  # updates only when the loss is finite
@@ -305,7 +306,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                     if not isinstance(L, Tensor):
                         raise _loss_value_error(loss_fn, L)
                     if regularizer is not None:
-                        L = L + _penalty(regularizer, L.data.dtype)
+                        penalty = _penalty(regularizer, L.data.dtype)
+                        L = L + penalty
+                        penalty_value = float(getattr(penalty, "data", penalty))
                     try:
                         value = float(L.data)
                     except TypeError:  # not a single number: the loss was not reduced
@@ -324,7 +327,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                         clip_grad_norm_(parameters, clip_grad_norm)
                     opt.step()
                 n = len(xb)
-                average.add(value, average.share(tb, n_counted))
+                average.add(value, average.share(tb, n_counted), penalty_value)
                 counted += n_counted
                 hits = 0
                 if targets.accuracy is not None:

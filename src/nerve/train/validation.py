@@ -392,10 +392,8 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     if kind == "regression" and is_int and y.ndim == 1 and n_out > 1:
         labels = _labels(y, n_out, name)
         return Targets(np.eye(n_out, dtype=dtype)[labels], "onehot")
-    if kind == "other":  # a loss of the user's: y goes to it as it is, but finite
-        if y.dtype.kind == "f":
-            _check_finite(y, name)
-        return Targets(y, None)
+    if kind == "other":  # a loss of the user's: y goes to it as it is (NaN may mark a
+        return Targets(y, None)  # missing target that the loss masks out)
     values = _cast_in_range(y, dtype, name)
     _check_finite(values, name)
     if values.ndim == 1 and out_shape == (1,):
