@@ -51,6 +51,25 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def check_readable_file(path: str, missing: str, expected: str,
+                        folder: str | None = None) -> None:
+    """Raise, naming ``path``, unless it is an existing regular file: ``missing`` for a
+    path that does not exist, an OSError that names it for one that cannot be read,
+    ``folder`` (default: the non-regular message) for a folder, and for a FIFO, device
+    or socket that it is none of ``expected`` (reading a FIFO would block forever)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(missing) from None
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") from None
+    if folder is not None and stat.S_ISDIR(info.st_mode):
+        raise ValueError(folder)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path!r} is {file_kind(info.st_mode)}, not a regular file; "
+                         f"expected {expected}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path in the target's folder; on success rename it to ``path``.

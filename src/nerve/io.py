@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ._extras import require
-from .atomic import atomic_path, check_path, file_kind
+from .atomic import atomic_path, check_path, check_readable_file
 from .tensor import Tensor
 
 FORMAT_VERSION = 1
@@ -190,17 +189,8 @@ def _read(path: Any, model: bool = False) -> tuple[str, dict[str, np.ndarray], A
     without unpacking its arrays; clear errors naming the file otherwise.
     """
     path = _check_path(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no such file: {path!r}") from None
-    except OSError as exc:
-        raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ValueError(f"{path!r} is a folder, not a nerve model or state file")
-    if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
-        raise ValueError(f"{path!r} is {file_kind(info.st_mode)}, not a regular file; "
-                         "expected a nerve model or state file")
+    check_readable_file(path, f"no such file: {path!r}", "a nerve model or state file",
+                        folder=f"{path!r} is a folder, not a nerve model or state file")
 
     def check(meta: dict, sizes: Any) -> Any:
         return _check_meta(path, meta, sizes, model)

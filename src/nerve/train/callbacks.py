@@ -301,7 +301,6 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.wait = 0
         self.stopped_epoch = 0
-        self._stopped = False
         self.best = self._start
         self.best_epoch = -1
         self.best_weights: dict[str, np.ndarray] | None = None
@@ -324,11 +323,10 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= self.patience:  # as Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
-            self._stopped = True
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        if self.verbose and self._stopped:
+        if self.verbose and self.stopped_epoch:  # an epoch > 0: the first always improves
             print(f"Epoch {self.stopped_epoch + 1}: early stopping", file=sys.stderr)
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)

@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from typing import Any
 
-from ..atomic import atomic_write_bytes, check_path, file_kind
+from ..atomic import atomic_write_bytes, check_path, check_readable_file
 from .callbacks import Callback
 
 __all__ = ["History"]
@@ -126,16 +125,8 @@ class History(Callback):
     def load(cls, path: str | os.PathLike) -> "History":
         """Read a History written by :meth:`save`."""
         path = check_path(path)
-        try:
-            info = os.stat(path)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"no history file at {path!r}") from None
-        except OSError as exc:
-            raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") \
-                from None
-        if not stat.S_ISREG(info.st_mode):  # a folder; a FIFO would block the read
-            raise ValueError(f"{path!r} is {file_kind(info.st_mode)}, not a regular file; "
-                             "expected a history file (the JSON that History.save writes)")
+        check_readable_file(path, f"no history file at {path!r}",
+                            "a history file (the JSON that History.save writes)")
         try:
             with open(path, encoding="utf-8") as fh:
                 raw = json.load(fh)

@@ -196,7 +196,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     _refuse_unsupported(unsupported)
     if verbose is not None:
         progress = _verbose_to_progress(verbose)
-    X, y = _check_arrays(X, y)
+    _check_arrays(X, y)
     epochs = check_positive_int("epochs", epochs)
     initial_epoch = check_positive_int("initial_epoch", initial_epoch, minimum=0)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -397,7 +397,7 @@ def _verbose_to_progress(verbose: Any) -> bool | str:
     return table[verbose]
 
 
-def _check_arrays(X: Any, y: Any) -> tuple[Any, Any]:
+def _check_arrays(X: Any, y: Any) -> None:
     """Refuse a dataset or loader where arrays belong, and a missing y, saying what to pass."""
     from ..data.dataset import Subset, TensorDataset
 
@@ -410,7 +410,6 @@ def _check_arrays(X: Any, y: Any) -> tuple[Any, Any]:
     if y is None:
         raise TypeError("fit needs the targets: fit(model, X, y, ...), y holding one label "
                         "(or target row) per sample of X")
-    return X, y
 
 
 def _captured_step(compile: bool | str, model: Any, loss_fn: Any, opt: Any,  # noqa: A002
