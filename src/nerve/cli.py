@@ -418,13 +418,9 @@ def _model_path(path: str) -> str:
 
 def _check_file(path: str, what: str) -> None:
     """``path`` must be an existing regular file (a FIFO or device would block or mislead)."""
-    if os.path.isfile(path):
-        return
-    if os.path.isdir(path):
-        raise ValueError(f"{what} file {path!r} is a folder; expected a file")
-    if os.path.exists(path):
-        raise ValueError(f"{what} file {path!r} is not a regular file")
-    raise FileNotFoundError(f"{what} file {path!r} does not exist")
+    from .atomic import check_readable_file
+    check_readable_file(path, f"{what} file {path!r} does not exist", f"a {what} file",
+                        folder=f"{what} file {path!r} is a folder; expected a file")
 
 
 def _load_model(path: str) -> Any:

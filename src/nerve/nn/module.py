@@ -19,77 +19,8 @@ import numpy as np
 from .. import autograd
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 from ..tensor_torch import _is_dtype_like, check_device, to_dtype
-
-
-class Parameter(Tensor):
-    """A tensor that is a learnable parameter of a module: ``requires_grad=True`` by default.
-
-    Data follow :func:`nerve.tensor`'s rule (floats become the default float32
-    unless ``dtype`` says otherwise); a Tensor keeps its dtype.
-
-    >>> w = Parameter(np.zeros((2, 3)))
-    >>> w.requires_grad, w.dtype
-    (True, dtype('float32'))
-    """
-
-    #: The array backward may write this parameter's gradient into (its slice of an
-    #: optimizer's flat gradient, see nerve.optim.flat), or None.
-    __slots__ = ("_grad_buffer",)
-
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = True):
-        if dtype is None and isinstance(data, Tensor) and data.data.dtype.kind == "f":
-            dtype = data.data.dtype
-        super().__init__(data, dtype=dtype, requires_grad=requires_grad)
-        self._grad_buffer = None
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-
-class HookHandle:
-    """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off.
-
-    ``HookHandle.generation`` changes whenever a hook is added or removed anywhere: the
-    fast paths that bypass ``Module.__call__`` (Sequential's fused chain, the captured
-    step) look at their layers' hooks again when it has moved, and stand aside for a
-    layer that has any.
-    """
-
-    generation = 0
-    _next = 0
-
-    def __init__(self, module: "Module", kind: str):
-        self.module, self.kind = module, kind
-        self.id = HookHandle._next
-        HookHandle._next += 1
-
-    def remove(self) -> None:
-        hooks = self.module._hooks
-        if hooks is not None and hooks[self.kind].pop(self.id, None) is not None:
-            HookHandle.generation += 1
-            if not hooks["pre"] and not hooks["post"]:
-                object.__setattr__(self.module, "_hooks", None)
-
-    def __enter__(self) -> "HookHandle":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-def _call_with_hooks(module: "Module", x, args: tuple, kwargs: dict):
-    """``module.forward`` between its pre-hooks and hooks (see register_forward_hook)."""
-    inputs = (x,) + args
-    for hook in list(module._hooks["pre"].values()):
-        changed = hook(module, inputs)
-        if changed is not None:
-            inputs = changed if isinstance(changed, tuple) else (changed,)
-    out = module.forward(*inputs, **kwargs)
-    for hook in list(module._hooks["post"].values()):
-        changed = hook(module, inputs, out)
-        if changed is not None:
-            out = changed
-    return out
+from .hooks import HookHandle, _call_with_hooks
+from .parameter import Parameter
 
 
 class IncompatibleKeys(NamedTuple):
