@@ -113,3 +113,33 @@ def test_accepts_tensor_like_inputs():
 def test_empty_dataset_rejected():
     with pytest.raises(ValueError, match="empty"):
         DataLoader(np.zeros((0, 3)))
+
+
+def test_pytorch_worker_keywords_change_nothing():
+    from nerve.data import DataLoader
+    X, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    plain = list(DataLoader(X, y, batch_size=4, seed=3))
+    torchy = list(DataLoader(X, y, batch_size=4, seed=3, num_workers=4, pin_memory=True,
+                             persistent_workers=True, prefetch_factor=2, timeout=0))
+    assert len(plain) == len(torchy) == 3
+    for (xa, ya), (xb, yb) in zip(plain, torchy):
+        assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(collate_fn=lambda batch: batch), "collate_fn is not supported"),
+    (dict(sampler=[0, 1]), "sampler= is not supported"),
+    (dict(batch_sampler=[[0, 1]]), "batch_sampler= is not supported"),
+    (dict(generator=object()), "pass seed=INT"),
+    (dict(num_workres=2), r"unexpected keyword argument\(s\) \['num_workres'\]"),
+])
+def test_pytorch_keywords_that_would_change_batches_are_refused(kwargs, match):
+    from nerve.data import DataLoader
+    with pytest.raises(TypeError, match=match):
+        DataLoader(np.zeros((4, 2)), np.arange(4), **kwargs)
+
+
+def test_num_workers_checked():
+    from nerve.data import DataLoader
+    with pytest.raises(ValueError, match="num_workers must be an integer >= 0"):
+        DataLoader(np.zeros((4, 2)), np.arange(4), num_workers=-1)

@@ -30,6 +30,11 @@ class DataLoader:
 
     X has shape (N, ...) and y shape (N, ...); batches keep their dtypes.
 
+    PyTorch's ``num_workers``, ``pin_memory``, ``persistent_workers``, ``prefetch_factor``,
+    ``timeout`` and ``worker_init_fn`` are accepted and change nothing: a batch is a slice
+    of arrays already in memory, made in this process, with no device to pin for.
+    ``collate_fn``, ``sampler`` and ``batch_sampler`` are refused with a hint.
+
     >>> X, y = np.zeros((10, 2), np.float32), np.arange(10)
     >>> loader = DataLoader(X, y, batch_size=4, seed=0)
     >>> len(loader), [len(yb) for _, yb in loader]
@@ -38,7 +43,11 @@ class DataLoader:
 
     def __init__(self, X: np.ndarray | None = None, y: np.ndarray | None = None,
                  batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
-                 drop_last: bool = False, *, dataset=None) -> None:
+                 drop_last: bool = False, *, dataset=None, num_workers: int = 0,
+                 pin_memory: bool = False, collate_fn=None, sampler=None,
+                 batch_sampler=None, **worker_options) -> None:
+        _check_torch_options(num_workers, pin_memory, collate_fn, sampler, batch_sampler,
+                             worker_options)
         if dataset is not None:  # PyTorch's keyword: DataLoader(dataset=ds, batch_size=...)
             if X is not None:
                 raise TypeError("DataLoader: pass the data once, as X (and y) or as dataset=")
@@ -125,6 +134,34 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+#: PyTorch's worker keywords: accepted, and nothing to do for in-memory arrays.
+_WORKER_OPTIONS = ("persistent_workers", "prefetch_factor", "timeout", "worker_init_fn",
+                   "multiprocessing_context", "generator", "pin_memory_device", "in_order")
+
+
+def _check_torch_options(num_workers, pin_memory, collate_fn, sampler, batch_sampler,
+                         others: dict) -> None:
+    """Accept PyTorch's DataLoader keywords that change nothing here; refuse the others."""
+    check_int("num_workers", num_workers, minimum=0)
+    check_bool("pin_memory", pin_memory)
+    unknown = sorted(set(others) - set(_WORKER_OPTIONS))
+    if unknown:
+        raise TypeError(f"DataLoader got unexpected keyword argument(s) {unknown}; it takes "
+                        "X, y, batch_size, shuffle, seed, drop_last, dataset (and PyTorch's "
+                        "num_workers/pin_memory, which change nothing here)")
+    if others.get("generator") is not None:
+        raise TypeError("DataLoader: pass seed=INT (or a numpy Generator) instead of "
+                        "generator=, to fix the shuffling order")
+    if collate_fn is not None:
+        raise TypeError("DataLoader: collate_fn is not supported: batches are already "
+                        "arrays (X[idx], y[idx]); transform each batch inside the loop")
+    if sampler is not None or batch_sampler is not None:
+        what = "sampler" if sampler is not None else "batch_sampler"
+        raise TypeError(f"DataLoader: {what}= is not supported: use shuffle=True/False "
+                        "and seed=, or index the arrays yourself (X[idx], y[idx]) for "
+                        "another order")
 
 
 def _is_dataset(obj) -> bool:
