@@ -22,12 +22,19 @@ from .losses import labels_in_range
 from .ops._util import constant, zero
 from .ops.loss import max_by_copy, row_starts
 from .ops.activation import sigmoid_into
+from .nn import module as _module
 from .nn.module import HookHandle
-from .optim.flat import flat_parameters
+from .optim.flat import FlatParameters, flat_parameters
 from .tensor import Tensor, as_array
 
 
-class FrozenParameterError(ValueError):
+class CaptureError(ValueError):
+    """The captured step cannot run this model (any more): it was changed since the step
+    was made, into something the step does not support; ``fit(compile="auto")`` then
+    carries on with the eager graph."""
+
+
+class FrozenParameterError(CaptureError):
     """A parameter is frozen (``requires_grad=False``): the captured step cannot train the
     model; ``fit(compile="auto")`` then carries on with the eager graph."""
 
@@ -250,6 +257,13 @@ def _kernel_for(layer):
                      f"captured step (supported: {supported}); train it with the eager loop")
 
 
+def _signature(layers: list) -> tuple:
+    """What the kernels were made from: each layer's type, parameters and slope."""
+    return tuple((type(layer), id(getattr(layer, "weight", None)),
+                  id(getattr(layer, "bias", None)), getattr(layer, "alpha", None))
+                 for layer in layers)
+
+
 #: Plans (preallocated arrays for one batch size) a captured step keeps at most: fit needs
 #: two (the batch size and the last, smaller batch); varying sizes must not grow memory.
 MAX_PLANS = 8
@@ -259,12 +273,27 @@ class CompiledStep:
     """One training step of ``model`` replayed on preallocated arrays; see the module doc."""
 
     def __init__(self, model, loss, optimizer):
-        from . import nn
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self._setup()
 
-        layers = list(model) if isinstance(model, nn.Sequential) else [model]
+    def _setup(self) -> None:
+        """Check that the model, loss and optimizer are what the step supports; choose a
+        kernel per layer and note what the step must watch for changes."""
+        from . import nn
+        from .optim.optimizer import Optimizer
+
+        model, loss, optimizer = self.model, self.loss, self.optimizer
+        if isinstance(model, nn.Sequential):
+            cls = type(model)
+            if cls.forward is not nn.Sequential.forward or cls.__call__ is not nn.Module.__call__:
+                raise ValueError(f"nv.compile: {cls.__name__} has a forward of its own, which "
+                                 "the captured step would not run (it replays the layers "
+                                 "alone); train it with the eager loop")
+            layers = list(model)
+        else:
+            layers = [model]
         if not layers:
             raise ValueError("nv.compile: the model has no layers")
-        self.model = model
         self._check_hooks()
         self.kernel_factories = [_kernel_for(layer) for layer in layers]
         if type(loss) is not nn.CrossEntropyLoss or getattr(loss, "reduction", "mean") != "mean" \
@@ -275,7 +304,6 @@ class CompiledStep:
         linears = [layer for layer in layers if type(layer) is nn.Linear]
         if not linears:
             raise ValueError("nv.compile: the model needs at least one Linear layer")
-        self.model, self.optimizer = model, optimizer
         self.dtype = linears[0].weight.data.dtype
         self.in_features = linears[0].in_features
         self.n_classes = linears[-1].out_features
@@ -287,6 +315,18 @@ class CompiledStep:
                              "in order, in one parameter group")
         if any(p.data.dtype != self.dtype for p in self.params):
             raise ValueError("nv.compile: all parameters must share one dtype")
+        # The step runs the optimizer's update rule once on all parameters side by side,
+        # never its step(): only nerve's own elementwise rules, not overridden, do the same.
+        name = type(optimizer).__name__
+        if not isinstance(optimizer, Optimizer) or not FlatParameters.eligible(optimizer):
+            raise ValueError(f"nv.compile: the optimizer {name} is not one whose update the "
+                             "captured step can run (nerve's SGD, Adam, AdamW, RMSprop, "
+                             "Adagrad, or an Optimizer subclass with an elementwise rule, "
+                             "elementwise = True); train it with the eager loop")
+        for method in ("step", "zero_grad"):
+            if getattr(type(optimizer), method) is not getattr(Optimizer, method):
+                raise ValueError(f"nv.compile: {name} overrides {method}(), which the "
+                                 "captured step would not call; train it with the eager loop")
         weights = [p for layer in linears for p in (layer.weight, layer.bias) if p is not None]
         if len({id(p) for p in weights}) != len(weights):
             # the tape writes each layer's dW into its buffer: a second use would overwrite
@@ -298,13 +338,34 @@ class CompiledStep:
         self.flat = flat_parameters(optimizer, self.params)
         self._plans: dict[int, tuple] = {}
         self.scores: np.ndarray | None = None  # the last step's scores (for accuracy)
+        self._layers = model._modules if isinstance(model, nn.Sequential) else None
+        self._layer_list = list(layers)
+        self._signature = _signature(layers)
+        self._changes = _module.changes
+
+    def _check_model(self) -> None:
+        """After an attribute of some module was set (or a Sequential's layers changed):
+        if this model is no longer the one the step was made for (a layer replaced, a
+        LeakyReLU's slope or a Linear's parameter changed), make the step again for it,
+        or raise CaptureError (on every call from then on) if it is no longer supported."""
+        layers = list(self.model) if self._layers is not None else self._layer_list
+        if layers == self._layer_list and _signature(layers) == self._signature:
+            self._changes = _module.changes
+            return
+        try:
+            self._setup()
+        except CaptureError:
+            raise
+        except ValueError as exc:
+            raise CaptureError(f"{exc} (the model was changed after the step was made)") \
+                from None
 
     def _check_hooks(self) -> None:
         """Refuse a model with forward hooks, which the tape would not call (checked again
         whenever hooks were added or removed anywhere since)."""
         self._hook_generation = HookHandle.generation
         if any(m._hooks for m in self.model.modules()):
-            raise ValueError("nv.compile: the model has forward hooks, which the captured "
+            raise CaptureError("nv.compile: the model has forward hooks, which the captured "
                              "step would not call; train it with the eager loop")
 
     def _check_trainable(self) -> None:
@@ -357,6 +418,9 @@ class CompiledStep:
         self._check_trainable()  # frozen since the step was made: refuse, as when made
         if HookHandle.generation != self._hook_generation:  # hooks came or went since
             self._check_hooks()
+        if _module.changes != self._changes or (self._layers is not None
+                                                and self._layers != self._layer_list):
+            self._check_model()  # some module attribute was set, or layers were changed
         flat = self.flat
         if not flat.intact():  # something rebound a parameter's data: gather again, re-plan
             flat = self.flat = flat_parameters(self.optimizer, self.params)

@@ -22,6 +22,10 @@ from ..tensor_torch import _is_dtype_like, check_device, to_dtype
 from .hooks import HookHandle, _call_with_hooks
 from .parameter import Parameter
 
+#: How many times an attribute of any module was set: a captured step (nerve.compile)
+#: looks at its model again when this moved (a layer replaced, a slope changed).
+changes = 0
+
 
 class IncompatibleKeys(NamedTuple):
     """What :meth:`Module.load_state_dict` returns (PyTorch's ``_IncompatibleKeys``):
@@ -70,6 +74,8 @@ class Module:
                 f"{type(value).__name__} (nn.Parameter or None expected): wrap it, "
                 f"module.{name} = nn.Parameter(value), or change the values in place "
                 f"with `with nv.no_grad(): module.{name}.copy_(value)`")
+        global changes
+        changes += 1
         object.__setattr__(self, name, value)
 
     # ----------------------------------------------------------------- calling

@@ -110,7 +110,7 @@ class FlatParameters:
         State that does not fit (a buffer whose shape is not its parameter's, say after
         a parameter was replaced) is left to the per-parameter loop, which reports it.
         """
-        self.state, self.counters, self.param_states = {}, [], []
+        self.state, self.counters, self.param_states, self.shared = {}, [], [], []
         self.misfit = False
         per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
         if not all(per_param):
@@ -133,7 +133,12 @@ class FlatParameters:
         """False while some parameters have state and others none (mixed earlier steps),
         while the optimizer's state does not fit the parameters, or while their step
         counters differ (a step where some parameter had no gradient moved only the
-        others' counters; Adam's bias correction then differs per parameter)."""
+        others' counters; Adam's bias correction then differs per parameter).
+
+        State the user changed (``opt.state.clear()``, a buffer replaced) is gathered
+        again first, so the step uses it, as PyTorch's does."""
+        if self.state and not self._state_shared():
+            self.gather_state()
         if self.state:  # the common case, every step: SGD has no counters at all
             return not self.counters or self._counters_agree(self.optimizer.state,
                                                              self.counters)
@@ -155,13 +160,26 @@ class FlatParameters:
                 return False
         return True
 
+    def _state_shared(self) -> bool:
+        """Whether ``optimizer.state`` still holds, for every parameter, the dict and the
+        views of the flat buffers that :meth:`_share_state` put there."""
+        opt_state = self.optimizer.state
+        if len(opt_state) != len(self.param_states):
+            return False
+        get = opt_state.get
+        for i, st, key, view in self.shared:
+            if get(i) is not st or st.get(key) is not view:
+                return False
+        return True
+
     def _share_state(self) -> None:
-        self.param_states = []
+        self.param_states, self.shared = [], []
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             st = self.optimizer.state.setdefault(i, {})
             for key, value in self.state.items():
                 if isinstance(value, np.ndarray) and value.shape == self.data.shape:
-                    st[key] = value[a:b].reshape(self.params[i].data.shape)
+                    st[key] = view = value[a:b].reshape(self.params[i].data.shape)
+                    self.shared.append((i, st, key, view))
                 else:
                     st[key] = value
             self.param_states.append(st)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..compile import FrozenParameterError
+from ..compile import CaptureError
 from ..data._checks import check_bool
 from ..data.loader import DataLoader
 from ..random import manual_seed
@@ -293,10 +293,11 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                     try:
                         value = captured(xb, tb)  # updates only when the loss is finite
                         score_data = captured.scores
-                    except FrozenParameterError:
+                    except CaptureError:
                         if compile is True:
                             raise
-                        captured = None  # frozen since fit began: the eager graph from now
+                        # frozen, hooked or changed since fit began: the eager graph from now
+                        captured = None
                 if captured is None:
                     scores = model(Tensor._wrap(xb))
                     try:
