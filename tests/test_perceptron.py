@@ -62,7 +62,8 @@ def test_perceptron_update_rule_by_hand():
     model = P.Perceptron(lr=0.5, max_epochs=1, seed=0)
     model._init_weights = lambda: (setattr(model, "_w", np.zeros(2, np.float32)),
                                    setattr(model, "_b", 0.0))
-    model.fit(X, TRUTH["AND"])
+    with pytest.warns(P.ConvergenceWarning, match="linearly separable"):
+        model.fit(X, TRUTH["AND"])  # one epoch with a mistake: not converged yet
     np.testing.assert_allclose(model.weights, [0.5, 0.5])
     assert model.bias == 0.5
     assert model.errors_ == [1] and not model.converged_
@@ -70,7 +71,8 @@ def test_perceptron_update_rule_by_hand():
 
 def test_single_perceptron_never_solves_xor():
     for seed in range(3):
-        model = P.Perceptron(max_epochs=500, seed=seed).fit(X, TRUTH["XOR"])
+        with pytest.warns(P.ConvergenceWarning, match="linearly separable"):
+            model = P.Perceptron(max_epochs=500, seed=seed).fit(X, TRUTH["XOR"])
         assert not model.converged_
         assert len(model.errors_) == 500 and min(model.errors_) >= 1
         assert model.score(X, TRUTH["XOR"]) <= 0.75  # a line gets at most 3 of 4 right

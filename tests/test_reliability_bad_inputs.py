@@ -222,7 +222,7 @@ ROWS = [
         "small.*xavier.*he"),
     Row("nn.Linear", "input of the wrong width", lambda e: nn.Linear(4, 2)(e.t(3, 5)), V,
         r"\(N, 4\)"),
-    Row("nn.Linear", "3-D input", lambda e: nn.Linear(4, 2)(e.t(2, 3, 4)), V, r"\(N, 4\)"),
+    Row("nn.Linear", "3-D input, wrong last axis", lambda e: nn.Linear(4, 2)(e.t(2, 3, 5)), V, r"\(N, 4\)"),
     Row("nn.Linear", "float64 input to a float32 layer",
         lambda e: nn.Linear(4, 2)(e.t(3, 4, dtype=nv.float64)), T, "float64"),
     Row("nn.Sigmoid", "string input", lambda e: nn.Sigmoid()("x"), T, "expected numbers|Tensor"),

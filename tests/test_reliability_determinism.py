@@ -118,6 +118,7 @@ def test_linear_classifiers_repeat_per_seed():
         assert np.array_equal(fits[0], fits[1]) and not np.array_equal(fits[0], fits[2])
 
 
+@pytest.mark.filterwarnings("ignore::nerve.perceptron.ConvergenceWarning")  # one epoch
 def test_perceptron_repeats_per_seed():
     from nerve import perceptron
     X, y = data.logic_gate("AND")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import reprlib
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -35,13 +36,41 @@ def _number(value, what: str) -> float:
     raise TypeError(f"{what}: f must return a single number, got {reprlib.repr(value)}")
 
 
+def _value_dtype(value) -> np.dtype | None:
+    """The float dtype f's result was computed in, when it says (a Tensor, array or
+    NumPy scalar); None for a Python number."""
+    if isinstance(value, Tensor):
+        value = value.data
+    dtype = getattr(value, "dtype", None)
+    return dtype if isinstance(dtype, np.dtype) and dtype.kind == "f" else None
+
+
+def _warn_if_less_precise(value, x: np.ndarray, h: float) -> None:
+    """Warn when f's result is in a float type narrower than x's (a float64 x whose f
+    computes in float32): the central difference then divides f's rounding error
+    (about eps·|f|) by 2h, e.g. 6e-8 / 2e-5 ≈ 3e-3 for float32 and h = 1e-5."""
+    dtype = _value_dtype(value)
+    if dtype is None or dtype.itemsize >= x.dtype.itemsize:
+        return
+    size = abs(_number(value, "numerical_gradient")) or 1.0
+    error = float(np.finfo(dtype).eps) / 2 * size / (2 * h)
+    warnings.warn(
+        f"numerical_gradient: x is {x.dtype} but f returns a {dtype} value, so the "
+        f"estimate has only {dtype}'s precision (absolute errors of about {error:.0e} "
+        f"with h={h:g}). nerve turns a float64 NumPy array into a float32 tensor by "
+        "default: inside f, wrap the array as nv.tensor(W, dtype=nv.float64) or "
+        "nv.from_numpy(W) (or compute f in NumPy float64)", UserWarning, stacklevel=3)
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """∂f/∂x by central differences, one element at a time ("follow the slope").
 
     ``f`` maps an array to a scalar (a number, or a one-element array or Tensor);
     ``x`` is perturbed in place and restored. The difference is divided by the step
     actually taken, (x+h) − (x−h) as rounded to x's dtype (exactly 2h in float64).
-    Works on any NumPy function.
+    Works on any NumPy function. When ``x`` is float64 but ``f`` returns a float32
+    value (nerve's functions turn a float64 array into a float32 tensor unless told
+    otherwise), a UserWarning says so: the estimate then has float32's precision.
 
     >>> numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
     array([ 2., -4.])
@@ -63,7 +92,10 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         old = flat[i]
         flat[i] = old + h
         up = float(flat[i])  # x + h as stored: rounded to x's dtype (float32 moves it)
-        f_plus = _number(f(x), "numerical_gradient")
+        value = f(x)
+        if i == 0:
+            _warn_if_less_precise(value, x, h)
+        f_plus = _number(value, "numerical_gradient")
         flat[i] = old - h
         down = float(flat[i])
         f_minus = _number(f(x), "numerical_gradient")

@@ -249,17 +249,24 @@ def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean"
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """L = max(x, 0) − x·t + log(1 + e^−|x|) on logits x, targets t in [0, 1] (same shape).
 
-    Gradient: σ(x) − t (divided by the element count for the mean).
+    Gradient: σ(x) − t (divided by the element count for the mean). A target tensor
+    that requires grad gets its gradient dL/dt = −x too (÷ n for the mean), as PyTorch.
     """
     x = _as_input("binary_cross_entropy_with_logits", logits)
     t = _as_target("binary_cross_entropy_with_logits", target, x, unit=True)
     red = _check_reduction("binary_cross_entropy_with_logits", reduction, x)
-    return L.BCEWithLogits.apply(x, target=t, reduction=red)
+    loss = L.BCEWithLogits.apply(x, target=t, reduction=red)
+    if isinstance(target, Tensor) and target.requires_grad:
+        return _with_target_grad("binary_cross_entropy_with_logits", loss, target, x,
+                                 -x.data, red)
+    return loss
 
 
 def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Tensor:
     """L = −(t log p + (1 − t) log(1 − p)) on probabilities p in [0, 1], logs clamped at −100.
 
+    dL/dp = (p − t) / (p(1 − p)); a target tensor that requires grad gets its gradient
+    dL/dt = log(1 − p) − log p too (the clamped logs; ÷ n for the mean), as PyTorch.
     Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler.
     """
     p = _as_input("binary_cross_entropy", probs)
@@ -272,7 +279,30 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Te
                          f"{p.data.max():g}]")
     t = _as_target("binary_cross_entropy", target, p, unit=True)
     red = _check_reduction("binary_cross_entropy", reduction, p)
-    return L.BCE.apply(p, target=t, reduction=red)
+    loss = L.BCE.apply(p, target=t, reduction=red)
+    if isinstance(target, Tensor) and target.requires_grad:
+        floor = np.asarray(-100, dtype=p.data.dtype)
+        with np.errstate(divide="ignore"):
+            slope = np.maximum(np.log1p(-p.data), floor) - np.maximum(np.log(p.data), floor)
+        return _with_target_grad("binary_cross_entropy", loss, target, p, slope, red)
+    return loss
+
+
+def _with_target_grad(where: str, loss: Tensor, target: Tensor, like: Tensor,
+                      slope: np.ndarray, reduction: str) -> Tensor:
+    """``loss`` plus the reduced term (t − t̄)·∂l/∂t with t̄ the target's value as a constant:
+    zero, so the value is unchanged, while the target gets the gradient ∂l/∂t = ``slope``
+    per element (÷ n for the mean). Only for a target that requires grad."""
+    if target.data.dtype != like.data.dtype:
+        raise TypeError(f"{where}: a target that requires grad must have the input's dtype "
+                        f"{like.data.dtype}, got {target.data.dtype}; convert one of them")
+    zero = target - Tensor(target.data, dtype=target.data.dtype)
+    term = zero * Tensor(slope, dtype=slope.dtype)
+    if reduction == "mean":
+        term = term.mean()
+    elif reduction == "sum":
+        term = term.sum()
+    return loss + term
 
 
 def _regression_target(where: str, p: Tensor, target: Any) -> Tensor | np.ndarray:

@@ -25,6 +25,7 @@ features [x1, x2, x1*x2] (:class:`KernelPerceptron`).
 """
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -35,7 +36,7 @@ from nerve.random import get_rng
 
 __all__ = [
     "Gate", "AND", "OR", "NAND", "NOR", "GATES", "xor_network",
-    "Perceptron", "KernelPerceptron", "kernel_perceptron", "expand_features",
+    "ConvergenceWarning", "Perceptron", "KernelPerceptron", "kernel_perceptron", "expand_features",
     "plot_decision_boundary",
 ]
 
@@ -211,6 +212,12 @@ def xor_network(X: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- learning
+class ConvergenceWarning(UserWarning):
+    """Training stopped at its epoch limit without converging (scikit-learn's name):
+    for a perceptron, mistakes were still made, e.g. because the classes are not
+    linearly separable (XOR)."""
+
+
 class Perceptron(_ThresholdUnit):
     """A single threshold unit trained by the perceptron learning rule.
 
@@ -223,7 +230,8 @@ class Perceptron(_ThresholdUnit):
         dtype: float32 (default) or float64 for the weights.
 
     Attributes after ``fit``: ``errors_`` (mistakes per epoch), ``converged_``
-    (True when an epoch made no mistakes), ``n_epochs_``.
+    (True when an epoch made no mistakes), ``n_epochs_``. When ``max_epochs`` runs out
+    with mistakes still made, ``fit`` warns with :class:`ConvergenceWarning`.
     """
 
     def __init__(self, n_inputs: int = 2, lr: float = 1.0, max_epochs: int = 100,
@@ -263,8 +271,10 @@ class Perceptron(_ThresholdUnit):
 
         One epoch visits the examples in order and, after each, applies
         w += lr*(y - y_hat)*x, b += lr*(y - y_hat). Training stops after the
-        first epoch without mistakes or after ``max_epochs``. The rule is online
-        (each update changes the next prediction), hence the loop over examples.
+        first epoch without mistakes or after ``max_epochs``; in the second case a
+        :class:`ConvergenceWarning` says so (the data may not be linearly separable,
+        as XOR). The rule is online (each update changes the next prediction), hence
+        the loop over examples.
         """
         Xf = self._features(X, "Perceptron.fit").astype(self.dtype)
         y = _as_labels(y, Xf.shape[0], "Perceptron.fit")
@@ -288,6 +298,15 @@ class Perceptron(_ThresholdUnit):
                 break
         self._b = float(b)
         self.n_epochs_ = len(self.errors_)
+        if not self.converged_:
+            name = type(self).__name__
+            hint = ("in the expanded features" if isinstance(self, KernelPerceptron) else
+                    "(a line cannot split XOR: see xor_network and KernelPerceptron)")
+            warnings.warn(
+                f"{name}.fit: reached max_epochs={self.max_epochs} with {self.errors_[-1]} "
+                f"mistake(s) still made in the last epoch (of {len(y)} examples); the data "
+                f"may not be linearly separable {hint}, or it needs more epochs (raise "
+                "max_epochs). converged_ is False.", ConvergenceWarning, stacklevel=2)
         return self
 
     def score(self, X: Any, y: Any) -> float:

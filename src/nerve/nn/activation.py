@@ -5,7 +5,6 @@ the NumPy functions and derivatives live in :mod:`nerve.nn.derivatives`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,7 @@ from .module import Module, Parameter
 from ..registry import lookup, normalize_name
 
 
-def _check_alpha(owner: str, alpha: Any) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
-        raise TypeError(f"{owner}: alpha must be a finite number, got {alpha!r}")
-    return float(alpha)
+_check_alpha = D.check_alpha  # one rule for every slope: a finite real number, not a bool
 
 
 class Sigmoid(Module):
@@ -175,7 +171,7 @@ class PReLU(Module):
 
     def derivative(self, x):
         """dy/dx on arrays (uses the current slopes), the shape of ``x``."""
-        x = np.asarray(x)
+        x = D._arr(x, f"{self.short_name()}.derivative")
         alpha = _slopes_for(self.short_name(), self.alpha.data, x.shape)
         return np.where(x > 0, 1.0, alpha).astype(self.alpha.dtype)
 

@@ -80,6 +80,20 @@ def _normalize(owner: str, x: Tensor, gamma: Tensor, beta: Tensor, mean, var, ep
     return out, stats
 
 
+def _running(name: str, value: Any, c: int) -> np.ndarray | None:
+    """A running statistic of ``batch_norm``: None, or the float array of shape (C,) to read
+    and update in place (a Tensor's ``.data``)."""
+    if value is None:
+        return None
+    arr = value.data if isinstance(value, Tensor) else value
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f" or arr.shape != (c,):
+        got = (f"an array of dtype {arr.dtype} and shape {arr.shape}"
+               if isinstance(arr, np.ndarray) else type(value).__name__)
+        raise TypeError(f"batch_norm: {name} must be None or a float array or tensor of "
+                        f"shape ({c},) (one value per channel), updated in place; got {got}")
+    return arr
+
+
 def batch_norm(input: Tensor, running_mean: np.ndarray | None,  # noqa: A002 - PyTorch's name
                running_var: np.ndarray | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
@@ -88,12 +102,19 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None,  # noqa: A002 - P
     by the batch's statistics (``training``, or no running statistics given) or by
     ``running_mean``/``running_var``, then scale by ``weight`` and shift by ``bias``.
     In training the running arrays given are updated in place:
-    running = (1 − momentum)·running + momentum·batch (unbiased variance)."""
+    running = (1 − momentum)·running + momentum·batch (unbiased variance). The running
+    statistics are float arrays or nerve tensors of shape (C,) (a tensor's ``.data`` is
+    read and updated in place, as PyTorch's buffers)."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim not in (2, 3):
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got "
                          f"shape {x.shape}")
     c, dt = x.shape[1], x.data.dtype
+    running_mean = _running("running_mean", running_mean, c)
+    running_var = _running("running_var", running_var, c)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither "
+                         "(then the batch's statistics are used)")
     gamma = Tensor(np.ones(c, dtype=dt)) if weight is None else weight
     beta = Tensor(np.zeros(c, dtype=dt)) if bias is None else bias
     use_batch = training or running_mean is None

@@ -4,7 +4,14 @@ One namespace for the differentiable functions a model's ``forward`` calls: the
 activations and ``linear`` of :mod:`nerve.functional`, ``dropout``, ``prelu`` and
 ``batch_norm`` of the layers' modules and the losses of :mod:`nerve.losses`, under
 PyTorch's names (``F.relu``, ``F.dropout(x, p, training=self.training)``,
-``F.cross_entropy``, ``F.mse_loss``...). Each is the same function as in its home module.
+``F.cross_entropy``, ``F.mse_loss``...). ``relu``, ``leaky_relu``, ``elu`` and ``linear``
+are thin wrappers with PyTorch's signatures (``negative_slope=``, ``inplace=``, inputs of
+any shape (..., in)) around :mod:`nerve.functional`; the others are the same function as
+in their home module.
+
+``inplace=True`` is accepted, as by ``nn.ReLU(inplace=True)`` and ``F.dropout``: the
+result is the same, a new tensor (nerve never overwrites the input), so use the value
+returned, as ``x = F.relu(x, inplace=True)`` does.
 
 ``F.linear(x, weight, bias)`` is x @ weight + bias with weight of shape (in, out), the
 layout of nerve's ``Linear.weight``; PyTorch's ``F.linear`` takes (out, in) and computes
@@ -13,16 +20,22 @@ otherwise be used transposed without any error).
 """
 from __future__ import annotations
 
-from ..functional import (
-    elu, leaky_relu, linear, log_softmax, relu, sigmoid, softmax, step, tanh,
-)
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import functional as _F
+from ..functional import log_softmax, sigmoid, softmax, step, tanh
 from ..losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge, huber_loss,
     l1_loss, nll_loss, smooth_l1_loss,
 )
 from ..losses import mse as mse_loss
-from .activation import prelu
+from ..tensor import Tensor
+from .activation import _check_inplace, prelu
 from .batchnorm import batch_norm
+from .derivatives import check_alpha
 from .dropout import dropout
 
 __all__ = [
@@ -31,3 +44,48 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "hinge",
 ]
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """max(0, x);  derivative 1 for x > 0, else 0. ``inplace``: see the module's note."""
+    _check_inplace("relu", inplace)
+    return _F.relu(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01,  # noqa: A002 - PyTorch's name
+               inplace: bool = False, *, alpha: float | None = None) -> Tensor:
+    """x for x > 0, else αx with α = ``negative_slope`` (nerve's name: ``alpha=``, also
+    accepted);  derivative 1 or α. ``inplace``: see the module's note."""
+    _check_inplace("leaky_relu", inplace)
+    if alpha is not None:
+        if negative_slope != 0.01:
+            raise TypeError("leaky_relu: got both negative_slope and alpha; pass one "
+                            "(alpha is nerve's name for PyTorch's negative_slope)")
+        negative_slope = alpha
+    return _F.leaky_relu(input, check_alpha("leaky_relu", negative_slope, "negative_slope"))
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, else α(eˣ − 1);  derivative 1 or α·eˣ. ``inplace``: see the module's
+    note."""
+    _check_inplace("elu", inplace)
+    return _F.elu(input, check_alpha("elu", alpha))
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
+    """y = x @ weight + bias over the last axis of x: (..., in) → (..., out), with weight
+    of shape (in, out) and bias (out,) (dX = G Wᵀ, dW = Xᵀ G, db = Σ G over the leading
+    axes). A 2-D x goes straight to the fused op; others are reshaped to (−1, in) and back,
+    as PyTorch broadcasts over the leading axes (a 1-D x of shape (in,) gives (out,))."""
+    shape = input.shape if isinstance(input, Tensor) else np.shape(input)
+    if len(shape) == 2 or len(shape) == 0:
+        return _F.linear(input, weight, bias)  # 0-d: the fused op names the error
+    w_shape = weight.shape if isinstance(weight, Tensor) else np.shape(weight)
+    if len(w_shape) == 2 and shape[-1] != w_shape[0]:
+        raise ValueError(f"linear: input of shape {tuple(shape)} does not match weight of "
+                         f"shape {tuple(w_shape)}; expected (..., {w_shape[0]}) (the weight "
+                         "is (in, out))")
+    x = input if isinstance(input, Tensor) else np.asarray(input)
+    rows = math.prod(shape[:-1])
+    y = _F.linear(x.reshape(rows, shape[-1]), weight, bias)
+    return y.reshape(*shape[:-1], y.shape[1])

@@ -15,8 +15,15 @@ name                    distribution                                reference
 ``"zeros"``             0                                           shows the symmetry problem
 ======================  ==========================================  ===================
 
-Biases always start at zero. With ``"zeros"`` every hidden unit computes the
-same function and receives the same gradient, so they never become different.
+Biases always start at zero. The symmetry problem: hidden unit j of h = act(x W1 + b1)
+feeding y = h W2 + b2 gets the gradient dL/dh_j = Σ_k W2[j, k] δ_k (δ = dL/dy). If
+every unit of a layer has the same incoming weights *and* the same outgoing weights
+(row j of W2), all of them compute the same value and get the same gradient, so they
+stay identical forever: this happens when all layers start at zero (then W1 gets no
+gradient at all with tanh or ReLU units, whose h is 0) or at one constant. Zeroing a
+single layer does not: with random outgoing weights the rows W2[j, :] differ, so the
+units get different gradients and separate (with tanh or sigmoid units; ReLU units of a
+zeroed layer sit at z = 0 where relu′(0) = 0, so they get no gradient and stay dead).
 Keras's and PyTorch's names are accepted too (``"kaiming"``, ``"glorot_uniform"``…), and
 PyTorch's in-place functions redraw a parameter: ``nn.init.kaiming_normal_(lin.weight)``.
 """
@@ -61,7 +68,8 @@ def he_uniform(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
 
 
 def zeros(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
-    """W = 0: every unit of a layer stays identical (the symmetry problem)."""
+    """W = 0: the units of this layer start identical; they stay identical (the symmetry
+    problem) only if their outgoing weights are equal too, e.g. all layers zero."""
     return np.zeros(shape, dtype=dtype)
 
 
@@ -232,7 +240,7 @@ def constant_(tensor, value: float):
 
 
 def zeros_(tensor):
-    """Every entry 0, in place (for weights: the symmetry problem)."""
+    """Every entry 0, in place (for the weights of every layer: the symmetry problem)."""
     return constant_(tensor, 0.0)
 
 

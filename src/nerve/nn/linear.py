@@ -1,6 +1,7 @@
 """The fully connected (affine) layer."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,8 @@ def check_features(owner: str, **sizes: Any) -> None:
 
 
 class Linear(Module):
-    """y = x W + b, for x of shape (N, in_features) and y of shape (N, out_features).
+    """y = x W + b, for x of shape (N, in_features) and y of shape (N, out_features)
+    (or (..., in_features) → (..., out_features) over the last axis, as PyTorch).
 
     W has shape (in_features, out_features) — the lectures' X·W, column j holding
     the weights of output unit j — and b shape (out_features,). (PyTorch keeps W as
@@ -60,16 +62,20 @@ class Linear(Module):
             # The checked common case goes straight to the fused op.
             return AffineOp.apply(x, w) if b is None else AffineOp.apply(x, w, b)
         shape = x.shape
-        if x.ndim not in (1, 2) or shape[-1] != self.in_features:
+        if x.ndim == 0 or shape[-1] != self.in_features:
             raise ValueError(f"{self.short_name()}: expected input of shape "
-                             f"(N, {self.in_features}) (in_features={self.in_features}), "
-                             f"got shape {shape}")
+                             f"(N, {self.in_features}) or (..., {self.in_features}) "
+                             f"(in_features={self.in_features}), got shape {shape}")
         if x.data.dtype != self.weight.data.dtype:
             raise TypeError(f"{self.short_name()}: input has dtype {x.dtype} but the "
                             f"weights are {self.weight.dtype}; convert the input or call "
                             "model.to(dtype)")
         if x.ndim == 1:
             return F.linear(x.reshape(1, -1), self.weight, self.bias).reshape(-1)
+        if x.ndim > 2:  # (..., in) → (..., out) over the leading axes, as PyTorch
+            flat = x.reshape(math.prod(shape[:-1]), self.in_features)
+            return F.linear(flat, self.weight, self.bias).reshape(*shape[:-1],
+                                                                  self.out_features)
         return F.linear(x, self.weight, self.bias)
 
     def short_name(self) -> str:

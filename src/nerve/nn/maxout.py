@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from . import derivatives as D
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 from .init import check_init, initialize
 from .linear import check_features
@@ -20,7 +21,8 @@ class Maxout(Module):
     are piece k), so the
     layer has exactly ``pieces`` times a Linear's parameters and runs as one
     matrix product. dy_j/dz_kj = 1 for the winning piece; tied pieces share the
-    gradient evenly.
+    gradient evenly. So dy_j/dx_i = W_k*[i, j] for the winning piece k* (see
+    :meth:`derivative`).
     """
 
     counts_as_layer = True
@@ -47,6 +49,21 @@ class Maxout(Module):
         z = F.linear(x, self.weight, self.bias)                 # (N, pieces·out)
         z = z.reshape(x.shape[0], self.pieces, self.out_features)
         return z.max(axis=1)                                    # (N, out)
+
+    def derivative(self, x):
+        """dy/dx on arrays (uses the current weights): the Jacobian of each example, shape
+        (N, out, in) for x of shape (N, in), with ∂y_j/∂x_i = Σ_k m_kj · W_k[i, j] where
+        m = maxout_prime(z) is the one-hot of the winning piece (1/k each for k ties).
+        Unlike an elementwise activation's, it is not diagonal: maxout mixes the inputs."""
+        x = D._arr(x, f"{self.short_name()}.derivative")
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"{self.short_name()}.derivative: expected input of shape "
+                             f"(N, {self.in_features}), got shape {x.shape}")
+        w, b = self.weight.data, self.bias.data
+        z = (x @ w + b).reshape(x.shape[0], self.pieces, self.out_features)
+        won = D.maxout_prime(z, axis=1)                          # (N, pieces, out)
+        w = w.reshape(self.in_features, self.pieces, self.out_features)
+        return np.einsum("nkj,ikj->nji", won, w)                 # (N, out, in)
 
     def short_name(self) -> str:
         return f"Maxout({self.in_features}, {self.out_features}, pieces={self.pieces})"
