@@ -15,7 +15,7 @@ A = RNG.normal(size=(4, 5, 3)) * 3 + 1
 def test_values_match_numpy(axis, keepdims, ddof):
     x = nv.tensor(A, dtype=nv.float64)
     for name in ("var", "std"):
-        got = getattr(x, name)(axis, keepdims, ddof=ddof)
+        got = getattr(x, name)(axis, keepdims=keepdims, ddof=ddof)
         want = getattr(np, name)(A, axis=axis, keepdims=keepdims, ddof=ddof)
         assert got.shape == np.shape(want)
         np.testing.assert_allclose(got.data, want, rtol=1e-12)

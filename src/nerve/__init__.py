@@ -14,10 +14,10 @@ from .autograd import (
     Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from .functional import (
-    abs, arange, argmax, argmin, cat, clip, concatenate, elu, exp, eye, from_numpy, full,
-    leaky_relu, log, log_softmax, matmul, max, maximum, mean, min, minimum, ones, ones_like,
-    rand, randn, relu, reshape, sigmoid, softmax, sqrt, stack, std, step, sum, tanh, transpose,
-    var, where, zeros, zeros_like,
+    abs, arange, argmax, argmin, cat, chunk, clamp, clip, concatenate, elu, exp, eye, flatten,
+    from_numpy, full, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min,
+    minimum, ones, ones_like, permute, rand, randn, relu, reshape, sigmoid, softmax, split, sqrt,
+    squeeze, stack, std, step, sum, tanh, transpose, unsqueeze, var, where, zeros, zeros_like,
 )
 from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -45,7 +45,8 @@ __all__ = [
     "from_numpy", "full", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum",
     "mean", "min", "minimum", "ones", "ones_like", "rand", "randn", "relu", "reshape",
     "sigmoid", "softmax", "sqrt", "stack", "std", "step", "sum", "tanh", "transpose", "var",
-    "where", "zeros", "zeros_like",
+    "where", "zeros", "zeros_like", "chunk", "clamp", "flatten", "logsumexp", "permute",
+    "split", "squeeze", "unsqueeze",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
     "manual_seed", "get_rng", "get_rng_state", "set_rng_state",
     # training, files, speed, export

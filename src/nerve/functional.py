@@ -45,18 +45,20 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _t(x).mean(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
-def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
-        unbiased=None, ddof=None):
-    """Variance over ``axis`` (unbiased by default, as PyTorch): see :meth:`Tensor.var`."""
-    return _t(x).var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
-                     unbiased=unbiased, ddof=ddof)
+def var(x, axis=None, unbiased=None, keepdim=None, *, dim=None, keepdims=False,
+        correction=None, ddof=None):
+    """Variance over ``axis`` (unbiased by default), in PyTorch's positional order
+    ``var(x, dim, unbiased, keepdim)``: see :meth:`Tensor.var`."""
+    return _t(x).var(axis, unbiased, keepdim, dim=dim, keepdims=keepdims,
+                     correction=correction, ddof=ddof)
 
 
-def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=None,
-        unbiased=None, ddof=None):
-    """Standard deviation over ``axis`` (unbiased by default): see :meth:`Tensor.std`."""
-    return _t(x).std(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction,
-                     unbiased=unbiased, ddof=ddof)
+def std(x, axis=None, unbiased=None, keepdim=None, *, dim=None, keepdims=False,
+        correction=None, ddof=None):
+    """Standard deviation over ``axis`` (unbiased by default), in PyTorch's positional
+    order ``std(x, dim, unbiased, keepdim)``: see :meth:`Tensor.std`."""
+    return _t(x).std(axis, unbiased, keepdim, dim=dim, keepdims=keepdims,
+                     correction=correction, ddof=ddof)
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
@@ -97,12 +99,52 @@ def clip(x, min=None, max=None):  # noqa: A002
     return _t(x).clip(min, max)
 
 
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+    """PyTorch's name for :func:`clip`: min(max(x, min), max);  derivative 1 inside, else 0."""
+    return _t(x).clip(min, max)
+
+
 def reshape(x, *shape):
     return _t(x).reshape(*shape)
 
 
 def transpose(x, *axes):
     return _t(x).transpose(*axes)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """The axes ``start_dim`` to ``end_dim`` merged into one (see :meth:`Tensor.flatten`)."""
+    return _t(x).flatten(start_dim, end_dim)
+
+
+def squeeze(x, dim=None):
+    """Drop axes of length 1 (only ``dim``, an int or a tuple, if given)."""
+    return _t(x).squeeze(dim)
+
+
+def unsqueeze(x, dim: int):
+    """A new axis of length 1 at position ``dim``."""
+    return _t(x).unsqueeze(dim)
+
+
+def permute(x, *dims):
+    """Reorder every axis: ``nv.permute(x, (2, 0, 1))``."""
+    return _t(x).permute(*dims)
+
+
+def split(x, split_size_or_sections, dim: int = 0):
+    """Consecutive pieces along ``dim`` (see :meth:`Tensor.split`)."""
+    return _t(x).split(split_size_or_sections, dim)
+
+
+def chunk(x, chunks: int, dim: int = 0):
+    """``chunks`` pieces along ``dim`` (see :meth:`Tensor.chunk`)."""
+    return _t(x).chunk(chunks, dim)
+
+
+def logsumexp(x, dim=None, keepdim: bool = False):
+    """log Σ eˣ over ``dim`` without overflow;  derivative softmax(x) along ``dim``."""
+    return _t(x).logsumexp(dim, keepdim)
 
 
 def relu(x):

@@ -6,6 +6,7 @@ requires a gradient (and grad mode is on); otherwise it is plain NumPy.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from weakref import ref as _weakref
 from typing import Any, NamedTuple
@@ -236,6 +237,39 @@ def _correction(what: str, correction, unbiased, ddof) -> int:
     if not _is_int(value) or value < 0:
         raise TypeError(f"{what}: {name} must be an integer >= 0, got {value!r}")
     return int(value)
+
+
+def _is_flag(value) -> bool:
+    return value is True or value is False or isinstance(value, np.bool_)
+
+
+def _var_args(what: str, axis, unbiased, keepdim, dim, keepdims, correction, ddof) -> tuple:
+    """(axis, keepdims, c) of a var/std call in PyTorch's order ``(dim, unbiased, keepdim)``:
+    a bool in first place is ``unbiased`` (PyTorch's ``var(unbiased)``)."""
+    if _is_flag(axis):
+        if unbiased is not None:
+            raise TypeError(f"{what}: got unbiased twice ({axis!r} in first place, as "
+                            f"PyTorch's {what}(unbiased), and {unbiased!r})")
+        axis, unbiased = None, axis
+    if unbiased is not None and (correction is not None or ddof is not None):
+        raise TypeError(f"{what}: pass one of correction=, unbiased= and ddof=; note that "
+                        f"the second positional argument is PyTorch's unbiased "
+                        f"({what}(dim, unbiased, keepdim)), so give keepdim= by keyword")
+    if unbiased is not None and not _is_flag(unbiased):
+        raise TypeError(f"{what}: unbiased (the second positional argument, as PyTorch's "
+                        f"{what}(dim, unbiased, keepdim)) must be True or False, got "
+                        f"{unbiased!r}")
+    axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
+    return (check_axis(axis, what), _keep(keepdims, what),
+            _correction(what, correction, unbiased, ddof))
+
+
+def _finite(value, what: str) -> float:
+    """A hyperparameter that must be a finite real number (an activation's alpha)."""
+    number = check_number(value, what)
+    if not math.isfinite(number):
+        raise TypeError(f"{what} must be a finite number, got {value!r}")
+    return number
 
 
 def _own_before_learning(t: "Tensor") -> None:
@@ -684,26 +718,27 @@ class Tensor(TorchNames):
             axis, keepdims = _torch_axis("mean", axis, keepdims, dim, keepdim)
         return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=_keep(keepdims, "mean"))
 
-    def var(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
+    def var(self, axis=None, unbiased=None, keepdim=None, *, dim=None, keepdims: bool = False,
+            correction=None, ddof=None) -> "Tensor":
         """Variance Σ (x − x̄)²/(n − c) over ``axis``; dvar/dx = 2(x − x̄)/(n − c).
 
         As in PyTorch, c = 1 (the unbiased estimate) unless ``correction=``,
-        ``unbiased=False`` (c = 0) or NumPy's ``ddof=`` says otherwise.
+        ``unbiased=False`` (c = 0) or NumPy's ``ddof=`` says otherwise. The positional
+        order is PyTorch's ``var(dim, unbiased, keepdim)`` (and ``var(unbiased)``);
+        ``keepdims=`` is keyword-only.
         """
-        if dim is not None or keepdim is not None:
-            axis, keepdims = _torch_axis("var", axis, keepdims, dim, keepdim)
-        return R.Var.apply(self, axis=check_axis(axis, "var"), keepdims=_keep(keepdims, "var"),
-                           correction=_correction("var", correction, unbiased, ddof))
+        axis, keepdims, c = _var_args("var", axis, unbiased, keepdim, dim, keepdims,
+                                      correction, ddof)
+        return R.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
 
-    def std(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
-            correction=None, unbiased=None, ddof=None) -> "Tensor":
-        """Standard deviation √var (see :meth:`var`: c = 1 unless told otherwise);
-        dstd/dx = (x − x̄)/((n − c)·std), 0 for constant data (std = 0), as PyTorch."""
-        if dim is not None or keepdim is not None:
-            axis, keepdims = _torch_axis("std", axis, keepdims, dim, keepdim)
-        return R.Std.apply(self, axis=check_axis(axis, "std"), keepdims=_keep(keepdims, "std"),
-                           correction=_correction("std", correction, unbiased, ddof))
+    def std(self, axis=None, unbiased=None, keepdim=None, *, dim=None, keepdims: bool = False,
+            correction=None, ddof=None) -> "Tensor":
+        """Standard deviation √var (see :meth:`var`: c = 1 unless told otherwise, and the
+        same argument order); dstd/dx = (x − x̄)/((n − c)·std), 0 for constant data
+        (std = 0), as PyTorch."""
+        axis, keepdims, c = _var_args("std", axis, unbiased, keepdim, dim, keepdims,
+                                      correction, ddof)
+        return R.Std.apply(self, axis=axis, keepdims=keepdims, correction=c)
 
     def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
         """Largest entry over ``axis``; ties share the gradient evenly.
@@ -749,13 +784,17 @@ class Tensor(TorchNames):
             axis, keepdims = _torch_axis(what, axis, keepdims, dim, keepdim)
         axis = check_axis(axis, what, allow_many=axis is None)
         keepdims = check_bool(keepdims, f"{what}: keepdims")
-        if self.data.size == 0:
-            raise ValueError(f"{what} of an empty tensor (shape {self.shape}) is undefined")
         if self.data.ndim == 0 and axis in (0, -1):
             axis = None  # a scalar: axis 0 or -1 is the whole of it (as PyTorch)
         if axis is not None and not -self.data.ndim <= axis < self.data.ndim:
             raise ValueError(f"{what}: axis {axis} is out of range for a tensor with "
                              f"{self.data.ndim} dimension(s)")
+        if self.data.size == 0 and (axis is None or self.data.shape[axis] == 0):
+            # only an empty reduced axis is undefined: along a non-empty one of a tensor
+            # with no rows, there is one (no) index per row, as PyTorch gives
+            where = "" if axis is None else f" along axis {axis}"
+            raise ValueError(f"{what} of an empty tensor (shape {self.shape}){where} is "
+                             "undefined")
         return Tensor._wrap(np.asarray(fn(self.data, axis=axis, keepdims=keepdims),
                                        dtype=int64))
 
@@ -840,15 +879,21 @@ class Tensor(TorchNames):
     def T(self) -> "Tensor":
         return _view_of(S.Transpose.apply(self), self)
 
-    def flatten(self, start_dim: int = 0) -> "Tensor":
-        """The axes from ``start_dim`` on merged into one (all of them by default)."""
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """The axes ``start_dim`` to ``end_dim`` (both included) merged into one (all of
+        them by default), as PyTorch; a 0-d tensor becomes a 1-element vector."""
         shape = self.data.shape
         bound = max(len(shape), 1)
-        if not _is_int(start_dim) or not -bound <= start_dim < bound:
-            raise ValueError(f"flatten: start_dim must be an int in [{-bound}, {bound}) for a "
-                             f"tensor of shape {shape}, got {start_dim!r}")
-        start = int(start_dim) % bound
-        return self.reshape(shape[:start] + (int(np.prod(shape[start:], dtype=np.int64)),))
+        for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not _is_int(d) or not -bound <= d < bound:
+                raise ValueError(f"flatten: {name} must be an int in [{-bound}, {bound}) for "
+                                 f"a tensor of shape {shape}, got {d!r}")
+        start, end = int(start_dim) % bound, int(end_dim) % bound
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"(tensor of shape {shape})")
+        merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     # ------------------------------------------------------------ activations
     def relu(self) -> "Tensor":
@@ -861,10 +906,10 @@ class Tensor(TorchNames):
         return apply1(A.Tanh(), self)
 
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
-        return A.LeakyReLU.apply(self, alpha=check_number(alpha, "leaky_relu: alpha"))
+        return A.LeakyReLU.apply(self, alpha=_finite(alpha, "leaky_relu: alpha"))
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
-        return A.ELU.apply(self, alpha=check_number(alpha, "elu: alpha"))
+        return A.ELU.apply(self, alpha=_finite(alpha, "elu: alpha"))
 
     def softmax(self, axis: int = -1, *, dim=None) -> "Tensor":
         axis = axis_or_dim("softmax", axis, dim, -1)

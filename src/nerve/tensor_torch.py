@@ -12,9 +12,13 @@ from typing import Any
 
 import numpy as np
 
+import math
+
 from . import autograd
 from .ops import elementwise as E
-from .ops._util import is_int
+from .ops import reduce as R
+from .ops import shape as S
+from .ops._util import default_float, is_int
 
 
 class Size(int):
@@ -39,6 +43,55 @@ class Size(int):
 
 def _plain(value):
     return value.data if isinstance(value, TorchNames) else value
+
+
+def _axis(dim, ndim: int, what: str, scalar: bool = True) -> int:
+    """``dim`` as an axis in [0, ndim); a 0-d tensor takes 0 or -1 when ``scalar``."""
+    bound = max(ndim, 1) if scalar else ndim
+    if not is_int(dim) or not -bound <= dim < bound:
+        raise ValueError(f"{what}: dim must be an int in [{-bound}, {bound}) for a tensor "
+                         f"with {ndim} dimension(s), got {dim!r}")
+    return int(dim) % bound
+
+
+def _sizes(sizes: tuple, what: str) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean (2, 3): ints."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if not all(is_int(n) for n in sizes):
+        raise TypeError(f"{what}: sizes must be ints, got {sizes!r}")
+    return tuple(int(n) for n in sizes)
+
+
+def _scaled(other, alpha, what: str):
+    """``alpha · other`` for add/sub (``other`` itself when alpha is 1)."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}: alpha must be a number, got {alpha!r}")
+    if alpha == 1:
+        return other
+    if isinstance(other, TorchNames):
+        return other * alpha
+    return np.multiply(np.asarray(other), alpha) if np.ndim(other) else other * alpha
+
+
+def _bool_mask(mask, shape: tuple, what: str) -> np.ndarray:
+    m = np.asarray(_plain(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"{what}: the mask must be a bool tensor, got dtype {m.dtype} "
+                        "(compare first, e.g. t > 0)")
+    if not _broadcasts(m.shape, shape):
+        raise ValueError(f"{what}: a mask of shape {m.shape} does not broadcast to the "
+                         f"tensor's shape {shape}")
+    return m
+
+
+def _fill_value(value, what: str):
+    v = _plain(value)
+    if isinstance(v, (str, bytes)) or v is None or np.ndim(v) != 0 \
+            or np.asarray(v).dtype.kind not in "fiub":
+        raise TypeError(f"{what}: value must be a number (or a one-element 0-d tensor), "
+                        f"got {value!r}")
+    return value
 
 
 def plain_index(index):
@@ -76,11 +129,49 @@ class TorchNames:
     def cpu(self):
         return self
 
-    def to(self, target=None, *, device=None, dtype=None):
-        """``t.to(nv.float64)`` converts (as :meth:`astype`); ``t.to("cpu")`` (or
-        ``device="cpu"``) is ``t``: nerve computes on the CPU."""
-        dtype = to_dtype(target, device, dtype)
-        return self if dtype is None else self.astype(dtype)
+    def to(self, *args, device=None, dtype=None, non_blocking: bool = False,
+           copy: bool = False):
+        """PyTorch's forms: ``t.to(nv.float64)`` converts (float dtypes keep the gradient,
+        integer and bool ones give a constant); ``t.to("cpu")`` (or ``device="cpu"``) is
+        ``t``, nerve computing on the CPU; ``t.to("cpu", nv.float64)``; ``t.to(other)``
+        takes ``other``'s dtype. ``copy=True`` always gives a new tensor."""
+        if len(args) > 2:
+            raise TypeError(f"to() takes a dtype, a device, a device and a dtype, or a "
+                            f"tensor; got {len(args)} positional arguments")
+        if args and isinstance(args[0], TorchNames):
+            if len(args) > 1 or dtype is not None:
+                raise TypeError("to(other): the other tensor gives the dtype; pass nothing "
+                                "else but device=")
+            args, dtype = (), args[0].data.dtype
+        elif len(args) == 2:
+            if device is not None or dtype is not None:
+                raise TypeError("to(device, dtype): got the device or the dtype twice")
+            if _is_dtype_like(args[0]) or not _is_dtype_like(args[1]):
+                raise TypeError(f"to(device, dtype) takes the device first and a dtype "
+                                f"second (e.g. to('cpu', nv.float64)), got {args!r}")
+            (device, dtype), args = args, ()
+        dtype = to_dtype(args[0] if args else None, device, dtype)
+        from .tensor import check_bool
+
+        check_bool(non_blocking, "to: non_blocking")
+        out = self if dtype is None else self._converted(dtype)
+        return out.clone() if check_bool(copy, "to: copy") and out is self else out
+
+    def _converted(self, dtype):
+        """This tensor in ``dtype``: a float one through :meth:`astype` (differentiable),
+        an integer or bool one as a constant (as PyTorch, no gradient flows through)."""
+        from .tensor import _check_dtype
+
+        dt = _check_dtype(dtype)
+        if dt.kind == "f":
+            return self.astype(dt)
+        return self if dt == self.data.dtype else type(self)._wrap(self.data.astype(dt))
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype (``t.to(other.dtype)``)."""
+        if not isinstance(other, TorchNames):
+            raise TypeError(f"type_as expects a tensor, got {type(other).__name__}")
+        return self._converted(other.data.dtype)
 
     def cuda(self, *args, **kwargs):
         check_device("cuda")
@@ -122,10 +213,15 @@ class TorchNames:
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
     def squeeze(self, dim=None):
-        """Drop axes of length 1 (only ``dim``, if given and of length 1, as PyTorch)."""
+        """Drop axes of length 1 (only ``dim``, if given and of length 1, as PyTorch; a
+        tuple of dims drops each of them that has length 1)."""
         shape = self.data.shape
         if dim is None:
             return self.reshape(tuple(n for n in shape if n != 1))
+        if isinstance(dim, (tuple, list)):
+            dims = {_axis(d, len(shape), "squeeze") for d in dim}
+            return self.reshape(tuple(n for i, n in enumerate(shape)
+                                      if not (i in dims and n == 1)))
         bound = max(len(shape), 1)
         if not is_int(dim) or not -bound <= dim < bound:
             raise ValueError(f"squeeze: dim must be an int in [{-bound}, {bound}) for a "
@@ -147,6 +243,295 @@ class TorchNames:
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         """PyTorch's name for :meth:`clip`."""
         return self.clip(min, max)
+
+    def clip_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Clip the values in place to [min, max] (PyTorch's ``clamp_``); the bounds are
+        numbers, arrays or tensors that broadcast to this tensor's shape."""
+        from .tensor import _clip_bound
+
+        if min is None and max is None:
+            raise ValueError("clamp_ needs at least one of min and max")
+        value = np.clip(self.data, _clip_bound(min, "min"), _clip_bound(max, "max"))
+        bound = min if getattr(min, "requires_grad", False) else max
+        return self._in_place(bound, None, "clamp_", method=True, value=value)
+
+    clamp_ = clip_
+
+    def masked_fill(self, mask, value):
+        """``value`` where the bool ``mask`` is True, else this tensor (differentiable:
+        the gradient reaches this tensor where the mask is False)."""
+        from .functional import where
+
+        return where(_bool_mask(mask, self.data.shape, "masked_fill"),
+                     _fill_value(value, "masked_fill"), self)
+
+    def masked_fill_(self, mask, value):
+        """Write ``value`` in place where the bool ``mask`` (broadcast to this tensor's
+        shape) is True."""
+        m = _bool_mask(mask, self.data.shape, "masked_fill_")
+        fill = _fill_value(value, "masked_fill_")
+        plain = np.asarray(_plain(fill))
+        if plain.dtype.kind in "fiub" and self.data.dtype.kind in "fiub":
+            plain = plain.astype(self.data.dtype)  # as PyTorch: the value takes the dtype
+        return self._in_place(fill, None, "masked_fill_", method=True,
+                              value=np.where(m, plain, self.data))
+
+    # ------------------------------------------------- arithmetic method names
+    def add(self, other, *, alpha=1):
+        """``self + alpha · other``;  d/dself = 1, d/dother = alpha."""
+        return self + _scaled(other, alpha, "add")
+
+    def sub(self, other, *, alpha=1):
+        """``self − alpha · other``;  d/dself = 1, d/dother = −alpha."""
+        return self - _scaled(other, alpha, "sub")
+
+    def mul(self, other):
+        """``self · other``."""
+        return self * other
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``; ``rounding_mode="floor"`` is ``self // other`` and ``"trunc"``
+        rounds toward zero (both with gradient 0, as piecewise-constant functions)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode in ("floor", "trunc"):
+            return self._binary(E.FloorDiv, other, trunc=rounding_mode == "trunc")
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                         f"{rounding_mode!r}")
+
+    def neg(self):
+        """``−self``."""
+        return -self
+
+    def __floordiv__(self, other):
+        return self._binary(E.FloorDiv, other)
+
+    def __rfloordiv__(self, other):
+        return self._binary(E.FloorDiv, other, reflected=True)
+
+    def __mod__(self, other):
+        return self._binary(E.Mod, other)
+
+    def __rmod__(self, other):
+        return self._binary(E.Mod, other, reflected=True)
+
+    def _binary(self, op, other, reflected: bool = False, **options):
+        """``op`` applied to (self, other), or (other, self) when ``reflected``, with the
+        operators' dtype rules (an integer tensor with a float operand computes in float)."""
+        from .tensor import _Promote
+
+        try:
+            mine, theirs = self, self._operand(other)
+        except _Promote as p:
+            mine, theirs = p.mine, p.theirs
+        a, b = (theirs, mine) if reflected else (mine, theirs)
+        return op.apply(a, b, **options)
+
+    def sign(self):
+        """−1, 0 or 1 by the sign of each entry;  gradient 0."""
+        return autograd.apply1(E.Sign(), self)
+
+    def square(self):
+        """x²;  d/dx = 2x."""
+        return self ** 2
+
+    def where(self, condition, other):
+        """This tensor where ``condition`` holds, else ``other`` (``nv.where(condition,
+        self, other)``)."""
+        from .functional import where
+
+        return where(condition, self, other)
+
+    # ----------------------------------------------------- reductions, scans
+    def amax(self, dim=(), keepdim: bool = False):
+        """The largest entry over ``dim`` (all axes by default); ties share the gradient
+        evenly (as PyTorch's ``amax``)."""
+        return self._reduce(R.Max, "amax", dim, keepdim)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        """The smallest entry over ``dim`` (all axes by default); ties share the gradient."""
+        return self._reduce(R.Min, "amin", dim, keepdim)
+
+    def _reduce(self, op, what, dim, keepdim, **options):
+        from .tensor import _keep, check_axis
+
+        axis = None if dim is None or (isinstance(dim, (tuple, list)) and not len(dim)) \
+            else check_axis(dim, what)
+        return op.apply(self, axis=axis, keepdims=_keep(keepdim, what), **options)
+
+    def prod(self, dim=None, keepdim: bool = False):
+        """Π of the entries along ``dim`` (all of them when None);
+        dy/dxᵢ = Π_{j≠i} xⱼ (exact where some xⱼ are 0)."""
+        from .tensor import check_axis
+
+        if dim is not None:
+            check_axis(dim, "prod", allow_many=False)
+        return self._reduce(R.Prod, "prod", dim, keepdim)
+
+    def cumsum(self, dim):
+        """Running sums along ``dim``: yᵢ = Σ_{j≤i} xⱼ;  dL/dxⱼ = Σ_{i≥j} gᵢ."""
+        dim = _axis(dim, self.data.ndim, "cumsum")
+        if self.data.ndim == 0:
+            return self.clone()
+        return R.Cumsum.apply(self, axis=dim)
+
+    def logsumexp(self, dim=None, keepdim: bool = False):
+        """log Σ eˣ over ``dim`` (all axes when None), computed as m + log Σ e^(x − m)
+        with m the max (no overflow);  d/dx = softmax(x) along ``dim``."""
+        from .tensor import _keep, check_axis
+
+        keepdim = _keep(keepdim, "logsumexp")
+        x = self if self.data.dtype.kind == "f" else \
+            type(self)._wrap(self.data.astype(default_float()))
+        try:
+            axes = R._normalize_axis(check_axis(dim, "logsumexp"), x.data.ndim)
+        except ValueError as exc:
+            raise ValueError(f"logsumexp: {exc}") from None
+        m = np.max(x.data, axis=axes, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0).astype(x.data.dtype)  # all −inf: −inf, not NaN
+        total = (x - type(self)._wrap(m)).exp().sum(axes, keepdims=keepdim)
+        with np.errstate(divide="ignore"):  # log 0 = −inf: the sum over nothing, or of 0s
+            out = total.log()
+        return out + (m if keepdim else m.reshape(out.data.shape))
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False):
+        """The p-norm (Σ |x|ᵖ)^(1/p) over ``dim`` (all entries when None): p = 2 or 'fro'
+        (the default, Euclidean), 1, inf (max |x|), -inf (min |x|), or a real p ≥ 1;
+        d/dx = sign(x)|x|^(p−1)/y^(p−1), x/y for p = 2, and 0 at the origin (as PyTorch)."""
+        if p == "fro":
+            p = 2
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
+                or math.isnan(p) or p < 1 and p != -math.inf:
+            raise ValueError(f"norm: p must be 'fro', inf, -inf or a real number >= 1, got "
+                             f"{p!r}")
+        if p == math.inf:
+            return self.abs().amax(() if dim is None else dim, keepdim)
+        if p == -math.inf:
+            return self.abs().amin(() if dim is None else dim, keepdim)
+        if p == 1:
+            return self.abs()._reduce(R.Sum, "norm", dim, keepdim)
+        return self._reduce(R.Norm, "norm", dim, keepdim, p=float(p))
+
+    # ------------------------------------------------------------ shape names
+    def expand(self, *sizes):
+        """A read-only view repeating the axes of length 1 (and new leading axes) to
+        ``sizes``; -1 keeps an axis's size. The gradient sums over the copies."""
+        from .tensor import _view_of
+
+        sizes = _sizes(sizes, "expand")
+        shape = self.data.shape
+        lead = len(sizes) - len(shape)
+        if lead < 0:
+            raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {shape}; give "
+                             "at least one per axis")
+        target = []
+        for i, n in enumerate(sizes):
+            own_size = shape[i - lead] if i >= lead else None
+            if n == -1 and own_size is not None:
+                n = own_size
+            if n < 0 or own_size not in (None, 1, n):
+                raise ValueError(f"expand: cannot expand the tensor of shape {shape} to "
+                                 f"{sizes}: a size must be -1, equal to the axis's own, or "
+                                 "any size >= 0 where the axis has length 1 or is new")
+            target.append(n)
+        return _view_of(S.BroadcastTo.apply(self, shape=tuple(target)), self)
+
+    def expand_as(self, other):
+        """:meth:`expand` to ``other``'s shape."""
+        return self.expand(tuple(np.shape(_plain(other))))
+
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along axis i (NumPy's ``tile``; extra sizes
+        add leading axes). The gradient sums over the tiles."""
+        sizes = _sizes(sizes, "repeat")
+        shape = self.data.shape
+        if len(sizes) < len(shape) or any(n < 0 for n in sizes):
+            raise ValueError(f"repeat: give a count >= 0 for each of the {len(shape)} axes of "
+                             f"the tensor of shape {shape} (and more for new leading axes), "
+                             f"got {sizes}")
+        shape = (1,) * (len(sizes) - len(shape)) + shape
+        spread = sum(((1, n) for n in shape), ())
+        tiled = sum(((r, n) for r, n in zip(sizes, shape)), ())
+        x = S.Reshape.apply(self, shape=spread)
+        x = S.BroadcastTo.apply(x, shape=tiled)  # (r₀, n₀, r₁, n₁, ...): copies, not data
+        x = S.Reshape.apply(x, shape=tuple(r * n for r, n in zip(sizes, shape)))
+        # a copy, as PyTorch's (all counts 1 would leave a read-only view of the data)
+        return x if x.data.flags.writeable else E.Copy.apply(x)
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may
+        be shorter), or of the given list of sizes. Each piece's gradient goes to its part."""
+        dim = _axis(dim, self.data.ndim, "split", scalar=False)
+        n = self.data.shape[dim]
+        sizes = split_size_or_sections
+        if is_int(sizes):
+            if sizes < 0 or sizes == 0 and n:
+                raise ValueError(f"split: split_size must be a positive int, got {sizes}")
+            sizes = [min(int(sizes), n - i) for i in range(0, n, int(sizes))] if n else [0]
+        elif isinstance(sizes, (tuple, list)) and all(is_int(k) and k >= 0 for k in sizes):
+            if sum(sizes) != n:
+                raise ValueError(f"split: the sizes {list(sizes)} add up to {sum(sizes)}, not "
+                                 f"to the length {n} of axis {dim}")
+        else:
+            raise TypeError(f"split: expected an int size or a list of sizes >= 0, got "
+                            f"{split_size_or_sections!r}")
+        lead, start, pieces = (slice(None),) * dim, 0, []
+        for k in sizes:
+            pieces.append(self[lead + (slice(start, start + int(k)),)])
+            start += int(k)
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """:meth:`split` into ``chunks`` pieces of ⌈n / chunks⌉ (fewer if n runs out)."""
+        if not is_int(chunks) or chunks < 1:
+            raise ValueError(f"chunk: chunks must be an int >= 1, got {chunks!r}")
+        n = self.data.shape[_axis(dim, self.data.ndim, "chunk", scalar=False)]
+        if n == 0:
+            return self.split([0] * int(chunks), dim)
+        return self.split(-(-n // int(chunks)), dim)
+
+    def flip(self, *dims):
+        """A copy with the order of entries reversed along ``dims``; so is the gradient."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        axes = [_axis(d, self.data.ndim, "flip") for d in dims]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {dims} name an axis twice")
+        index = tuple(slice(None, None, -1) if i in axes else slice(None)
+                      for i in range(self.data.ndim))
+        return E.Copy.apply(S.GetItem.apply(self, index=index))
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        if self.data.ndim < 2:
+            raise ValueError(f"mT needs a tensor of at least 2 axes, got shape "
+                             f"{self.data.shape}")
+        return self.transpose(-2, -1)
+
+    def gather(self, dim: int, index):
+        """out[i][j] = self[index[i][j]][j] for dim = 0 (and so on for other dims): the
+        entries picked along ``dim`` by the int64 ``index``, of the index's shape. The
+        gradient is added back to the picked positions (repeats add up)."""
+        dim = _axis(dim, self.data.ndim, "gather")
+        idx = np.asarray(_plain(index))
+        shape = self.data.shape
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
+        if idx.ndim != len(shape) or any(k != dim and idx.shape[k] > shape[k]
+                                         for k in range(len(shape))):
+            raise ValueError(f"gather: index of shape {idx.shape} does not fit the tensor of "
+                             f"shape {shape}: it needs as many axes, none longer except "
+                             f"axis {dim}")
+        if not shape:
+            return self.clone()
+        if idx.size and (idx.min() < 0 or idx.max() >= shape[dim]):
+            raise IndexError(f"gather: index values must be in [0, {shape[dim]}) for axis "
+                             f"{dim} of the tensor of shape {shape}, got "
+                             f"{idx.min()} to {idx.max()}")
+        grid = np.indices(idx.shape, sparse=True)
+        return S.GetItem.apply(self, index=tuple(idx if k == dim else grid[k]
+                                                 for k in range(len(shape))))
 
     def clone(self):
         """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""

@@ -100,6 +100,14 @@ class Tanh(Function):
         return (g * (constant(1, y.dtype) - y * y),)
 
 
+def _empty_like(x: np.ndarray, axis: int) -> np.ndarray:
+    """The (empty) softmax of an array with no entries; the axis is checked all the same."""
+    if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
+        raise ValueError(f"axis {axis} is out of range for a tensor with {x.ndim} "
+                         "dimension(s)")
+    return np.empty_like(x)
+
+
 class Softmax(Function):
     """yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x);  dL/dx = y ⊙ (g − Σ g ⊙ y)."""
 
@@ -108,6 +116,9 @@ class Softmax(Function):
 
     def forward(self, x):
         x = as_float(x)
+        if not x.size:  # no entries: an empty result, as PyTorch (max has no identity)
+            self.y = _empty_like(x, self.axis)
+            return self.y
         e = np.exp(x - max_along(x, self.axis))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.y = e
@@ -126,6 +137,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         x = as_float(x)
+        if not x.size:  # no entries: an empty result, as PyTorch
+            self.y = _empty_like(x, self.axis)
+            return self.y
         shifted = x - max_along(x, self.axis)
         y = shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
         self.y = y

@@ -204,6 +204,60 @@ class PowScalar(Unary):
         return (g * (p * self.x ** (p - 1)),)
 
 
+def _check_int_divisor(a, b, symbol: str) -> None:
+    """Integer division by 0 has no value (NumPy would give 0 with a warning): refuse it,
+    as Python and PyTorch do. Float division by 0 gives ±inf or NaN, as theirs."""
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
+        raise ZeroDivisionError(f"integer division by zero in {symbol}: the divisor "
+                                "holds 0 (convert to float for ±inf)")
+
+
+class FloorDiv(Function):
+    """y = ⌊a / b⌋ (``a // b``; with ``trunc``, a / b rounded toward zero);  dy/da = dy/db = 0
+    (y is piecewise constant: 0 wherever it is differentiable)."""
+
+    def __init__(self, trunc=False):
+        self.trunc = trunc
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        _check_int_divisor(a, b, "//")
+        y = np.floor_divide(a, b)
+        if self.trunc:  # floor and trunc differ where the quotient is negative, not whole
+            y = y + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return y
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return np.zeros(sa, dtype=g.dtype), np.zeros(sb, dtype=g.dtype)
+
+
+class Mod(Function):
+    """y = a mod b = a − b·⌊a / b⌋ (``a % b``: the sign of b, as Python and PyTorch's
+    ``remainder``);  dy/da = 1, dy/db = −⌊a / b⌋."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        _check_int_divisor(a, b, "%")
+        return np.remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        pa, pb = self.parents
+        return (unbroadcast(g, a.shape) if pa.requires_grad else None,
+                unbroadcast(-g * np.floor_divide(a, b), b.shape) if pb.requires_grad else None)
+
+
+class Sign(Unary):
+    """y = sign(x) (−1, 0 or 1);  dy/dx = 0 (0 everywhere it is differentiable, as PyTorch)."""
+
+    def forward(self, x):
+        return np.sign(x)
+
+    def backward(self, g):
+        return (np.zeros_like(g),)
+
+
 class Neg(Unary):
     """y = −x;  dy/dx = −1."""
 
@@ -271,7 +325,11 @@ class Abs(Unary):
 
 
 class Clip(Unary):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0."""
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0.
+
+    An array bound may broadcast x to a bigger shape: the copies of x fan out, so
+    their gradients are summed back to x's shape (which keeps ``keeps_shape`` true).
+    """
 
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
@@ -286,7 +344,7 @@ class Clip(Unary):
             inside = x >= self.lo
         if self.hi is not None:
             inside = inside & (x <= self.hi)
-        return (g * inside,)
+        return (unbroadcast(g * inside, x.shape),)
 
 
 class Maximum(Function):

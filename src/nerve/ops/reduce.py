@@ -1,4 +1,4 @@
-"""Reductions over axes: sum, mean, variance, max, min."""
+"""Reductions over axes: sum, mean, variance, max, min, product, p-norm; running sums."""
 from __future__ import annotations
 
 import numpy as np
@@ -147,3 +147,76 @@ class Min(_Extreme):
     """y = min x over axes;  dy/dx = 1/k at the k tied minima, 0 elsewhere."""
 
     reduce = staticmethod(np.min)
+
+
+class Prod(Function):
+    """y = Π x over one axis (all entries when None);  dy/dxᵢ = Π_{j≠i} xⱼ, computed as the
+    product of the entries before i times those after it (exact where x has zeros)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x = x
+        self.axes = _normalize_axis(self.axis, x.ndim)
+        return np.prod(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.x
+        g = _expand(g, self.axes, self.keepdims, x.shape)
+        if x.size == 0 or not self.axes:
+            return (np.broadcast_to(g, x.shape).astype(g.dtype),)
+        if len(self.axes) == 1:
+            axis = self.axes[0]
+            rows = np.moveaxis(x, axis, -1)
+        else:  # all axes: one row of every entry
+            axis, rows = None, x.reshape(-1)
+        ones = np.ones(rows.shape[:-1] + (1,), dtype=g.dtype)
+        before = np.concatenate([ones, np.cumprod(rows[..., :-1], axis=-1)], axis=-1)
+        after = np.concatenate([np.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+        others = before * after
+        others = others.reshape(x.shape) if axis is None else np.moveaxis(others, -1, axis)
+        return (g * others,)
+
+
+class Norm(Function):
+    """y = (Σ |x|ᵖ)^(1/p) over axes (p ≥ 1; p = 2 the Euclidean length);
+    dy/dx = sign(x)·|x|^(p−1) / y^(p−1) (x / y for p = 2), and 0 where y = 0 (PyTorch's
+    subgradient at the origin)."""
+
+    def __init__(self, p=2.0, axis=None, keepdims=False):
+        self.p, self.axis, self.keepdims = p, axis, keepdims
+
+    def forward(self, x):
+        self.x = x = as_float(x)
+        self.axes = axes = _normalize_axis(self.axis, x.ndim)
+        p = self.p
+        if p == 2:
+            y = np.sqrt(np.sum(x * x, axis=axes, keepdims=True, dtype=x.dtype))
+        else:
+            y = np.sum(np.abs(x) ** p, axis=axes, keepdims=True, dtype=x.dtype) ** (1 / p)
+        self.y = y.astype(x.dtype, copy=False)
+        return self.y if self.keepdims else np.squeeze(self.y, axis=axes)
+
+    def backward(self, g):
+        x, y, p = self.x, self.y, self.p
+        g = _expand(g, self.axes, self.keepdims, x.shape)
+        scale = np.zeros(np.broadcast_shapes(g.shape, y.shape), dtype=x.dtype)
+        np.divide(g, y if p == 2 else y ** (p - 1), out=scale, where=y > 0)
+        if p == 2:
+            return (x * scale,)
+        return (np.sign(x) * np.abs(x) ** (p - 1) * scale,)
+
+
+class Cumsum(Function):
+    """yᵢ = Σ_{j≤i} xⱼ along an axis;  dL/dxⱼ = Σ_{i≥j} gᵢ (the running sum of g from the end)."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, x):
+        return np.cumsum(x, axis=self.axis)
+
+    def backward(self, g):
+        axis = self.axis
+        return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)

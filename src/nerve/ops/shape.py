@@ -1,9 +1,10 @@
-"""Shape ops: reshape, transpose, indexing, concatenate, stack."""
+"""Shape ops: reshape, transpose, broadcast, indexing, concatenate, stack."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd import Function
+from ._util import unbroadcast
 
 
 class Reshape(Function):
@@ -18,6 +19,21 @@ class Reshape(Function):
 
     def backward(self, g):
         return (g.reshape(self.shape),)
+
+
+class BroadcastTo(Function):
+    """y = x repeated along its axes of length 1 and new leading axes (a read-only view,
+    PyTorch's ``expand``);  dL/dx sums the gradient over those copies."""
+
+    def __init__(self, shape):
+        self.new_shape = shape
+
+    def forward(self, x):
+        self.shape = x.shape
+        return np.broadcast_to(x, self.new_shape)
+
+    def backward(self, g):
+        return (unbroadcast(g, self.shape),)
 
 
 class Transpose(Function):
