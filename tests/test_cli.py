@@ -50,8 +50,9 @@ def test_train_prints_final_accuracies_and_progress(in_tmp, capsys):
 def test_train_without_matplotlib_says_plots_were_skipped(in_tmp, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     assert main(["train", "--dataset", "blobs", "--epochs", "1", "--quiet", "--out", "o"]) == 0
-    out = capsys.readouterr().out
-    assert "plots skipped" in out and "nerve[plot]" in out
+    captured = capsys.readouterr()
+    assert "plots skipped" in captured.err and "nerve[plot]" in captured.err
+    assert "plots skipped" not in captured.out  # --quiet's stdout: the result and files only
     assert not (in_tmp / "o" / "curves.png").exists()
 
 

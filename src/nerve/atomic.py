@@ -62,7 +62,8 @@ def check_readable_file(path: str, missing: str, expected: str,
     except FileNotFoundError:
         raise FileNotFoundError(missing) from None
     except OSError as exc:
-        raise type(exc)(exc.errno, f"cannot read {path!r}: {exc.strerror or exc}") from None
+        raise plain_error(type(exc), exc.errno,
+                          f"cannot read {path!r}: {exc.strerror or exc}") from None
     if folder is not None and stat.S_ISDIR(info.st_mode):
         raise ValueError(folder)
     if not stat.S_ISREG(info.st_mode):
@@ -88,16 +89,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         _check_existing(target, info)
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
+        _missing_folder(target, folder)
     try:
         fd, tmp = mkstemp_beside(target)
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise type(exc)(exc.errno, f"cannot save to {target!r}: {exc.strerror or exc}: "
-                                       f"the folder {folder!r} must be writable (a save writes "
-                                       "a temporary file there, then renames it over the "
-                                       "target); the previous file, if any, is untouched"
-                            ) from None
+            raise plain_error(type(exc), exc.errno,
+                         f"cannot save to {target!r}: {exc.strerror or exc}: the folder "
+                         f"{folder!r} must be writable (a save writes a temporary file "
+                         "there, then renames it over the target); the previous file, "
+                         "if any, is untouched") from None
         raise _named(exc, target) from None
     os.close(fd)
     try:
@@ -116,6 +117,32 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     _sync_folder(folder)
 
 
+def _missing_folder(target: str, folder: str) -> None:
+    """Raise for a target whose folder is not a folder: a file in the way (the folder
+    itself or one above it is a file) or a folder that does not exist."""
+    above = folder
+    while not os.path.lexists(above):
+        parent = os.path.dirname(above)
+        if parent == above:
+            break
+        above = parent
+    if os.path.lexists(above) and not os.path.isdir(above):
+        what = "a file" if os.path.isfile(above) else "a broken symbolic link" \
+            if os.path.islink(above) else "not a folder"
+        raise plain_error(NotADirectoryError, errno.ENOTDIR,
+                          f"cannot save to {target!r}: {above!r} is {what}; expected a folder")
+    raise plain_error(FileNotFoundError, errno.ENOENT,
+                      f"cannot save to {target!r}: folder {folder!r} does not exist")
+
+
+def plain_error(kind: type[OSError], code: int | None, message: str) -> OSError:
+    """An OSError of class ``kind`` with errno ``code`` whose text is ``message`` alone (no
+    "[Errno 13]" in front of a sentence that already says what went wrong)."""
+    new = kind(message)
+    new.errno = code
+    return new
+
+
 def _check_existing(target: str, info: os.stat_result) -> None:
     """Refuse to replace what an ordinary ``open(target, "wb")`` would not overwrite as a
     file: a folder, a FIFO or device (a rename would swap it for a regular file), or a
@@ -128,16 +155,16 @@ def _check_existing(target: str, info: os.stat_result) -> None:
                          "a regular file; nerve saves only to regular files (a save replaces "
                          "the whole file), so it is left as it is")
     if not os.access(target, os.W_OK):
-        raise PermissionError(errno.EACCES, f"cannot save to {target!r}: the file is "
-                                            "read-only; the previous file is untouched")
+        raise plain_error(PermissionError, errno.EACCES, f"cannot save to {target!r}: the "
+                          "file is read-only; the previous file is untouched")
 
 
 def _named(exc: OSError, target: str) -> OSError:
     """The same kind of OSError, saying which save failed rather than naming the hidden
     temporary file (or nothing): "cannot save to 'm.npz': No space left on device"."""
     reason = exc.strerror or str(exc)
-    return type(exc)(exc.errno, f"cannot save to {target!r}: {reason}; the previous "
-                                "file, if any, is untouched")
+    return plain_error(type(exc), exc.errno, f"cannot save to {target!r}: {reason}; the "
+                       "previous file, if any, is untouched")
 
 
 _SUFFIX = ".nerve.tmp"

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+import tokenize
 import warnings
 from typing import Any, Sequence
 
@@ -45,13 +46,19 @@ def _number(kind: type, minimum: float | None = None, below: float | None = None
             value = kind(text)
             if kind is int and isinstance(text, float) and text != int(text):
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # int(inf) from TOML
             raise argparse.ArgumentTypeError(
                 f"expected {'an integer' if kind is int else 'a number'}{what}, got {text!r}"
             ) from None
-        if (minimum is not None and value < minimum) or (below is not None and value >= below) \
-                or value != value:
-            raise argparse.ArgumentTypeError(f"expected a number{what}, got {text!r}")
+        if value != value or (kind is float and math.isinf(value)):
+            raise argparse.ArgumentTypeError(f"expected a finite number{what}, got {text!r}")
+        if (minimum is not None and value < minimum) or (below is not None and value >= below):
+            # "> 0" stands for a tiny positive minimum: name it when that is the bound
+            # missed (1e-320 is > 0, but below 1e-300)
+            tiny = 0 < value < minimum if minimum is not None and minimum > 0 else False
+            raise argparse.ArgumentTypeError(
+                f"expected a number{what}, got {text!r}"
+                + (f" (the smallest accepted is {minimum:g})" if tiny else ""))
         return value
     convert.__name__ = kind.__name__
     return convert
@@ -82,6 +89,16 @@ def _hidden(text: Any) -> list[int]:
     return sizes
 
 
+def _folder(text: Any) -> str:
+    """A folder path: a non-empty string (a TOML number is not turned into a folder name,
+    and an empty --out does not fall back to the default folder)."""
+    if not isinstance(text, str):
+        raise argparse.ArgumentTypeError(f"expected a folder path (a string), got {text!r}")
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder path, got an empty string")
+    return text
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -102,6 +119,8 @@ def _choice(options: Sequence[str], what: str) -> Any:
 # ----------------------------------------------------------------------------- train options
 _DATASETS = ("spiral", "xor", "moons", "circles", "blobs", "digits", "mnist1d", "mnist",
              "fashion_mnist", "cifar10")
+#: The datasets read from files in --data-root; the others ship with nerve or are generated.
+_FILE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 _LOSSES = ("cross_entropy", "hinge", "mse")
 _OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
 
@@ -119,7 +138,7 @@ def _activation(text: Any) -> str:
 #: option -> (converter, global default). None as default = chosen per dataset/optimizer.
 _TRAIN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dataset": (_choice(_DATASETS, "dataset"), "digits"),
-    "data_root": (str, None),
+    "data_root": (_folder, None),
     "download": (_flag, False),
     "hidden": (_hidden, [100]),
     "activation": (_activation, "relu"),
@@ -135,7 +154,7 @@ _TRAIN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "batchnorm": (_flag, False),
     "seed": (_seed, 0),
     "val_split": (_fraction, 0.2),
-    "out": (str, None),
+    "out": (_folder, None),
 }
 
 #: dataset -> (epochs, batch size, Adam learning rate): a few seconds on a laptop.
@@ -159,7 +178,7 @@ def _load_config(path: str) -> dict[str, Any]:
     if not os.path.isfile(path):
         if os.path.exists(path):  # a FIFO or device: reading it could block forever
             raise CLIError(f"config file {path!r} is not a regular file; expected a TOML file")
-        raise FileNotFoundError(f"config file {path!r} does not exist")
+        raise CLIError(f"config file {path!r} does not exist")
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -197,6 +216,20 @@ def _resolve_train_options(args: argparse.Namespace) -> dict[str, Any]:
     for name, (_, default) in _TRAIN_OPTIONS.items():
         flag = getattr(args, name)
         opts[name] = flag if flag is not None else config.get(name, default)
+    if opts["dataset"] not in _FILE_DATASETS:
+        given = [f"--{n.replace('_', '-')}" for n in ("data_root", "download")
+                 if getattr(args, n) is not None]
+        if given:
+            raise CLIError(f"dataset {opts['dataset']!r} reads no files (it ships with nerve "
+                           f"or is generated): it takes no {' or '.join(given)}; those are "
+                           f"for {', '.join(_FILE_DATASETS)}")
+        # a config shared with file-based runs may set them: not used, so not recorded
+        # (a run.json naming a folder the run never read would send `nerve evaluate` to it)
+        unused = [n for n in ("data_root", "download") if config.get(n)]
+        if unused:
+            print(f"note: {' and '.join(unused)} in {args.config} not used: dataset "
+                  f"{opts['dataset']!r} reads no files", file=sys.stderr)
+        opts["data_root"], opts["download"] = None, False
     epochs, batch, adam_lr = _DATASET_DEFAULTS[opts["dataset"]]
     opts["epochs"] = opts["epochs"] or epochs
     opts["batch_size"] = opts["batch_size"] or batch
@@ -205,7 +238,8 @@ def _resolve_train_options(args: argparse.Namespace) -> dict[str, Any]:
         opts["activation"] = _activation(opts["activation"])
     except argparse.ArgumentTypeError as exc:
         raise CLIError(str(exc)) from None
-    opts["out"] = opts["out"] or os.path.join("runs", opts["dataset"])
+    if opts["out"] is None:
+        opts["out"] = os.path.join("runs", opts["dataset"])
     return opts
 
 
@@ -214,14 +248,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import nerve as nv
     from .optim import get_optimizer
     from .train import evaluate, fit
-    from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty, \
-        load_dataset
+    from .train.build import build_mlp, fold_standardization, l1_penalty, l2_penalty
     opts = _resolve_train_options(args)
     _check_out_folder(opts["out"])  # before any data is loaded or trained
     say = _printer(args.quiet)
     nv.manual_seed(opts["seed"])
-    data = load_dataset(opts["dataset"], opts["data_root"], opts["val_split"], opts["seed"],
-                        download=opts["download"])
+    data = _load_train_data(opts)
     _check_network_fits(data.num_features, opts["hidden"], data.num_classes,
                         opts["batchnorm"], opts["optimizer"])
     model = build_mlp(data.num_features, opts["hidden"], data.num_classes, opts["activation"],
@@ -288,36 +320,60 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_train_data(opts: dict[str, Any]) -> Any:
+    """The dataset, split by --val-split; a split leaving an empty part is a usage error
+    that names --val-split (not train_test_split's test_size)."""
+    import re
+
+    from .train.build import load_dataset
+    try:
+        return load_dataset(opts["dataset"], opts["data_root"], opts["val_split"],
+                            opts["seed"], download=opts["download"])
+    except ValueError as exc:
+        found = re.match(r"test_size=\S+ gives (\d+) examples out of (\d+);", str(exc))
+        if found is None:
+            raise
+        held, n = map(int, found.groups())
+        most = math.floor((n - 1) / n * 1e4) / 1e4
+        raise CLIError(f"--val-split {opts['val_split']:g} holds out {held} of the {n} "
+                       f"examples of {opts['dataset']!r} for validation, leaving {n - held} "
+                       f"to train on; both parts need at least one example: use a "
+                       f"--val-split of at most {most:g}") from None
+
+
 #: The figures ``nerve train`` may write into its output folder.
 _PLOT_FILES = ("curves.png", "confusion.png", "decision_boundary.png", "weights.png")
 
 
-def _check_out_folder(out: str) -> None:
+def _check_out_folder(out: str, replaces: Sequence[str] = (_MODEL_FILE, "history.json",
+                                                          "run.json"),
+                      nothing: str = "nothing was trained") -> None:
     """--out must be a writable folder or creatable as one (no file in the way, itself or
     above, and the nearest existing folder writable): checked before any data is loaded
-    or trained, so that a run's results can always be saved."""
+    or trained, so that a run's results can always be saved. ``replaces``: the files the
+    command writes there, each of which must be a writable regular file if it exists."""
     if os.path.exists(out):
         if not os.path.isdir(out):
             raise CLIError(f"--out {out!r} is a file; expected a folder")
-        _check_writable(out, out)
-        for name in (_MODEL_FILE, "history.json", "run.json"):  # what the run replaces
+        _check_writable(out, out, nothing)
+        for name in replaces:  # what the run replaces
             target = os.path.join(out, name)
             if os.path.exists(target) and not (os.path.isfile(target)
                                                and os.access(target, os.W_OK)):
                 what = "is not a regular file" if not os.path.isfile(target) \
                     else "is read-only"
                 raise CLIError(f"--out {out!r}: {target!r} {what}, so the run could not be "
-                               "saved; use another --out (nothing was trained)")
+                               f"saved; use another --out ({nothing})")
         return
     path = os.path.dirname(os.path.normpath(out))
     while path and not os.path.exists(path):  # "" is the working folder, "/" the root
         path = os.path.dirname(path)
     if path and not os.path.isdir(path):
         raise CLIError(f"--out {out!r}: {path!r} is a file; expected a folder")
-    _check_writable(out, path or os.curdir)
+    _check_writable(out, path or os.curdir, nothing)
 
 
-def _check_writable(out: str, folder: str) -> None:
+def _check_writable(out: str, folder: str, nothing: str = "nothing was trained") -> None:
     """Create and delete a temporary file in ``folder``: the one reliable test that the
     run's files can be written there (permissions, read-only file systems, root)."""
     import tempfile
@@ -327,7 +383,7 @@ def _check_writable(out: str, folder: str) -> None:
         where = "it" if os.path.abspath(folder) == os.path.abspath(out) \
             else f"the folder {folder!r} that would hold it"
         raise CLIError(f"--out {out!r}: cannot write in {where} ({exc.strerror or exc}); "
-                       "the output folder must be writable (nothing was trained)") from None
+                       f"the output folder must be writable ({nothing})") from None
     os.close(fd)
     try:
         os.remove(probe)
@@ -388,8 +444,8 @@ def _train_plots(model: Any, data: Any, history: Any, out: str, names: list[str]
         if data.image_shape is not None:
             plot.plot_weights(model, data.image_shape, path=os.path.join(out, "weights.png"))
             names.append("weights.png")
-    except MissingExtraError as exc:
-        print(f"plots skipped: {exc}")
+    except MissingExtraError as exc:  # a note, like the others: stdout keeps the results
+        print(f"plots skipped: {exc}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - a figure is never worth the run
         print(f"warning: could not write the plots ({_one_line(exc)}); the model "
               f"({_MODEL_FILE}), history.json and run.json were saved to {out}",
@@ -434,9 +490,15 @@ def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
     if ext == ".npy":
         _check_npy_size(path, what)
         try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"{what} file {path!r} is not a valid .npy file: {exc}") from None
+            array = np.load(path, allow_pickle=False)
+        except _BAD_NPY as exc:
+            raise ValueError(f"{what} file {path!r} is not a valid .npy file: "
+                             f"{_npy_reason(exc)}") from None
+        if array.dtype.kind == "c":  # a cast to float would drop the imaginary part
+            raise ValueError(f"{what} file {path!r} holds complex numbers (dtype "
+                             f"{array.dtype}): complex data is not supported; nerve computes "
+                             "in float32 or float64")
+        return array
     if ext in (".csv", ".txt"):
         try:
             with warnings.catch_warnings():  # an empty file: our error below, not NumPy's
@@ -455,6 +517,17 @@ def _load_array(path: str, what: str, ndmin: int = 2) -> np.ndarray:
     raise ValueError(f"{what} file {path!r} must be a .npy or .csv file")
 
 
+#: What NumPy raises for a .npy file that is not one: a header cut off mid-way is a
+#: tokenize.TokenError (neither a ValueError nor a SyntaxError).
+_BAD_NPY = (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError)
+
+def _npy_reason(exc: BaseException) -> str:
+    """NumPy's reason a .npy file could not be read, in one line."""
+    if isinstance(exc, tokenize.TokenError):  # args: (message, (line, column))
+        return f"its header is cut off or malformed ({exc.args[0] if exc.args else exc})"
+    return _one_line(exc)
+
+
 #: The options of a run.json that ``nerve evaluate`` uses, and the type each must have.
 _RUN_OPTIONS = {"dataset": str, "data_root": str, "val_split": float, "seed": int}
 
@@ -471,8 +544,9 @@ def _check_npy_size(path: str, what: str) -> None:
             shape, _, dtype = read_header(fh)
             data_start = fh.tell()
             size = os.fstat(fh.fileno()).st_size
-    except (ValueError, OSError, EOFError, SyntaxError) as exc:
-        raise ValueError(f"{what} file {path!r} is not a valid .npy file: {exc}") from None
+    except _BAD_NPY as exc:
+        raise ValueError(f"{what} file {path!r} is not a valid .npy file: "
+                         f"{_npy_reason(exc)}") from None
     if dtype.hasobject:
         return  # np.load refuses it (no pickles) with its own message
     needs = math.prod(shape) * dtype.itemsize
@@ -514,7 +588,9 @@ def _run_info(model_path: str) -> dict[str, Any]:
     except ValueError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc}); {advice}") from None
     except OSError as exc:
-        raise OSError(exc.errno, f"cannot read {path}: {exc.strerror or exc}") from None
+        from .atomic import plain_error
+        raise plain_error(type(exc), exc.errno,
+                          f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a JSON object holding the run's 'options' (got "
                          f"a {type(raw).__name__}); {advice}")
@@ -539,10 +615,15 @@ def _run_info(model_path: str) -> dict[str, Any]:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .train import evaluate
     from .train.build import load_dataset
-    model_path = _model_path(args.model)
-    model = _load_model(model_path)
     if (args.x is None) != (args.y is None):
         raise CLIError("pass both --x and --y (or neither, to use --dataset)")
+    given = [flag for flag, value in (("--dataset", args.dataset), ("--split", args.split),
+                                      ("--data-root", args.data_root)) if value is not None]
+    if args.x is not None and given:
+        raise CLIError(f"--x/--y and {'/'.join(given)} are alternatives: evaluate on files "
+                       "or on a dataset split, not both")
+    model_path = _model_path(args.model)
+    model = _load_model(model_path)
     if args.x is not None:
         X = _load_array(args.x, "--x")
         y = _load_array(args.y, "--y", ndmin=1)
@@ -554,6 +635,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         name = args.dataset or info.get("dataset")
         if name is None:
             raise CLIError("say what to evaluate on: --dataset NAME or --x FILE --y FILE")
+        if name not in _FILE_DATASETS:
+            if args.data_root is not None:
+                raise CLIError(f"dataset {name!r} reads no files (it ships with nerve or is "
+                               "generated): it takes no --data-root")
+            info.pop("data_root", None)  # an older run.json may name one; never read
+        elif args.data_root is not None and not os.path.isdir(args.data_root):
+            raise CLIError(f"--data-root {args.data_root!r} is not a folder")
         if args.data_root is None and info.get("data_root") is not None \
                 and not os.path.isdir(info["data_root"]):
             raise CLIError(f"the run was trained on {name!r} from {info['data_root']!r}, "
@@ -620,6 +708,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         for name, (_, about) in DEMOS.items():
             print(f"  {name:<{width}}  {about}")
         return 0
+    if args.out is not None:  # before the lesson runs (cifar10 trains for minutes)
+        _check_out_folder(args.out, replaces=(), nothing="the demo did not run")
     kwargs: dict[str, Any] = {"out": args.out}
     if args.name in NEEDS_DATA_ROOT:
         if args.data_root is None:
@@ -657,7 +747,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "train in seconds. Writes model.npz, history.json, run.json and plots.")
     t.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0],
                    help=f"one of {', '.join(_DATASETS)} (default digits)")
-    t.add_argument("--data-root", help="folder with the files of mnist, fashion_mnist, cifar10")
+    t.add_argument("--data-root", type=_folder,
+                   help="folder with the files of mnist, fashion_mnist, cifar10")
     t.add_argument("--download", action="store_const", const=True,
                    help="fetch the dataset's published files into --data-root if missing")
     t.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 100,100 "
@@ -684,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", type=_fraction, help="fraction held out for validation "
                    "(default 0.2)")
     t.add_argument("--config", help="a TOML file of these options (keys like batch_size)")
-    t.add_argument("--out", help="output folder (default runs/DATASET)")
+    t.add_argument("--out", type=_folder, help="output folder (default runs/DATASET)")
     t.add_argument("--quiet", action="store_true",
                    help="print only the final result and the files written (no progress, "
                         "no dataset or model summary)")
@@ -697,7 +788,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "--x/--y files (.npy or .csv).")
     e.add_argument("model", help="a model file (model.npz) or the run folder holding it")
     e.add_argument("--dataset", type=_TRAIN_OPTIONS["dataset"][0], help="dataset name")
-    e.add_argument("--data-root", help="folder with the dataset's files")
+    e.add_argument("--data-root", type=_folder,
+                   help="folder with the dataset's files (mnist, fashion_mnist, cifar10)")
     e.add_argument("--split", choices=("train", "val", "test"), help="which split")
     e.add_argument("--x", help="inputs, .npy or .csv (N rows of features)")
     e.add_argument("--y", help="integer labels, .npy or .csv")
@@ -718,7 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
                            f"{k}: {v[1]}" for k, v in DEMOS.items()) + ".")
     d.add_argument("name", nargs="?", choices=tuple(DEMOS), metavar="NAME",
                    help=f"one of {', '.join(DEMOS)} (none: list them)")
-    d.add_argument("--out", help="folder for the demo's figures")
+    d.add_argument("--out", type=_folder, help="folder for the demo's figures")
     d.add_argument("--data-root", "--root", dest="data_root",
                    help="dataset folder, for the demos that need one (cifar10)")
     d.add_argument("--download", action="store_true",
@@ -738,13 +830,26 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
+def _parse_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args``, but arguments a subcommand does not know point to that
+    subcommand's help ('nerve train --help'), where its flags are listed."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = getattr(args, "command", None)
+        first = argv.index(extra[0]) if extra[0] in argv else len(argv)
+        after = command is not None and command in argv[:first]
+        prog = f"{parser.prog} {command}" if after else parser.prog
+        raise CLIError(f"unrecognized arguments: {' '.join(extra)} (see '{prog} --help')")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failed, 2 usage error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "bench":
             return _cmd_bench(argv[1:])
-        args = build_parser().parse_args(argv)
+        args = _parse_args(build_parser(), argv)
         return int(args.func(args) or 0)
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0

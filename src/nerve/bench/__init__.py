@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="which of the repeats to report: the best (default; robust to other "
                         "load on the machine, which only slows things down) or the median")
     p.add_argument("--threads", type=int, default=None,
-                   help="limit BLAS (via threadpoolctl) and torch to this many threads")
+                   help="limit BLAS (via threadpoolctl, from nerve[bench]) and torch to this "
+                        "many threads")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the synthetic training data and the initial weights "
                         "(default 0)")
@@ -100,6 +101,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
             raise ValueError(f"--{name} must be a positive integer, got {value}")
     if args.out is not None:
         _check_out_folder(args.out)
+    if args.threads is not None:  # before any measuring: a limit not applied is no limit
+        from nerve._extras import require
+        require("threadpoolctl", "bench", "--threads (limiting the BLAS threads)")
     return args
 
 
@@ -126,30 +130,38 @@ def _check_out_folder(out: str) -> None:
 
 class _ThreadLimit:
     """Limit BLAS (threadpoolctl) and torch to ``n`` threads; :meth:`apply` again after new
-    libraries load; :meth:`restore` undoes it all."""
+    libraries load; :meth:`restore` undoes it all. ``limited`` names what was limited
+    (``"BLAS"``, ``"torch"``), for the report, which claims no limit that was not applied.
+    Without threadpoolctl, :meth:`apply` raises naming ``nerve[bench]``."""
 
     def __init__(self, n: int | None, skip: tuple[str, ...] = ()) -> None:
         self.n, self.skip, self.limits, self.torch_threads = n, skip, [], None
+        self.limited: list[str] = []
 
     def apply(self) -> None:
         if self.n is None:
             return
+        from nerve._extras import require
+
+        threadpoolctl = require("threadpoolctl", "bench", "--threads (limiting the BLAS "
+                                "threads)")
         if "torch" not in self.skip:
             try:  # load torch now so that its thread pool is limited too
                 importlib.import_module("torch")
             except ImportError:
                 pass
-        try:
-            import threadpoolctl
-
-            self.limits.append(threadpoolctl.threadpool_limits(self.n))
-        except ImportError:
-            pass
+        self.limits.append(threadpoolctl.threadpool_limits(self.n))
+        self._note("BLAS")
         torch = sys.modules.get("torch")
         if torch is not None and "torch" not in self.skip:
             if self.torch_threads is None:
                 self.torch_threads = torch.get_num_threads()
             torch.set_num_threads(self.n)
+            self._note("torch")
+
+    def _note(self, what: str) -> None:
+        if what not in self.limited:
+            self.limited.append(what)
 
     def restore(self) -> None:
         for limit in reversed(self.limits):
@@ -224,6 +236,7 @@ def _run(args: argparse.Namespace, settings: dict, log, threads: _ThreadLimit) -
     if "features" in args.section_list:
         log("HOG on 1,000 32x32 images, nerve vs scikit-image")
         results["features"] = _optional(lambda: features.run(repeats=settings["hog_repeats"]))
+    results["settings"]["threads_limited"] = list(threads.limited)
     results["machine"] = report.machine_info(skip, load)
     results["elapsed_s"] = time.perf_counter() - t_start
     results["targets"] = targets.check(results)
@@ -250,9 +263,13 @@ def _optional(measure):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``nerve bench``; returns the exit status (2 on bad arguments)."""
+    from nerve._extras import MissingExtraError
     try:
         run(argv)
     except ValueError as exc:
+        print(f"nerve: error: {exc}", file=sys.stderr)
+        return 2
+    except MissingExtraError as exc:  # --threads without threadpoolctl
         print(f"nerve: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -1,6 +1,7 @@
 """Machine description, number formatting, and the Markdown/JSON report."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -24,6 +25,33 @@ RATIOS = [
     ("captured/JAX", "captured", "jax_step"),
     ("captured/GEMM floor", "captured", "gemm"),
 ]
+
+
+#: The comparators whose columns (and rows) the report leaves out when their package is
+#: not installed at all: group (as --skip names it) -> (the module, what installs it).
+#: One that is installed but fails on a config keeps its column, with n/a in that cell.
+COMPARATORS = {"torch": ("torch", "pip install torch"), "jax": ("jax", "pip install jax"),
+               "sklearn": ("sklearn", "pip install 'nerve[bench]'")}
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a module in sys.modules without a __spec__
+        return sys.modules.get(module) is not None
+
+
+def _group(key: str) -> str:
+    """The comparator group of a column or implementation key ("jax_step" -> "jax")."""
+    from nerve.bench.harness import COLUMNS
+    return next((c.group for c in COLUMNS if c.key == key), key)
+
+
+def absent_comparators(results: dict) -> set[str]:
+    """The comparator groups not installed in the run (recorded by :func:`machine_info`)."""
+    installed = (results.get("machine") or {}).get("installed") or {}
+    return {group for group, present in installed.items() if not present}
 
 
 # ---------------------------------------------------------------- formatting
@@ -136,6 +164,7 @@ def machine_info(skip: tuple[str, ...] = (), load: list[float] | None = None) ->
         "nerve": _dist_version("nerve"), "torch": torch_version,
         "torch_threads": torch_ref.threads() if torch_version and "torch" not in skip else None,
         "jax": _dist_version("jax"), "sklearn": _dist_version("scikit-learn"),
+        "installed": {group: _installed(module) for group, (module, _) in COMPARATORS.items()},
         "blas": _blas(),
     }
 
@@ -182,32 +211,49 @@ def _machine_lines(m: dict) -> list[str]:
             f"- BLAS: {blas}; torch threads: {m['torch_threads'] or DASH}"]
 
 
-def training_table(training: dict, columns: list[tuple[str, str]]) -> list[str]:
-    """Samples/s (best or median of repeats) per config and column, then the ratio table."""
+def training_table(training: dict, columns: list[tuple[str, str]],
+                   absent: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Samples/s (best or median of repeats) per config and column, then the ratio table.
+    The columns and ratios of the comparator groups in ``absent`` (not installed) are
+    left out."""
+    columns = [(k, t) for k, t in columns if _group(k) not in absent]
+    ratios = [r for r in RATIOS if _group(r[1]) not in absent and _group(r[2]) not in absent]
     titles = [t for _, t in columns]
     lines = ["| config | layers, batch | " + " | ".join(titles) + " |",
              "|---|---|" + "---:|" * len(titles)]
     for name, row in training.items():
         cells = [_cell(row["columns"].get(k), format_rate, "samples_per_s") for k, _ in columns]
         lines.append(f"| {name} | {row['label']} | " + " | ".join(cells) + " |")
-    lines += ["", "| config | " + " | ".join(t for t, _, _ in RATIOS) + " |",
-              "|---|" + "---:|" * len(RATIOS)]
+    lines += ["", "| config | " + " | ".join(t for t, _, _ in ratios) + " |",
+              "|---|" + "---:|" * len(ratios)]
     for name, row in training.items():
         cols = row["columns"]
         cells = [format_ratio(_value(cols.get(a), "samples_per_s"),
-                              _value(cols.get(b), "samples_per_s")) for _, a, b in RATIOS]
+                              _value(cols.get(b), "samples_per_s")) for _, a, b in ratios]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
 def _unavailable_notes(results: dict) -> list[str]:
-    """One bullet per (column, reason), listing the configs it applies to."""
+    """One bullet per (column, reason), listing the configs it applies to; a comparator
+    that is not installed (its column left out) also says what installs it."""
+    absent = absent_comparators(results)
     seen: dict[tuple[str, str], list[str]] = {}
     for name, row in results.get("training", {}).items():
         for key, cell in row["columns"].items():
             if "unavailable" in cell:
                 seen.setdefault((key, cell["unavailable"]), []).append(name)
-    return [f"- {key} ({', '.join(names)}): {reason}" for (key, reason), names in seen.items()]
+    return [f"- {key} ({', '.join(names)}): {reason}{_install_hint(key, absent)}"
+            for (key, reason), names in seen.items()]
+
+
+def _install_hint(key: str, absent: set[str]) -> str:
+    """For a key of a comparator group not installed: that its column was left out, and
+    what installs it ("pip install torch")."""
+    group = _group(key)
+    if group not in absent:
+        return ""
+    return f" (not installed, so left out of the table; {COMPARATORS[group][1]})"
 
 
 def _impl_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -215,42 +261,42 @@ def _impl_table(header: list[str], rows: list[list[str]]) -> list[str]:
         "| " + " | ".join(r) + " |" for r in rows]
 
 
-def _latency_lines(latency: dict) -> list[str]:
+def _latency_lines(latency: dict, absent: set[str] | frozenset[str] = frozenset()
+                   ) -> list[str]:
+    """The latency table; without torch installed, no PyTorch columns."""
     impls = [("numpy", "NumPy"), ("nerve", "nerve"), ("torch", "PyTorch")]
+    impls = [(k, t) for k, t in impls if _group(k) not in absent]
+    ratios = [(b, f"nerve/{t} time") for b, t in impls if b != "nerve"]
     rows = []
     for batch, res in latency.items():
         rows.append([batch] + [_cell(res.get(k), format_seconds, "seconds") for k, _ in impls]
                     + [format_ratio(_value(res.get("nerve"), "seconds"),
-                                    _value(res.get("numpy"), "seconds")),
-                       format_ratio(_value(res.get("nerve"), "seconds"),
-                                    _value(res.get("torch"), "seconds"))])
-    return _impl_table(["input", "NumPy", "nerve", "PyTorch", "nerve/NumPy time",
-                        "nerve/PyTorch time"], rows)
+                                    _value(res.get(b), "seconds")) for b, _ in ratios])
+    return _impl_table(["input"] + [t for _, t in impls] + [t for _, t in ratios], rows)
 
 
 def to_markdown(results: dict) -> str:
     """The whole report as Markdown."""
     lines = [f"# nerve benchmark ({results['mode']})", ""] + _machine_lines(results["machine"])
-    threads = results.get("settings", {}).get("threads")
-    if threads:
-        lines.append(f"- Threads limited to {threads} for every BLAS and for torch "
-                     "(not for JAX: XLA's CPU pool cannot be resized at run time)")
+    absent = absent_comparators(results)
+    lines += _threads_lines(results.get("settings", {}))
     warning = busy_warning(results["machine"])
     if warning:
         lines += ["", warning]
     if results.get("training"):
         lines += ["", f"## Training throughput (samples/s, {_stat(results)} of up to "
                   f"{results['settings']['repeats']} interleaved repeats)", ""]
-        lines += training_table(results["training"], results["columns"])
+        lines += training_table(results["training"], results["columns"], absent)
         lines += ["", "Ratios are throughput ratios (above 1× = the first is faster), taken "
-                  "within this run. n/a = not measurable here (below); — = not run. A column "
-                  "that used up its time budget got fewer repeats (latest.json has them all)."]
+                  "within this run. n/a = not measurable here (below); — = not run. A "
+                  "comparator that is not installed has no column (below). A column that "
+                  "used up its time budget got fewer repeats (latest.json has them all)."]
         notes = _unavailable_notes(results)
         if notes:
             lines += ["", "Unavailable:"] + notes
     if results.get("latency"):
         lines += ["", f"## Inference latency (784-256-256-10, {_stat(results)} per call)", ""]
-        lines += _latency_lines(results["latency"])
+        lines += _latency_lines(results["latency"], absent)
     if results.get("memory"):
         mem = results["memory"]
         lines += ["", "## Peak training memory, config D (fresh subprocess each)", ""]
@@ -263,17 +309,18 @@ def to_markdown(results: dict) -> str:
                   "model + optimizer and training, above the data. rss: peak RSS growth over "
                   "the same span. Parameters alone: 12.6 MiB."]
     if results.get("digits"):
-        lines += _digits_lines(results["digits"])
+        lines += _digits_lines(results["digits"], absent)
     if results.get("op_chain"):
         oc = results["op_chain"]
         res = oc["results"]
         lines += ["", f"## Chain of {oc['n_ops']:,} elementwise ops, forward + backward", ""]
         rows = [[k, _cell(r, format_seconds, "seconds"),
                  "n/a" if "unavailable" in r else f"{r['us_per_op']:.2f} µs"]
-                for k, r in res.items()]
+                for k, r in res.items() if _group(k) not in absent]
         lines += _impl_table(["implementation", "total", "per op"], rows)
-        lines += ["", "nerve/PyTorch time: " + format_ratio(
-            _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
+        if "torch" not in absent:
+            lines += ["", "nerve/PyTorch time: " + format_ratio(
+                _value(res.get("nerve"), "seconds"), _value(res.get("torch"), "seconds"))]
         if oc.get("fresh_process"):
             lines += ["", "Each implementation ran in a fresh process that imported only it, "
                       "so the garbage collector's passes over nerve's graph objects do not also "
@@ -305,23 +352,47 @@ def _stat(results: dict) -> str:
     return results.get("settings", {}).get("stat", "best")
 
 
+def _threads_lines(settings: dict) -> list[str]:
+    """What --threads limited; never a limit that was not applied."""
+    threads = settings.get("threads")
+    if not threads:
+        return []
+    limited = settings.get("threads_limited")
+    if limited is None:  # a report written before this was recorded
+        limited = ["BLAS", "torch"]
+    if "BLAS" not in limited:
+        return [f"- **--threads {threads} was not applied to BLAS (threadpoolctl missing: "
+                "pip install 'nerve[bench]'); the BLAS used its default thread count**"]
+    what = "every BLAS and torch" if "torch" in limited else "every BLAS"
+    return [f"- Threads limited to {threads} for {what} (not for JAX: XLA's CPU pool cannot "
+            "be resized at run time)"]
+
+
 def _other_unavailable(results: dict) -> list[str]:
-    """Bullets for the latency, memory and op-chain cells that could not be measured."""
+    """Bullets for the latency, memory, op-chain and digits cells that could not be
+    measured (a digits row is listed here only when its comparator, not installed, has no
+    row in the table; the table gives the others' reasons)."""
+    absent = absent_comparators(results)
     tables = {f"latency {k}": row for k, row in (results.get("latency") or {}).items()}
     tables.update({f"memory {k}": row for k, row in (results.get("memory") or {}).items()})
     if results.get("op_chain"):
         tables["op chain"] = results["op_chain"]["results"]
-    return [f"- {where}, {impl}: {cell['unavailable']}" for where, row in tables.items()
-            for impl, cell in row.items() if "unavailable" in cell]
+    digits = (results.get("digits") or {}).get("results") or {}
+    tables["digits"] = {k: r for k, r in digits.items() if _group(k) in absent}
+    return [f"- {where}, {impl}: {cell['unavailable']}{_install_hint(impl, absent)}"
+            for where, row in tables.items() for impl, cell in row.items()
+            if "unavailable" in cell]
 
 
-def _digits_lines(d: dict) -> list[str]:
+def _digits_lines(d: dict, absent: set[str] | frozenset[str] = frozenset()) -> list[str]:
     if "unavailable" in d:
         return ["", "## Digits time to 97 % test accuracy", "", f"n/a: {d['unavailable']}"]
     lines = ["", f"## Digits time to {d['target']:.0%} test accuracy "
              f"(64-100-10, median over seeds {d['seeds']}; data: {d['source']})", ""]
     rows = []
     for k, r in d["results"].items():
+        if _group(k) in absent:
+            continue  # listed under "Other unavailable measurements"
         if "unavailable" in r:
             rows.append([k, "n/a", r["unavailable"]])
         else:

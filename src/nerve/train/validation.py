@@ -177,6 +177,7 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
     X = to_numpy(X, name)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
+    _refuse_complex(X, name)
     if X.ndim < 2:
         raise ValueError(f"{name} must have shape (N, features), one row per sample; got "
                          f"shape {X.shape} (for a single feature use {name}.reshape(-1, 1), "
@@ -192,6 +193,14 @@ def check_features(X: Any, dtype: np.dtype, name: str = "X") -> np.ndarray:
                          f"column {', '.join(map(str, where[1:]))}; remove or impute "
                          f"missing values first")
     return X
+
+
+def _refuse_complex(a: np.ndarray, name: str) -> None:
+    """Refuse complex data, as ``nv.tensor`` does: a cast to float would silently drop the
+    imaginary part."""
+    if a.dtype.kind == "c":
+        raise TypeError(f"{name} has dtype {a.dtype}: complex data is not supported; nerve "
+                        "computes in float32 or float64")
 
 
 # ----------------------------------------------------------------------------- names
@@ -383,6 +392,7 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
                          f"{name} has {len(y)}")
     if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
         raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+    _refuse_complex(y, name)
     n_out = int(np.prod(out_shape)) if out_shape else 1
     is_int = y.dtype.kind in "iub"
     if kind == "index" or (kind == "other" and is_int and y.ndim == 1 and n_out > 1):
@@ -412,14 +422,15 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
 
 def _cast_in_range(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     """``a`` as ``dtype``; a finite value too large for it is an error naming the value
-    (the cast would make it inf, then reported as if the data held inf)."""
+    (the cast would make it inf, then reported as if the data held inf). A value that is
+    already inf or NaN is left for the non-finite check, which names its row and column."""
     if a.dtype == dtype:
         return a
     if a.dtype.kind == "f" and np.dtype(dtype).kind == "f" \
             and np.finfo(a.dtype).max > np.finfo(dtype).max:
         limit = float(np.finfo(dtype).max)
         with np.errstate(invalid="ignore"):
-            too_big = np.abs(a) > limit
+            too_big = np.isfinite(a) & (np.abs(a) > limit)
         if too_big.any():
             where = tuple(int(i) for i in np.argwhere(too_big)[0])
             raise ValueError(f"{name} holds {a[where]:g} at row {where[0]}, which does not fit "
