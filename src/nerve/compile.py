@@ -354,9 +354,14 @@ class CompiledStep:
             return
         try:
             self._setup()
-        except CaptureError:
-            raise
         except ValueError as exc:
+            # _setup may have stopped halfway: forget the model it was made for, so that
+            # every later call sets up again (and refuses again, or succeeds once the model
+            # is one the step supports), never replaying kernels of layers that are gone
+            self._layer_list, self._signature, self._changes = [], None, -1
+            self._plans.clear()
+            if isinstance(exc, CaptureError):
+                raise
             raise CaptureError(f"{exc} (the model was changed after the step was made)") \
                 from None
 

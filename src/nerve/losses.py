@@ -293,15 +293,15 @@ def _with_target_grad(where: str, loss: Tensor, target: Tensor, like: Tensor,
     """``loss`` plus the reduced term (t − t̄)·∂l/∂t with t̄ the target's value as a constant:
     zero, so the value is unchanged, while the target gets the gradient ∂l/∂t = ``slope``
     per element (÷ n for the mean). Only for a target that requires grad."""
-    if target.data.dtype != like.data.dtype:
-        raise TypeError(f"{where}: a target that requires grad must have the input's dtype "
-                        f"{like.data.dtype}, got {target.data.dtype}; convert one of them")
-    zero = target - Tensor(target.data, dtype=target.data.dtype)
-    term = zero * Tensor(slope, dtype=slope.dtype)
+    dtype = target.data.dtype  # the term is worked in the target's dtype, cast to the loss's
+    zero = target - Tensor(target.data, dtype=dtype)
+    term = zero * Tensor(np.asarray(slope, dtype=dtype), dtype=dtype)
     if reduction == "mean":
         term = term.mean()
     elif reduction == "sum":
         term = term.sum()
+    if dtype != loss.data.dtype:
+        term = term.to(loss.data.dtype)
     return loss + term
 
 

@@ -219,7 +219,10 @@ class TorchNames:
         if dim is None:
             return self.reshape(tuple(n for n in shape if n != 1))
         if isinstance(dim, (tuple, list)):
-            dims = {_axis(d, len(shape), "squeeze") for d in dim}
+            axes = [_axis(d, len(shape), "squeeze") for d in dim]
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"squeeze: dims {tuple(dim)} name an axis twice")
+            dims = set(axes)
             return self.reshape(tuple(n for i, n in enumerate(shape)
                                       if not (i in dims and n == 1)))
         bound = max(len(shape), 1)
@@ -262,8 +265,15 @@ class TorchNames:
         the gradient reaches this tensor where the mask is False)."""
         from .functional import where
 
-        return where(_bool_mask(mask, self.data.shape, "masked_fill"),
-                     _fill_value(value, "masked_fill"), self)
+        fill = _fill_value(value, "masked_fill")
+        kind = self.data.dtype.kind
+        if isinstance(fill, TorchNames):  # as PyTorch: the value takes this tensor's dtype
+            if fill.data.dtype != self.data.dtype:
+                fill = fill.to(self.data.dtype) if kind == "f" \
+                    else type(self)._wrap(fill.data.astype(self.data.dtype))
+        elif kind in "iub":
+            fill = type(self)._wrap(np.asarray(_plain(fill)).astype(self.data.dtype))
+        return where(_bool_mask(mask, self.data.shape, "masked_fill"), fill, self)
 
     def masked_fill_(self, mask, value):
         """Write ``value`` in place where the bool ``mask`` (broadcast to this tensor's
@@ -328,7 +338,9 @@ class TorchNames:
         return op.apply(a, b, **options)
 
     def sign(self):
-        """−1, 0 or 1 by the sign of each entry;  gradient 0."""
+        """−1, 0 or 1 by the sign of each entry;  gradient 0. (A bool's sign is itself.)"""
+        if self.data.dtype.kind == "b":
+            return type(self)._wrap(self.data.copy())
         return autograd.apply1(E.Sign(), self)
 
     def square(self):
@@ -400,6 +412,9 @@ class TorchNames:
         d/dx = sign(x)|x|^(p−1)/y^(p−1), x/y for p = 2, and 0 at the origin (as PyTorch)."""
         if p == "fro":
             p = 2
+        if self.data.dtype.kind != "f":  # integers and bools: the norm in the default float
+            return self.float().norm(p, dim, keepdim) if self.data.dtype.kind in "iub" \
+                else self._reduce(R.Norm, "norm", dim, keepdim, p=2.0)
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) \
                 or math.isnan(p) or p < 1 and p != -math.inf:
             raise ValueError(f"norm: p must be 'fro', inf, -inf or a real number >= 1, got "
@@ -490,8 +505,14 @@ class TorchNames:
             return self.split([0] * int(chunks), dim)
         return self.split(-(-n // int(chunks)), dim)
 
-    def flip(self, *dims):
+    def flip(self, *dims, **keywords):
         """A copy with the order of entries reversed along ``dims``; so is the gradient."""
+        if keywords:
+            if dims or set(keywords) != {"dims"}:
+                raise TypeError(f"flip takes the axes as flip(0, 1), flip((0, 1)) or "
+                                f"flip(dims=(0, 1)), got {dims!r} and {sorted(keywords)}")
+            dims = keywords["dims"]
+            dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         axes = [_axis(d, self.data.ndim, "flip") for d in dims]
@@ -524,6 +545,9 @@ class TorchNames:
                              f"shape {shape}: it needs as many axes, none longer except "
                              f"axis {dim}")
         if not shape:
+            if idx.size and idx.reshape(-1)[0] != 0:
+                raise IndexError(f"gather: index values must be 0 for a 0-d tensor, got "
+                                 f"{idx.reshape(-1)[0]}")
             return self.clone()
         if idx.size and (idx.min() < 0 or idx.max() >= shape[dim]):
             raise IndexError(f"gather: index values must be in [0, {shape[dim]}) for axis "

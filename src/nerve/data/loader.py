@@ -144,8 +144,8 @@ _WORKER_OPTIONS = ("persistent_workers", "prefetch_factor", "timeout", "worker_i
 def _check_torch_options(num_workers, pin_memory, collate_fn, sampler, batch_sampler,
                          others: dict) -> None:
     """Accept PyTorch's DataLoader keywords that change nothing here; refuse the others."""
-    check_int("num_workers", num_workers, minimum=0)
-    check_bool("pin_memory", pin_memory)
+    check_int("DataLoader: num_workers", num_workers, minimum=0)
+    check_bool("DataLoader: pin_memory", pin_memory)
     unknown = sorted(set(others) - set(_WORKER_OPTIONS))
     if unknown:
         raise TypeError(f"DataLoader got unexpected keyword argument(s) {unknown}; it takes "

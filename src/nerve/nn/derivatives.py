@@ -193,8 +193,11 @@ def step_prime(x):
 def _check_axis(where: str, axis: Any, x: np.ndarray) -> int:
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{where}: axis must be an int, got {axis!r}")
-    if not -x.ndim <= axis < x.ndim:
+    bound = max(x.ndim, 1)  # a 0-d x is one value along axis 0 / -1, as Tensor.softmax
+    if not -bound <= axis < bound:
         raise ValueError(f"{where}: axis {axis} is out of range for x of shape {x.shape}")
+    if x.ndim == 0:
+        return int(axis)
     if x.shape[axis] == 0:
         raise ValueError(f"{where}: axis {axis} of x (shape {x.shape}) is empty; it needs "
                          "at least one value")

@@ -81,10 +81,14 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     if len(shape) == 2 or len(shape) == 0:
         return _F.linear(input, weight, bias)  # 0-d: the fused op names the error
     w_shape = weight.shape if isinstance(weight, Tensor) else np.shape(weight)
-    if len(w_shape) == 2 and shape[-1] != w_shape[0]:
-        raise ValueError(f"linear: input of shape {tuple(shape)} does not match weight of "
-                         f"shape {tuple(w_shape)}; expected (..., {w_shape[0]}) (the weight "
-                         "is (in, out))")
+    b_shape = None if bias is None else bias.shape if isinstance(bias, Tensor) \
+        else np.shape(bias)
+    if len(w_shape) != 2 or shape[-1] != w_shape[0] or \
+            b_shape is not None and b_shape not in ((), (1,), (w_shape[1],)):
+        inputs = f"(..., {w_shape[0]})" if len(w_shape) == 2 else "(..., in)"
+        raise ValueError(f"linear: input of shape {tuple(shape)}, weight of shape "
+                         f"{tuple(w_shape)} and bias of shape {b_shape}: expected input "
+                         f"{inputs}, weight (in, out) and bias (out,)")
     x = input if isinstance(input, Tensor) else np.asarray(input)
     rows = math.prod(shape[:-1])
     y = _F.linear(x.reshape(rows, shape[-1]), weight, bias)
