@@ -163,23 +163,25 @@ class FlatParameters:
     def _state_shared(self) -> bool:
         """Whether ``optimizer.state`` still holds, for every parameter, the dict and the
         views of the flat buffers that :meth:`_share_state` put there."""
-        opt_state = self.optimizer.state
-        if len(opt_state) != len(self.param_states):
+        owner = self._owner
+        if self.optimizer.state is not owner or len(owner) != len(self.param_states):
             return False
-        get = opt_state.get
-        for i, st, key, view in self.shared:
-            if get(i) is not st or st.get(key) is not view:
+        get = self._owner_get  # bound methods made once: this runs every step
+        for i, st, st_get, key, view in self.shared:
+            if get(i) is not st or st_get(key) is not view:
                 return False
         return True
 
     def _share_state(self) -> None:
         self.param_states, self.shared = [], []
+        self._owner = self.optimizer.state
+        self._owner_get = self._owner.get
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             st = self.optimizer.state.setdefault(i, {})
             for key, value in self.state.items():
                 if isinstance(value, np.ndarray) and value.shape == self.data.shape:
                     st[key] = view = value[a:b].reshape(self.params[i].data.shape)
-                    self.shared.append((i, st, key, view))
+                    self.shared.append((i, st, st.get, key, view))
                 else:
                     st[key] = value
             self.param_states.append(st)
