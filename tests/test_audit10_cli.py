@@ -18,12 +18,6 @@ from nerve.cli import main
 COMPLEX = "complex data is not supported; nerve computes in float32 or float64"
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """One quick blobs run (2 features) shared by the predict/evaluate tests."""

@@ -13,12 +13,6 @@ from nerve import nn
 from nerve.cli import main
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # ------------------------------------------------------------------ CLI
 def _write_mnist(root, n_train=60, n_test=20):
     import gzip

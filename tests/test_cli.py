@@ -9,12 +9,6 @@ import pytest
 from nerve.cli import main
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One quick spiral run shared by the predict/evaluate tests."""
