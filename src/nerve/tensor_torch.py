@@ -143,14 +143,7 @@ class TorchNames:
                 raise TypeError("to(other): the other tensor gives the dtype; pass nothing "
                                 "else but device=")
             args, dtype = (), args[0].data.dtype
-        elif len(args) == 2:
-            if device is not None or dtype is not None:
-                raise TypeError("to(device, dtype): got the device or the dtype twice")
-            if _is_dtype_like(args[0]) or not _is_dtype_like(args[1]):
-                raise TypeError(f"to(device, dtype) takes the device first and a dtype "
-                                f"second (e.g. to('cpu', nv.float64)), got {args!r}")
-            (device, dtype), args = args, ()
-        dtype = to_dtype(args[0] if args else None, device, dtype)
+        dtype = to_dtype(args, device, dtype)
         from .tensor import check_bool
 
         check_bool(non_blocking, "to: non_blocking")
@@ -824,9 +817,18 @@ def _broadcasts(shape: tuple, target: tuple) -> bool:
         return False
 
 
-def to_dtype(target, device, dtype):
+def to_dtype(args: tuple, device, dtype):
     """The dtype a ``.to(...)`` call asks for, or None when it names only the device (the
-    CPU, the one there is); refuses other devices, no argument and two dtypes."""
+    CPU, the one there is), from its positional ``args`` (a dtype, a device, or a device
+    then a dtype) and keywords; refuses other devices, no argument and two dtypes."""
+    if len(args) == 2:
+        if device is not None or dtype is not None:
+            raise TypeError("to(device, dtype): got the device or the dtype twice")
+        if _is_dtype_like(args[0]) or not _is_dtype_like(args[1]):
+            raise TypeError(f"to(device, dtype) takes the device first and a dtype "
+                            f"second (e.g. to('cpu', nv.float64)), got {args!r}")
+        (device, dtype), args = args, ()
+    target = args[0] if args else None
     if target is not None and not _is_dtype_like(target):
         device, target = target, None  # .to("cpu"): a device in the first place
     if device is not None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
-from ..tensor_torch import _is_dtype_like, check_device, to_dtype
+from ..tensor_torch import check_device, to_dtype
 from .hooks import HookHandle, _call_with_hooks
 from .parameter import Parameter
 
@@ -529,15 +529,7 @@ class Module:
         if len(args) > 2:
             raise TypeError(f"to() takes a dtype, a device, or a device and a dtype; got "
                             f"{len(args)} positional arguments")
-        if len(args) == 2:
-            if device is not None or dtype is not None:
-                raise TypeError("to(device, dtype): got the device or the dtype twice")
-            if _is_dtype_like(args[0]) or not _is_dtype_like(args[1]):
-                raise TypeError(f"to(device, dtype) takes the device first and a dtype "
-                                f"second (e.g. to('cpu', nv.float64)), got {args!r}")
-            device, dtype = args
-            args = ()
-        dtype = to_dtype(args[0] if args else None, device, dtype)
+        dtype = to_dtype(args, device, dtype)
         if dtype is None:
             return self
         dt = _check_float_dtype(dtype)
