@@ -550,6 +550,104 @@ class TorchNames:
         return S.GetItem.apply(self, index=tuple(idx if k == dim else grid[k]
                                                  for k in range(len(shape))))
 
+    # ------------------------------------------------- comparisons, sorting
+    # PyTorch's method names of the comparison operators: bool tensors, no gradient.
+    def eq(self, other):
+        """``self == other`` entry by entry: a bool tensor, no gradient."""
+        return self == other
+
+    def ne(self, other):
+        """``self != other`` entry by entry: a bool tensor, no gradient."""
+        return self != other
+
+    def lt(self, other):
+        """``self < other``: a bool tensor, no gradient."""
+        return self < other
+
+    def le(self, other):
+        """``self <= other``: a bool tensor, no gradient."""
+        return self <= other
+
+    def gt(self, other):
+        """``self > other``: a bool tensor, no gradient."""
+        return self > other
+
+    def ge(self, other):
+        """``self >= other``: a bool tensor, no gradient."""
+        return self >= other
+
+    def view_as(self, other):
+        """This tensor reshaped to ``other``'s shape (``view(other.shape)``); the gradient
+        is reshaped back."""
+        shape = getattr(other, "shape", None)
+        if not isinstance(shape, tuple):
+            raise TypeError(f"view_as expects a tensor (or an array) whose shape to take, "
+                            f"got {type(other).__name__}")
+        if int(np.prod(shape)) != self.data.size:
+            raise ValueError(f"view_as: cannot view the tensor of shape {self.data.shape} "
+                             f"({self.data.size} elements) as shape {shape} "
+                             f"({int(np.prod(shape))} elements)")
+        return self.reshape(shape)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """The indices that sort the entries along ``dim`` (ascending, or descending):
+        an int64 tensor, no gradient. The sort is always stable (equal entries keep their
+        order; ``stable`` is accepted for PyTorch) and NaN counts as the largest value."""
+        return type(self)._wrap(self._sort_order(dim, descending, stable, "argsort")[1])
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` of the entries sorted along ``dim`` (see :meth:`argsort`):
+        values = x gathered at indices, so dvalues/dx routes each gradient entry back to
+        the position it came from; indices are int64, with no gradient."""
+        axis, order = self._sort_order(dim, descending, stable, "sort")
+        return self._values_at(axis, order)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """``(values, indices)`` of the ``k`` largest entries along ``dim`` (the smallest
+        with ``largest=False``), sorted, largest first (always sorted, whatever
+        ``sorted`` says; ties keep their order). values = x gathered at indices, so the
+        gradient reaches the picked entries only; indices are int64, with no gradient."""
+        from .tensor import check_bool
+
+        check_bool(sorted, "topk: sorted")
+        axis, order = self._sort_order(dim, largest, False, "topk", flag="largest")
+        n = self.data.shape[axis] if self.data.ndim else 1
+        if not is_int(k) or not 0 <= k <= n:
+            raise ValueError(f"topk: k must be an int in [0, {n}] (the length of dim "
+                             f"{dim}), got {k!r}")
+        if self.data.ndim:
+            order = order[(slice(None),) * axis + (slice(0, int(k)),)]
+        return self._values_at(axis, order)
+
+    def _sort_order(self, dim, descending, stable, what: str, flag: str = "descending"):
+        """(axis, int64 indices sorting along it): a stable ascending sort, or a stable
+        descending one (equal entries still in their first-to-last order)."""
+        from .tensor import check_bool
+
+        axis = _axis(dim, self.data.ndim, what)
+        descending = check_bool(descending, f"{what}: {flag}")
+        check_bool(stable, f"{what}: stable")
+        x = self.data
+        if x.ndim == 0:
+            return axis, np.zeros((), np.int64)
+        if not descending:
+            return axis, np.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
+        # descending and stable: sort the reversed axis ascending, then read it backwards
+        last = x.shape[axis] - 1
+        order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+        return axis, (last - np.flip(order, axis)).astype(np.int64, copy=False)
+
+    def _values_at(self, axis: int, order: np.ndarray):
+        """``ValuesIndices(x gathered at order along axis, order)``."""
+        from .tensor import ValuesIndices
+
+        indices = type(self)._wrap(order)
+        if self.data.ndim == 0:
+            return ValuesIndices(self.clone(), indices)
+        grid = np.indices(order.shape, sparse=True)
+        index = tuple(order if d == axis else grid[d] for d in range(self.data.ndim))
+        return ValuesIndices(S.GetItem.apply(self, index=index), indices)
+
     def clone(self):
         """A copy of the data that stays in the graph (its gradient flows back to ``self``)."""
         return E.Copy.apply(self)

@@ -6,7 +6,8 @@ A :class:`TensorDataset` holds arrays with a shared first axis (item i is
 takes any of them, or any object with ``__len__`` and ``__getitem__`` returning
 ``(x, y)`` pairs (read item by item, again every epoch, then batched as arrays). A
 :class:`Subset` behaves like its parent: array-backed when the parent is, else read
-item by item.
+item by item. What was given as a nerve Tensor comes back as one (items and batches,
+as PyTorch gives back the type it was given); what was given as an array, as an array.
 """
 from __future__ import annotations
 
@@ -22,12 +23,33 @@ from ._checks import as_array
 __all__ = ["TensorDataset", "Subset", "random_split", "dataset_arrays"]
 
 
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a nerve Tensor (as opposed to an array or a list)."""
+    from nerve.tensor import Tensor
+
+    return isinstance(value, Tensor)
+
+
+def as_tensor(array: np.ndarray):
+    """``array`` as a constant nerve Tensor of the same dtype (int labels stay int),
+    sharing its memory as ``nv.tensor`` does with a constant: an in-place change of the
+    tensor copies the data first, so the array is never written through."""
+    from nerve.tensor import Tensor
+
+    return Tensor._wrap(array)
+
+
 class TensorDataset:
-    """Arrays (or tensors) sharing their first axis; ``dataset[i]`` is ``(X[i], y[i], ...)``."""
+    """Arrays (or tensors) sharing their first axis; ``dataset[i]`` is ``(X[i], y[i], ...)``.
+
+    ``arrays`` holds them as NumPy arrays (a tensor's data, not copied); an item, and a
+    DataLoader batch, gives back as a nerve Tensor (no gradient) what was given as one.
+    """
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
+        self._as_tensor = tuple(is_tensor(a) for a in arrays)  # which were nerve Tensors
         self.arrays = tuple(as_array(f"TensorDataset array {k}", a, numeric=False)
                             for k, a in enumerate(arrays))
         n = len(self.arrays[0])
@@ -40,7 +62,8 @@ class TensorDataset:
         return len(self.arrays[0])
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        return tuple(as_tensor(np.asarray(a[index])) if wrap else a[index]
+                     for a, wrap in zip(self.arrays, self._as_tensor))
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(a.shape) for a in self.arrays)
@@ -134,12 +157,29 @@ def _array_backed(dataset: Any) -> bool:
     return getattr(dataset, "arrays", None) is not None
 
 
+def tensor_positions(dataset: Any) -> tuple[bool, ...]:
+    """For an array-backed dataset (a TensorDataset, or a Subset of one), which of its
+    arrays were given as nerve Tensors (all False for another object with ``arrays``)."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    flags = getattr(dataset, "_as_tensor", None)
+    if isinstance(flags, tuple) and all(isinstance(f, bool) for f in flags):
+        return flags
+    return (False,) * len(getattr(dataset, "arrays", ()))
+
+
 def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:
     """The arrays behind ``dataset``: a TensorDataset's (or Subset's) own, or, for any other
     object with ``__len__``/``__getitem__``, every item read once and stacked."""
+    return read_dataset(dataset)[0]
+
+
+def read_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]]:
+    """:func:`dataset_arrays`, and which of them were nerve Tensors (in a TensorDataset,
+    or in the items that ``__getitem__`` returns: item 0 decides)."""
     arrays = getattr(dataset, "arrays", None)
     if arrays is not None:
-        return tuple(arrays)
+        return tuple(arrays), tensor_positions(dataset)
     name = type(dataset).__name__
     n = len(dataset)
     if n == 0:
@@ -153,13 +193,15 @@ def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:
     first = items[0]
     # A tuple or list item is (x, y, ...), one array per position (PyTorch's collate).
     if not isinstance(first, (tuple, list)):
-        return (np.stack([np.asarray(getattr(x, "data", x)) for x in items]),)
+        return (np.stack([np.asarray(getattr(x, "data", x)) for x in items]),), \
+            (is_tensor(first),)
     if any(not isinstance(item, (tuple, list)) or len(item) != len(first) for item in items):
         raise ValueError(f"every item of the dataset {name} must hold {len(first)} values, "
                          "as item 0 does")
     try:
-        return tuple(np.stack([np.asarray(getattr(item[k], "data", item[k])) for item in items])
-                     for k in range(len(first)))
+        arrays = tuple(np.stack([np.asarray(getattr(item[k], "data", item[k]))
+                                 for item in items]) for k in range(len(first)))
+        return arrays, tuple(is_tensor(v) for v in first)
     except ValueError as exc:
         raise ValueError(f"the items of the dataset {type(dataset).__name__} do not stack "
                          f"into arrays (every example needs the same shape): {exc}") from None

@@ -9,13 +9,23 @@ import numpy as np
 from nerve.random import get_rng
 
 from ._checks import as_array, check_bool, check_int
-from .dataset import dataset_arrays
+from .dataset import as_tensor, is_tensor, read_dataset, tensor_positions
 
 __all__ = ["DataLoader"]
 
 
 class DataLoader:
-    """Iterate over ``(X_batch, y_batch)`` minibatches of NumPy arrays.
+    """Iterate over ``(X_batch, y_batch)`` minibatches, of the type the data were given in.
+
+    What a batch is: each part keeps the type and dtype its data came in. From NumPy
+    arrays (or lists) it is a NumPy array, ``X[idx]`` (this is what :func:`nerve.fit`
+    batches); from nerve Tensors (``DataLoader(X_t, y_t)``, a
+    :class:`~nerve.data.TensorDataset` or :func:`~nerve.data.random_split` part built
+    from tensors, or a dataset whose items are tensors) it is a constant ``nv.Tensor``
+    (``requires_grad=False``, int labels stay int64), as PyTorch's DataLoader gives
+    tensors: ``xb.size(0)``, ``xb.to(device)``, ``yb.long()``, ``xb.view(-1, 64)`` work.
+    A tensor batch never shares writable memory with the dataset: it is a fresh copy of
+    the rows (as PyTorch's collate makes one).
 
     Each ``for`` loop over the loader is one epoch: a pass over all N examples
     without replacement, in ``len(loader) = ceil(N / batch_size)`` batches (the
@@ -58,6 +68,8 @@ class DataLoader:
         self.dataset = None
         self._reread = False
         self._epochs = 0
+        # which parts of a batch to give as nerve Tensors: those given as tensors
+        self._tensors = (is_tensor(X), is_tensor(y))
         if _is_dataset(X):  # DataLoader(TensorDataset(X, y)), a Subset or any map dataset
             if isinstance(y, int) and not isinstance(y, bool):  # PyTorch's DataLoader(ds, 64)
                 raise TypeError(f"DataLoader(dataset, {y}, ...): the second argument is y here "
@@ -72,7 +84,9 @@ class DataLoader:
             # One getattr: a Subset's arrays property gathers rows, so it runs only once.
             backed = getattr(X, "arrays", None)
             self._reread = backed is None
-            arrays = dataset_arrays(X) if backed is None else tuple(backed)
+            arrays, flags = read_dataset(X) if backed is None else \
+                (tuple(backed), tensor_positions(X))
+            self._tensors = (flags[0], len(flags) == 2 and flags[1])
             if len(arrays) > 2:
                 raise ValueError(f"DataLoader batches (X, y) pairs; the dataset has "
                                  f"{len(arrays)} arrays per item")
@@ -111,10 +125,16 @@ class DataLoader:
         return rng.permutation(self.num_samples)
 
     def __iter__(self) -> Iterator:
+        batches = self._batches()
+        return self._as_tensors(batches) if True in self._tensors else batches
+
+    def _batches(self) -> Iterator:
+        """One epoch of NumPy batches (the array path, which fit uses)."""
         if self._reread and self._epochs:
-            arrays = dataset_arrays(self.dataset)
+            arrays, flags = read_dataset(self.dataset)
             self.X = as_array("X", arrays[0])
             self.y = None if len(arrays) == 1 else as_array("y", arrays[1], numeric=False)
+            self._tensors = (flags[0], len(flags) == 2 and flags[1])
         self._epochs += 1
         order = self._order()
         for b in range(len(self)):
@@ -130,6 +150,21 @@ class DataLoader:
                 yield X_batch
             else:
                 yield X_batch, self.y[index]
+
+    def _as_tensors(self, batches: Iterator) -> Iterator:
+        """``batches`` with the parts that came from nerve Tensors as constant Tensors of
+        their own memory (a slice, a view of the data, is copied first)."""
+        for batch in batches:
+            X_batch, y_batch = (batch, None) if self.y is None else batch
+            wrap_X, wrap_y = self._tensors
+            if wrap_X:
+                X_batch = as_tensor(_fresh(X_batch, self.X))
+            if self.y is None:
+                yield X_batch
+                continue
+            if wrap_y:
+                y_batch = as_tensor(_fresh(y_batch, self.y))
+            yield X_batch, y_batch
 
     def __repr__(self) -> str:
         return (f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
@@ -175,6 +210,11 @@ def _is_dataset(obj) -> bool:
                         f"__len__ and __getitem__); got {type(obj).__name__}, which can only "
                         "be iterated: collect it first, e.g. X = np.stack(list(...))")
     return False
+
+
+def _fresh(batch: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``batch`` in memory of its own: a copy when it may be a view of ``source``."""
+    return batch.copy() if np.may_share_memory(batch, source) else batch
 
 
 def take_rows(X: np.ndarray, index: np.ndarray) -> np.ndarray:
