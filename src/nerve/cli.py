@@ -656,7 +656,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         X, y = {"train": (data.X_train, data.y_train), "val": (data.X_val, data.y_val),
                 "test": (data.X_test, data.y_test)}[split]
         where = f"{name} ({split} split)"
-    result = evaluate(model, X, y, loss=args.loss)
+    kind = _output_kind(model)
+    if args.loss is not None:
+        _check_loss_fits(args.loss, kind)
+        result = evaluate(model, X, y, loss=args.loss)
+    elif kind == "sigmoid":  # probabilities: a row is right when p > 0.5 matches its 0/1
+        result = _sigmoid_accuracy(evaluate, model, X, y)
+    else:  # logits, log-probabilities or probabilities: the highest score is the label
+        result = evaluate(model, X, y)
     parts = " - ".join(f"{k} {v:.4f}" for k, v in result.items())
     print(f"{where}: {len(X)} samples - {parts}")
     return 0
@@ -672,15 +679,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if X.ndim > 2:
         X = X.reshape(len(X), -1)
     scores = predict(model, X).astype(np.float64)
-    if args.proba:
-        if scores.shape[1] == 1:
-            result = 1.0 / (1.0 + np.exp(-scores))
-        else:
-            from .ops.loss import softmax_rows
-            result = softmax_rows(scores)
-    else:
-        result = (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 \
-            else scores.argmax(axis=1)
+    if scores.ndim != 2:
+        raise ValueError(f"the model's output has shape {scores.shape}; predict expects one "
+                         "row of scores per sample, shape (N, classes)")
+    result = _labels_or_proba(scores, _output_kind(model), args.proba)
     if args.out is None:
         fmt = "%.6f" if args.proba else "%d"
         np.savetxt(sys.stdout, result, fmt=fmt, delimiter=",")
@@ -698,6 +700,98 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {args.out!r} must end in .npy or .csv")
     print(f"wrote {len(result)} {'probability rows' if args.proba else 'labels'} to {args.out}")
     return 0
+
+
+def _output_kind(model: Any) -> str:
+    """What a model's outputs are, from its last layer (trailing Identity and Dropout,
+    the identity at inference, skipped): ``"sigmoid"`` (probabilities σ(z) of each
+    column being 1), ``"softmax"`` (class probabilities), ``"log_softmax"``
+    (log-probabilities), ``"logits"`` (raw scores) or ``"unknown"`` (a module of the
+    user's, whose forward says what it returns)."""
+    from . import nn
+    skip = (nn.Identity, nn.Dropout)
+    layer = model
+    while type(layer) is nn.Sequential:
+        layers = [m for m in layer if type(m) not in skip]
+        if not layers:
+            return "logits"
+        layer = layers[-1]
+    kinds = {nn.Sigmoid: "sigmoid", nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
+    kind = kinds.get(type(layer))
+    if kind is not None:
+        # over the class axis only: a Softmax over the batch (axis 0) is no distribution
+        # over classes, and its scores are taken as they are
+        return kind if kind == "sigmoid" or layer.axis in (1, -1) else "logits"
+    return "logits" if type(layer).__module__.startswith("nerve.") else "unknown"
+
+
+def _labels_or_proba(scores: np.ndarray, kind: str, proba: bool) -> np.ndarray:
+    """Labels (or, with ``proba``, probabilities) from a model's outputs (N, k) of
+    ``kind`` (see ``_output_kind``). Logits: argmax, or with one column logit > 0;
+    probabilities softmax(z), or σ(z) for one column. A final Sigmoid: p > 0.5 per column
+    (one column: a binary label; several: multi-label rows of 0/1), probabilities as they
+    are. A final Softmax: argmax, probabilities as they are; LogSoftmax: argmax, e^y."""
+    if kind == "sigmoid":
+        if proba:
+            return scores
+        labels = (scores > 0.5).astype(np.int64)
+        return labels[:, 0] if scores.shape[1] == 1 else labels
+    if kind == "softmax":
+        return scores if proba else scores.argmax(axis=1)
+    if kind == "log_softmax":
+        return np.exp(scores) if proba else scores.argmax(axis=1)
+    if proba:
+        if scores.shape[1] == 1:
+            return 1.0 / (1.0 + np.exp(-scores))
+        from .ops.loss import softmax_rows
+        return softmax_rows(scores)
+    return (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 \
+        else scores.argmax(axis=1)
+
+
+#: The losses that take raw scores (logits), and those that take log-probabilities.
+_LOGIT_LOSSES = ("cross_entropy", "softmax", "hinge", "svm", "bce_with_logits")
+_LOG_PROB_LOSSES = ("nll",)
+
+
+def _check_loss_fits(loss: str, kind: str) -> None:
+    """Refuse an --loss that reads the model's outputs as something they are not (the
+    number would be silently wrong): a logit loss on probabilities, bce (which takes
+    probabilities) on logits, nll (which takes log-probabilities) on anything else."""
+    if kind == "unknown":
+        return  # a custom module: its forward says what it returns
+    ends = {"sigmoid": "Sigmoid, so its outputs are probabilities",
+            "softmax": "Softmax, so its outputs are probabilities",
+            "log_softmax": "LogSoftmax, so its outputs are log-probabilities",
+            "logits": "a layer that gives raw scores (logits)"}[kind]
+    if kind in ("sigmoid", "softmax") and loss in _LOGIT_LOSSES + _LOG_PROB_LOSSES:
+        fits = "bce" if kind == "sigmoid" else "mse (against one-hot labels)"
+        takes = "log-probabilities" if loss in _LOG_PROB_LOSSES else "raw scores (logits)"
+        raise CLIError(f"--loss {loss} takes {takes}, but the model ends in {ends}; use "
+                       f"--loss {fits}, or no --loss for the accuracy alone")
+    if loss == "bce" and kind in ("logits", "log_softmax"):
+        raise CLIError(f"--loss bce takes probabilities (a model ending in Sigmoid), but the "
+                       f"model ends in {ends}; use "
+                       + ("bce_with_logits" if kind == "logits" else "nll"))
+    if loss in _LOG_PROB_LOSSES and kind == "logits":
+        raise CLIError(f"--loss {loss} takes log-probabilities (a model ending in "
+                       f"LogSoftmax), but the model ends in {ends}; use cross_entropy")
+
+
+def _sigmoid_accuracy(evaluate: Any, model: Any, X: np.ndarray, y: np.ndarray
+                      ) -> dict[str, float]:
+    """Accuracy of a model ending in Sigmoid: p > 0.5 against 0/1 labels (one column
+    each), measured as evaluate measures it with the binary cross-entropy."""
+    try:
+        result = evaluate(model, X, y, loss="bce")
+    except ValueError as exc:
+        raise ValueError(f"the model ends in Sigmoid (a probability per output column), "
+                         f"so y must hold 0/1 labels, one column per output: {exc}") from None
+    if "accuracy" not in result:
+        raise ValueError("the model ends in Sigmoid (a probability per output column), so "
+                         "the accuracy needs 0/1 labels in y; pass --loss bce (or mse) to "
+                         "measure a loss against other targets")
+    return {"accuracy": result["accuracy"]}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -793,7 +887,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("train", "val", "test"), help="which split")
     e.add_argument("--x", help="inputs, .npy or .csv (N rows of features)")
     e.add_argument("--y", help="integer labels, .npy or .csv")
-    e.add_argument("--loss", type=_TRAIN_OPTIONS["loss"][0], help="also report this loss")
+    from .nn import LOSSES
+    e.add_argument("--loss", type=_choice(tuple(LOSSES), "loss"),
+                   help=f"also report this loss: one of {', '.join(LOSSES)} (bce for a "
+                   "model ending in Sigmoid, nll for one ending in LogSoftmax)")
     e.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help="class labels (or probabilities) for new inputs",
@@ -802,7 +899,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a model file (model.npz) or the run folder holding it")
     p.add_argument("input", help="inputs, .npy or .csv (N rows of features)")
     p.add_argument("--out", help="write to this .npy or .csv file instead of stdout")
-    p.add_argument("--proba", action="store_true", help="class probabilities (softmax)")
+    p.add_argument("--proba", action="store_true",
+                   help="class probabilities: softmax of the scores, or the model's own "
+                   "probabilities when it ends in Sigmoid, Softmax or LogSoftmax")
     p.set_defaults(func=_cmd_predict)
 
     d = sub.add_parser("demo", help="a lesson: " + ", ".join(DEMOS),
