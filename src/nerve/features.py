@@ -16,6 +16,7 @@ computed for the whole batch at once (no Python loop over images or pixels):
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
@@ -75,6 +76,8 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
     """An int k means (k, k); otherwise a pair of positive ints."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (value, value)
+    if isinstance(value, np.ndarray) and value.shape == (2,) and value.dtype.kind in "iu":
+        value = tuple(value.tolist())  # np.array([8, 8]), as scikit-image accepts
     ok = (
         isinstance(value, (tuple, list))
         and len(value) == 2
@@ -111,27 +114,50 @@ def _hue(rgb: np.ndarray) -> np.ndarray:
     return h
 
 
+def _levels_per_image(rgb: np.ndarray) -> np.ndarray:
+    """Float pixels (3, N, ...) as float64, each image's 8-bit levels replaced by the levels.
+
+    Image by image (axis 1), never across the batch: an image whose values are all
+    within 1e-3 of integers u (when its maximum is above 1) or of u/255 becomes those
+    integers (hue ignores the common scale), so that it is binned exactly; other
+    images are kept as they are.
+    """
+    work = np.array(rgb, dtype=np.float64, order="C")  # a private copy, changed in place
+    n = work.shape[1]
+    if work.size == 0:
+        return work
+    flat = work.reshape(3, n, -1)  # a view: work is C-contiguous
+    done = np.zeros(n, dtype=bool)
+    for scale, eligible in ((1.0, flat.max(axis=(0, 2)) > 1.0), (255.0, np.ones(n, bool))):
+        todo = np.flatnonzero(eligible & ~done)
+        if todo.size == 0:
+            continue
+        scaled = flat[:, todo] * scale
+        levels = np.rint(scaled)
+        scaled -= levels
+        np.abs(scaled, out=scaled)
+        ok = (scaled <= 1e-3).all(axis=(0, 2))
+        flat[:, todo[ok]] = levels[:, ok]
+        done[todo[ok]] = True
+    return work
+
+
 def _hue_bins(rgb: np.ndarray, bins: int) -> np.ndarray:
-    """floor(h·bins) of every pixel's hue h (see :func:`_hue`), channels first ``(3, ...)``.
+    """floor(h·bins) of every pixel's hue h (see :func:`_hue`), rgb ``(3, N, ...)``.
 
     h·bins = bins·q / (6d), with q = numerator + sector offset·d wrapped into [0, 6d):
     integer pixels give the bin in exact integer arithmetic, so a hue exactly on a bin
-    edge (0.6 for (171, 181, 196)) lands in the bin above it. So do float pixels that
-    are 8-bit levels (u/255 or u, to within 1e-3 of a level); other float pixels go
-    through float64, the quotient corrected across an edge it was rounded over.
+    edge (0.6 for (171, 181, 196)) lands in the bin above it. So do the float images
+    whose pixels are 8-bit levels (u/255 or u, to within 1e-3 of a level; decided per
+    image, see :func:`_levels_per_image`); their integer values are exact in float64,
+    so the corrected float quotient below is the exact floor for them, and for other
+    float pixels it is corrected across an edge it was rounded over.
     """
-    exact = rgb.dtype.kind in "iub"
-    whole = np.int32 if bins * 6 * 256 < 2 ** 31 else np.int64  # t below stays in range
-    if exact:
-        work = rgb.astype(whole)
+    if rgb.dtype.kind in "iub":
+        whole = np.int32 if bins * 6 * 256 < 2 ** 31 else np.int64  # t below stays in range
+        work, exact = rgb.astype(whole), True
     else:
-        work = rgb.astype(np.float64)
-        # 8-bit colours stored as floats, u (0..255) or u/255 (0..1), are binned exactly too
-        for scale in ((1.0, 255.0) if work.size and work.max() > 1.0 else (255.0,)):
-            levels = np.rint(work * scale)
-            if np.all(np.abs(work * scale - levels) <= 1e-3):
-                work, exact = levels.astype(whole), True  # hue ignores the common scale
-                break
+        work, exact = _levels_per_image(rgb), False
     r, g, b = work
     hi = np.maximum(np.maximum(r, g), b)
     d = hi - np.minimum(np.minimum(r, g), b)
@@ -316,20 +342,56 @@ def _normalise_blocks(blocks: np.ndarray, method: str) -> np.ndarray:
     return out
 
 
+def _hog_geometry(
+    height: int, width: int, orientations: int, cell: tuple[int, int], block: tuple[int, int],
+    one_image_hint: bool = False,
+) -> tuple[tuple[int, int], tuple[int, int], int]:
+    """Cells, blocks and descriptor length D of an (H, W) image; too small is an error."""
+    n_cells = (height // cell[0], width // cell[1])
+    n_blocks = (n_cells[0] - block[0] + 1, n_cells[1] - block[1] + 1)
+    if min(n_blocks) < 1:
+        raise ValueError(
+            f"hog: images of {height}x{width} pixels are too small for {block[0]}x{block[1]}-cell "
+            f"blocks of {cell[0]}x{cell[1]}-pixel cells; they need at least "
+            f"{block[0] * cell[0]}x{block[1] * cell[1]} pixels"
+            + (_ONE_IMAGE_HINT if one_image_hint else "")
+        )
+    return n_cells, n_blocks, n_blocks[0] * n_blocks[1] * block[0] * block[1] * orientations
+
+
+_ONE_IMAGE_HINT = ("; one (H, W, C) image? hog reads a 3-D array as N grayscale images "
+                   "(N, H, W): add a batch axis with images[None]")
+
+
+def _check_orientations(orientations: Any) -> int:
+    if isinstance(orientations, bool) or not isinstance(orientations, (int, np.integer)) \
+            or orientations < 1:
+        raise ValueError(f"orientations must be a positive int, got {orientations!r}")
+    return int(orientations)
+
+
 def hog_output_size(
     image_shape: tuple[int, int], orientations: int = 9,
     pixels_per_cell: tuple[int, int] = (8, 8), cells_per_block: tuple[int, int] = (2, 2),
 ) -> int:
-    """Length of the HOG vector of an (H, W) image.
+    """Length of the HOG vector of an (H, W) image ((H, W, C) too; one int s means s x s).
 
     n_blocks_r * n_blocks_c * block_r * block_c * orientations with
-    n_blocks = H // cell - block + 1 (and likewise for W).
+    n_blocks = H // cell - block + 1 (and likewise for W). An image too small for
+    one block raises the ValueError that :func:`hog` raises for it.
     """
-    (cr, cc), (br, bc) = _pair(pixels_per_cell, "pixels_per_cell"), _pair(
-        cells_per_block, "cells_per_block")
-    nbr = image_shape[0] // cr - br + 1
-    nbc = image_shape[1] // cc - bc + 1
-    return max(nbr, 0) * max(nbc, 0) * br * bc * orientations
+    if isinstance(image_shape, (tuple, list, np.ndarray)) and len(image_shape) == 3 \
+            and image_shape[-1] in (1, 3, 4):
+        image_shape = tuple(image_shape[:2])  # (H, W, C): the channels do not count
+    try:
+        height, width = _pair(image_shape, "image_shape")
+    except ValueError:
+        raise ValueError(f"hog_output_size: image_shape must be (H, W) (or one int for a "
+                         f"square image) of positive ints, got {image_shape!r}") from None
+    orientations = _check_orientations(orientations)
+    cell = _pair(pixels_per_cell, "pixels_per_cell")
+    block = _pair(cells_per_block, "cells_per_block")
+    return _hog_geometry(height, width, orientations, cell, block)[2]
 
 
 def hog(
@@ -383,27 +445,26 @@ def hog(
             f"{images.shape}" + ("; add a batch axis with images[None]" if images.ndim == 2 else "")
         )
     _check_channels_last(images, "hog", "(N, H, W) or (N, H, W, C)", (1, 3))
-    if isinstance(orientations, bool) or not isinstance(orientations, (int, np.integer)) \
-            or orientations < 1:
-        raise ValueError(f"orientations must be a positive int, got {orientations!r}")
-    if block_norm not in BLOCK_NORMS:
+    orientations = _check_orientations(orientations)
+    if not isinstance(block_norm, str) or block_norm not in BLOCK_NORMS:
         raise ValueError(f"unknown block_norm {block_norm!r}; expected one of {BLOCK_NORMS}")
+    if not isinstance(transform_sqrt, (bool, np.bool_)):
+        raise TypeError(f"hog: transform_sqrt must be True or False, got {transform_sqrt!r}")
     cell = _pair(pixels_per_cell, "pixels_per_cell")
     block = _pair(cells_per_block, "cells_per_block")
     n, height, width = images.shape[:3]
     if images.ndim == 4 and images.shape[3] == 0:
         raise ValueError(f"hog: images have no channels, shape {images.shape}")
-    n_cells = (height // cell[0], width // cell[1])
-    n_blocks = (n_cells[0] - block[0] + 1, n_cells[1] - block[1] + 1)
-    if min(n_blocks) < 1:
-        raise ValueError(
-            f"hog: images of {height}x{width} pixels are too small for {block[0]}x{block[1]}-cell "
-            f"blocks of {cell[0]}x{cell[1]}-pixel cells; they need at least "
-            f"{block[0] * cell[0]}x{block[1] * cell[1]} pixels"
-        )
+    # (H, W, C) with a colour axis last: probably one image without its batch axis
+    one_image = images.ndim == 3 and images.shape[-1] in (1, 3, 4) and images.shape[1] > 4
+    _, _, n_out = _hog_geometry(height, width, orientations, cell, block, one_image)
+    if one_image:
+        warnings.warn(
+            f"hog: an array of shape {images.shape} is read as {n} grayscale images of "
+            f"{height}x{width} pixels" + _ONE_IMAGE_HINT + "; for N grayscale images "
+            "that narrow, pass images[..., None] to silence this", UserWarning, stacklevel=2)
     if transform_sqrt and images.size and images.min() < 0:
         raise ValueError("hog: transform_sqrt=True needs non-negative pixel values")
-    n_out = n_blocks[0] * n_blocks[1] * block[0] * block[1] * orientations
     out = np.empty((n, n_out), dtype=dt)
     # tens of thousands of pixels at a time keep the temporaries in cache
     step = max(1, _CHUNK_PIXELS // int(np.prod(images.shape[1:])))
@@ -504,6 +565,9 @@ def extract(
     columns = []
     for spec in features:
         name, fn, kwargs = _resolve(spec)
+        if fn is hog or fn is color_histogram:
+            # the built-ins compute in float64: have them round to the result's dtype once
+            kwargs = {"dtype": dt, **kwargs}
         out = np.asarray(fn(images, **kwargs))
         if out.ndim == 1:
             out = out[:, None]

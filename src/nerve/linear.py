@@ -19,6 +19,7 @@ see :meth:`LinearClassifier.templates` and :meth:`LinearClassifier.plot_template
 """
 from __future__ import annotations
 
+import inspect
 import math
 from numbers import Integral, Real
 from typing import Any, Sequence
@@ -80,8 +81,10 @@ def _as_features(owner: str, X: Any, dtype: np.dtype) -> np.ndarray:
     if X.dtype == bool or X.dtype.kind not in "iuf":
         raise TypeError(f"{owner}: X must be numeric, got dtype {X.dtype}")
     if X.ndim != 2:
+        hint = ("; one sample? make it a row, X.reshape(1, -1)" if X.ndim == 1 else
+                "; flatten images first, e.g. X.reshape(len(X), -1)" if X.ndim > 2 else "")
         raise ValueError(f"{owner}: X must have shape (n_samples, n_features), got shape "
-                         f"{X.shape}; flatten images first, e.g. X.reshape(len(X), -1)")
+                         f"{X.shape}{hint}")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{owner}: X must hold at least one sample and one feature, "
                          f"got shape {X.shape}")
@@ -158,6 +161,44 @@ class LinearClassifier:
             get_rng(seed)  # validates the seed now rather than at fit time
         self.seed = seed
         self.dtype = _check_dtype(owner, dtype)
+
+    # -------------------------------------------------------------- scikit-learn protocol
+    _estimator_type = "classifier"  # what older scikit-learn's is_classifier reads
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The keyword arguments of ``__init__``, in order (scikit-learn's convention)."""
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments as a dict, so that ``sklearn.base.clone``,
+        ``GridSearchCV`` and ``cross_val_score`` can copy and tune the classifier
+        (``deep`` is accepted for scikit-learn and changes nothing: no sub-estimators)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags (read by ``is_classifier``, hence ``cross_val_score``'s
+        stratified folds): a classifier that needs y. Only scikit-learn calls this."""
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags())
+
+    def set_params(self, **params: Any) -> "LinearClassifier":
+        """Change constructor arguments, checked as the constructor checks them; returns self.
+
+        A fitted classifier keeps its weights until the next :meth:`fit`.
+        """
+        valid = self._param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.set_params: invalid parameter "
+                             f"{unknown[0]!r}; valid parameters are {valid}")
+        merged = {**self.get_params(), **params}
+        checked = type(self)(**merged)  # validates everything before anything changes
+        for name in valid:
+            setattr(self, name, getattr(checked, name))
+        return self
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(lr={self.lr:g}, reg={self.reg:g}, epochs={self.epochs}, "

@@ -42,22 +42,39 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-def _as_inputs(X: Any, n_inputs: int, who: str) -> np.ndarray:
-    """X as a float (N, n_inputs) array; one sample of shape (n_inputs,) becomes (1, n_inputs)."""
+def _as_matrix(X: Any, who: str) -> np.ndarray:
+    """X as a finite float (N, D) array; raise naming ``who`` and what was wrong otherwise."""
     try:
         X = np.asarray(X)
-    except Exception as exc:
-        raise TypeError(f"{who}: X must be an array of numbers, got {type(X).__name__}") from exc
+    except Exception:  # ragged lists and other non-arrays
+        X = np.asarray(None)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{who}: X must hold numbers, got dtype {X.dtype}")
-    if X.ndim == 1 and X.shape[0] == n_inputs:
-        X = X[None, :]
-    if X.ndim != 2 or X.shape[1] != n_inputs:
-        raise ValueError(f"{who}: X must have shape (N, {n_inputs}), got {X.shape}")
+        raise TypeError(f"{who}: X must be an array of numbers with equal-length rows, got "
+                        + (f"dtype {X.dtype}" if X.dtype != object else "a ragged or "
+                           "non-numeric sequence"))
+    if X.ndim != 2:
+        raise ValueError(f"{who}: X must have shape (N, D), got {X.shape}")
     X = X.astype(np.float64)
     if not np.isfinite(X).all():
         raise ValueError(f"{who}: X contains NaN or infinite values")
     return X
+
+
+def _as_inputs(X: Any, n_inputs: int, who: str) -> np.ndarray:
+    """X as a float (N, n_inputs) array; one sample of shape (n_inputs,) becomes (1, n_inputs)."""
+    try:
+        X = np.asarray(X)
+    except Exception:  # ragged lists and other non-arrays
+        X = np.asarray(None)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{who}: X must hold numbers, got "
+                        + (f"dtype {X.dtype}" if X.dtype != object else "a ragged or "
+                           "non-numeric sequence"))
+    if X.ndim == 1 and X.shape[0] == n_inputs:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] != n_inputs:
+        raise ValueError(f"{who}: X must have shape (N, {n_inputs}), got {X.shape}")
+    return _as_matrix(X, who)
 
 
 def _as_labels(y: Any, n: int, who: str) -> np.ndarray:
@@ -106,6 +123,10 @@ class _ThresholdUnit:
     def _features(self, X: Any, who: str) -> np.ndarray:
         return _as_inputs(X, self.n_inputs, who)
 
+    def _who(self, method: str) -> str:
+        """'AND.predict' for a gate, 'Perceptron.predict' for a perceptron: for error messages."""
+        return f"{getattr(self, 'name', type(self).__name__)}.{method}"
+
     def _feature_names(self) -> list[str]:
         return [f"x{i + 1}" for i in range(self.n_inputs)]
 
@@ -114,18 +135,24 @@ class _ThresholdUnit:
 
         Computed in the weights' dtype, as during training.
         """
-        features = self._features(X, "decision_function").astype(self._w.dtype, copy=False)
+        return self._decision(X, self._who("decision_function"))
+
+    def _decision(self, X: Any, who: str) -> np.ndarray:
+        features = self._features(X, who).astype(self._w.dtype, copy=False)
         return features @ self._w + self._w.dtype.type(self._b)
 
     def predict(self, X: Any) -> np.ndarray:
         """Step activation: 1 where X @ w + b > 0, else 0 (also 0 on the boundary); (N,) ints."""
-        return (self.decision_function(X) > 0).astype(np.int64)
+        return (self._decision(X, self._who("predict")) > 0).astype(np.int64)
 
     def __call__(self, *inputs: Any) -> Any:
         """``unit(X)`` with X of shape (N, n_inputs) (or one sample of shape (n_inputs,)),
         or, as a convenience, one argument per input: ``AND(1, 0)`` -> 0 and
-        ``AND(x1, x2)`` with (N,) arrays -> (N,) ints."""
+        ``AND(x1, x2)`` with (N,) arrays -> (N,) ints. For a one-input unit (NOT) a
+        number or an (N,) vector is that one input: ``NOT(0)`` -> 1, ``NOT([0, 1])`` -> [1, 0]."""
         if len(inputs) == 1:
+            if self.n_inputs == 1 and np.ndim(inputs[0]) <= 1:
+                return self._predict_inputs(inputs[0])
             return self.predict(inputs[0])
         if len(inputs) != self.n_inputs:
             who = getattr(self, "name", type(self).__name__)
@@ -232,6 +259,11 @@ class Perceptron(_ThresholdUnit):
     Attributes after ``fit``: ``errors_`` (mistakes per epoch), ``converged_``
     (True when an epoch made no mistakes), ``n_epochs_``. When ``max_epochs`` runs out
     with mistakes still made, ``fit`` warns with :class:`ConvergenceWarning`.
+
+    Before ``fit`` the unit already predicts, from its random initial weights: an
+    untrained perceptron, the rule's starting point (its answers are guesses).
+    Unlike scikit-learn's ``Perceptron`` it does not raise ``NotFittedError``;
+    ``n_epochs_ == 0`` tells that it has not been trained yet.
     """
 
     def __init__(self, n_inputs: int = 2, lr: float = 1.0, max_epochs: int = 100,
@@ -325,9 +357,7 @@ def expand_features(X: Any) -> np.ndarray:
     For two inputs this is [x1, x2, x1*x2], in which XOR is linearly separable
     (x1 + x2 - 2*x1*x2 > 0.5).
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"expand_features expects X of shape (N, D), got {X.shape}")
+    X = _as_matrix(X, "expand_features")
     pairs = [X[:, i] * X[:, j] for i, j in combinations(range(X.shape[1]), 2)]
     return np.column_stack([X, *pairs]) if pairs else X
 
@@ -354,9 +384,10 @@ class KernelPerceptron(Perceptron):
 def kernel_perceptron(X: Any, y: Any, lr: float = 1.0, max_epochs: int = 100,
                       seed: Optional[int] = None) -> KernelPerceptron:
     """Fit a :class:`KernelPerceptron` to X (N, D), y (N,) in {0, 1} and return it."""
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] == 0:
-        raise ValueError(f"kernel_perceptron expects X of shape (N, D), got {X.shape}")
+    X = _as_matrix(X, "kernel_perceptron")
+    if X.shape[1] == 0:
+        raise ValueError(f"kernel_perceptron: X must have shape (N, D) with D >= 1, got "
+                         f"{X.shape}")
     return KernelPerceptron(X.shape[1], lr, max_epochs, seed).fit(X, y)
 
 

@@ -28,6 +28,8 @@ CIFAR10_URLS = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)
 CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"  # published on the CIFAR page
 ARCHIVE = "cifar-10-binary.tar.gz"
 FOLDER = "cifar-10-batches-bin"
+PYTHON_ARCHIVE = "cifar-10-python.tar.gz"  # the pickled version (torchvision, CS231n): not read
+PYTHON_FOLDER = "cifar-10-batches-py"
 TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST_FILES = ("test_batch.bin",)
 RECORD = 1 + 3 * 32 * 32
@@ -37,6 +39,19 @@ def _batch_folder(root: Path) -> Path:
     """root/cifar-10-batches-bin if it exists, else root itself."""
     nested = root / FOLDER
     return nested if nested.is_dir() else root
+
+
+def _python_version_folder(root: Path, names: tuple[str, ...]) -> Path | None:
+    """The folder of the pickled "Python version" near ``root``, if there is one.
+
+    Looked for as ``root`` itself, ``root/cifar-10-batches-py`` and its sibling
+    ``root/../cifar-10-batches-py``: a folder holding the split's batches without
+    ``.bin`` (``data_batch_1``..., ``test_batch``).
+    """
+    for folder in (root, root / PYTHON_FOLDER, root.parent / PYTHON_FOLDER):
+        if (folder / names[0][:-len(".bin")]).is_file():
+            return folder
+    return None
 
 
 def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +138,20 @@ def load_cifar10(root: str | os.PathLike, train: bool = True,
             raise ValueError(f"{archive}: archive lacks {', '.join(missing)}; delete it and "
                              f"download again")
     if missing:
+        python_folder = _python_version_folder(root, names)
+        if python_folder is None:
+            raise FileNotFoundError(
+                f"CIFAR-10 files not found: put {', '.join(missing)} (from the binary version, "
+                f"{ARCHIVE}) in {(root / FOLDER).resolve()}, or call with download=True "
+                f"(--download on the command line) to fetch {CIFAR10_URLS[0]}")
+        base = root.parent if python_folder == root else root
         raise FileNotFoundError(
-            f"CIFAR-10 files not found: put {', '.join(missing)} (from the binary version, "
-            f"{ARCHIVE}) in {(root / FOLDER).resolve()}, or call with download=True "
-            f"(--download on the command line) to fetch {CIFAR10_URLS[0]}")
+            f"CIFAR-10 binary files not found, but {python_folder.resolve()} holds the Python "
+            f"version ({PYTHON_ARCHIVE}, pickled batches such as {names[0][:-4]}); nerve reads "
+            f"only the binary version, never pickles: put {', '.join(missing)} from {ARCHIVE} "
+            f"in {(base / FOLDER).resolve()}"
+            + (f" and pass root={str(base)!r}" if base != root else "") + ", or call with "
+            f"download=True (--download on the command line) to fetch {CIFAR10_URLS[0]}")
     parts = [read_cifar10_batch(folder / name) for name in names]
     images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
     labels = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
