@@ -36,13 +36,16 @@ def test_numerical_gradient_warns_when_f_computes_in_float32_and_only_then():
         nv.numerical_gradient(lambda s: nv.sigmoid(s).sum(), np.array([0.5, 2.0]))
     with pytest.warns(UserWarning, match="float32"):  # a float32 NumPy result too
         nv.numerical_gradient(lambda s: (s.astype(np.float32) ** 2).sum(), np.ones(2))
+    with pytest.warns(UserWarning, match="float32 is too coarse to check gradients"):
+        nv.numerical_gradient(lambda s: nv.sigmoid(s).sum(), np.array([0.5], np.float32),
+                              h=1e-2)  # a float32 x: the estimate is float32 too (audit 11)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         num = nv.numerical_gradient(lambda s: losses.cross_entropy(nv.from_numpy(s), [0]),
                                     S.copy())
-        # a float32 x with a float32 f: nothing is lost, no warning
-        nv.numerical_gradient(lambda s: nv.sigmoid(s).sum(), np.array([0.5], np.float32),
-                              h=1e-2)
+        # a float32 x whose f computes in float64: f is exact at those points, no warning
+        nv.numerical_gradient(lambda s: nv.sigmoid(nv.from_numpy(s.astype(np.float64))).sum(),
+                              np.array([0.5], np.float32), h=1e-2)
         # gradcheck keeps working, silently
         assert nv.gradcheck(lambda s: losses.cross_entropy(s, [0]), S)
     p = np.exp(S - S.max())

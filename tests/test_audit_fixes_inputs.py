@@ -127,7 +127,7 @@ def test_estimators_refuse_infinite_or_out_of_range_options_up_front(option):
 # ------------------------------------------------------------------ numerical gradient
 def test_numerical_gradient_divides_by_the_step_taken_in_float32():
     x = np.array([1.0, -2.0, 0.3], np.float32)
-    g = nv.numerical_gradient(lambda w: float((w.astype(np.float64) ** 2).sum()), x)
+    g = nv.numerical_gradient(lambda w: (w.astype(np.float64) ** 2).sum(), x)
     np.testing.assert_allclose(g, 2 * x.astype(np.float64), rtol=1e-6)  # was 1.4e-3 off
     assert nv.numerical_gradient(lambda w: 0.0, np.array([])).shape == (0,)
     with pytest.raises(ValueError, match="lost in rounding"):

@@ -46,20 +46,32 @@ def _value_dtype(value) -> np.dtype | None:
 
 
 def _warn_if_less_precise(value, x: np.ndarray, h: float) -> None:
-    """Warn when f's result is in a float type narrower than x's (a float64 x whose f
-    computes in float32): the central difference then divides f's rounding error
-    (about eps·|f|) by 2h, e.g. 6e-8 / 2e-5 ≈ 3e-3 for float32 and h = 1e-5."""
+    """Warn when the estimate is computed in a float type narrower than float64: f's
+    result is float32 (x float64 or not), or f returns a plain number and x is float32.
+    The central difference divides f's rounding error (about eps·|f|) by 2h, e.g.
+    6e-8 / 2e-5 ≈ 3e-3 for float32 and h = 1e-5: too coarse to check a gradient."""
     dtype = _value_dtype(value)
-    if dtype is None or dtype.itemsize >= x.dtype.itemsize:
+    if dtype is None:  # a Python number: f computed in x's precision, as far as we know
+        dtype = x.dtype
+    if dtype.itemsize >= 8:
         return
     size = abs(_number(value, "numerical_gradient")) or 1.0
     error = float(np.finfo(dtype).eps) / 2 * size / (2 * h)
+    if x.dtype.itemsize > dtype.itemsize:
+        warnings.warn(
+            f"numerical_gradient: x is {x.dtype} but f returns a {dtype} value, so the "
+            f"estimate has only {dtype}'s precision (absolute errors of about {error:.0e} "
+            f"with h={h:g}). nerve turns a float64 NumPy array into a float32 tensor by "
+            "default: inside f, wrap the array as nv.tensor(W, dtype=nv.float64) or "
+            "nv.from_numpy(W) (or compute f in NumPy float64)", UserWarning, stacklevel=3)
+        return
     warnings.warn(
-        f"numerical_gradient: x is {x.dtype} but f returns a {dtype} value, so the "
-        f"estimate has only {dtype}'s precision (absolute errors of about {error:.0e} "
-        f"with h={h:g}). nerve turns a float64 NumPy array into a float32 tensor by "
-        "default: inside f, wrap the array as nv.tensor(W, dtype=nv.float64) or "
-        "nv.from_numpy(W) (or compute f in NumPy float64)", UserWarning, stacklevel=3)
+        f"numerical_gradient: x is {x.dtype}, so f is computed in {dtype} and the central "
+        f"differences (f(x+h) − f(x−h)) / 2h have absolute errors of about {error:.0e} "
+        f"with h={h:g}: {dtype} is too coarse to check gradients (a correct gradient can "
+        "show relative errors near 1). Pass a float64 array, "
+        "numerical_gradient(f, x.astype(np.float64)), and compute f in float64",
+        UserWarning, stacklevel=3)
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -68,9 +80,12 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     ``f`` maps an array to a scalar (a number, or a one-element array or Tensor);
     ``x`` is perturbed in place and restored. The difference is divided by the step
     actually taken, (x+h) − (x−h) as rounded to x's dtype (exactly 2h in float64).
-    Works on any NumPy function. When ``x`` is float64 but ``f`` returns a float32
-    value (nerve's functions turn a float64 array into a float32 tensor unless told
-    otherwise), a UserWarning says so: the estimate then has float32's precision.
+    Works on any NumPy function. Check gradients in float64: when the estimate is
+    computed in float32 (``x`` is float32, or ``f`` returns a float32 value, as nerve's
+    functions do with a float64 array unless told otherwise), a UserWarning says so, as
+    PyTorch's gradcheck does: float32's rounding error divided by 2h (about 3e-3·|f|
+    for h = 1e-5) can make a correct gradient look wrong. A float32 ``x`` whose ``f``
+    returns a float64 value (NumPy or Tensor) is exact at float32 points: no warning.
 
     >>> numerical_gradient(lambda w: float((w ** 2).sum()), np.array([1.0, -2.0]))
     array([ 2., -4.])
@@ -93,8 +108,6 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         flat[i] = old + h
         up = float(flat[i])  # x + h as stored: rounded to x's dtype (float32 moves it)
         value = f(x)
-        if i == 0:
-            _warn_if_less_precise(value, x, h)
         f_plus = _number(value, "numerical_gradient")
         flat[i] = old - h
         down = float(flat[i])
@@ -104,6 +117,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
             raise ValueError(f"numerical_gradient: the step h={h!r} is lost in rounding at "
                              f"x[{i}] = {float(old)!r} ({x.dtype}); use a larger h or a "
                              "float64 array")
+        if i == 0:
+            _warn_if_less_precise(value, x, h)
         # the step actually taken, not the nominal 2h
         gflat[i] = (f_plus - f_minus) / (up - down)
     return grad

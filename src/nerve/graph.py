@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -43,6 +44,32 @@ def _label(t, names) -> tuple[str, str]:
     return title, f"value {_fmt(t.data)} | grad {_fmt(t.grad)}"
 
 
+def _label_ids(names, tensor_type) -> dict:
+    """``names`` ({tensor: "label"}) keyed by the tensors' ids; a TypeError naming the
+    expected form for anything else (a mapping the wrong way round, a label not a str)."""
+    if names is None:
+        return {}
+    form = '{tensor: "label"}, e.g. names={x: "x", w: "w"}'
+    if not isinstance(names, Mapping):
+        raise TypeError(f"draw_graph: names must be a dict {form}, got a "
+                        f"{type(names).__name__}")
+    ids = {}
+    for key, label in names.items():
+        if isinstance(key, str) and isinstance(label, tensor_type):
+            raise TypeError(f"draw_graph: names maps tensors to labels, {form}; got the label "
+                            f"{key!r} as a key and a Tensor as its value (the wrong way "
+                            "round): pass {v: k for k, v in names.items()}")
+        if not isinstance(key, tensor_type):
+            raise TypeError(f"draw_graph: the keys of names must be Tensors, {form}; got a "
+                            f"key of type {type(key).__name__}: {key!r}")
+        if not isinstance(label, str):
+            raise TypeError(f"draw_graph: the labels in names must be strings, {form}; got "
+                            f"{label!r} ({type(label).__name__}) for a tensor of shape "
+                            f"{key.shape}")
+        ids[id(key)] = label
+    return ids
+
+
 #: Formats that the Graphviz program renders from the DOT text (the ``graphviz`` extra).
 RENDERED = ("png", "pdf", "jpg", "gif")
 _BY_EXTENSION = {".dot": "dot", ".gv": "dot", ".svg": "svg",
@@ -58,7 +85,8 @@ def draw_graph(t, path: str | os.PathLike | None = None, format: str | None = No
     binary needed; ``"png"``, ``"pdf"``, ``"jpg"`` or ``"gif"`` are rendered by
     Graphviz (the ``graphviz`` extra and the Graphviz program). By default the format
     follows ``path``'s extension, else DOT. ``names`` maps tensors to labels
-    (``{x: "x"}``). With ``path`` the result is also written there (atomically).
+    (``{x: "x"}``; a mapping the wrong way round or a label that is not a str is a
+    TypeError). With ``path`` the result is also written there (atomically).
     Returns the text (DOT, SVG) or the bytes (rendered formats).
 
     As in PyTorch, backward keeps the gradients of leaves only: call
@@ -78,7 +106,7 @@ def draw_graph(t, path: str | os.PathLike | None = None, format: str | None = No
     if format not in ("dot", "svg") + RENDERED:
         raise ValueError(f"unknown format {format!r}; expected 'dot' or 'svg' (drawn by "
                          f"nerve) or one of {', '.join(map(repr, RENDERED))} (Graphviz)")
-    names = {id(k): v for k, v in (names or {}).items()}
+    names = _label_ids(names, Tensor)
     nodes, edges = _nodes_and_edges(t)
     if format == "svg":
         out: str | bytes = _svg(t, nodes, edges, names)

@@ -35,6 +35,13 @@ def _check_reduction(where: str, reduction: str, x: Tensor | None = None) -> str
     return reduction
 
 
+def reject_options(where: str, unsupported: dict, takes: str = "reduction only") -> None:
+    """TypeError naming options nerve's loss ``where`` does not have (PyTorch's ``weight=``,
+    ``size_average=``...): the one message of the loss functions and the loss layers."""
+    raise TypeError(f"{where} does not support {', '.join(sorted(unsupported))} "
+                    f"(it takes {takes})")
+
+
 def _as_input(where: str, x: Any) -> Tensor:
     """Scores or predictions: a float tensor (arrays and lists are made float32 constants)."""
     if isinstance(x, Tensor):
@@ -137,31 +144,47 @@ def _check_finite_target(where: str, t: np.ndarray, expected: str) -> None:
     raise ValueError(f"{where}: the target contains {kind} at index {at}; expected {expected}")
 
 
+_CROSS_ENTROPY_TAKES = "reduction, weight, ignore_index and label_smoothing"
+
+
 def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: Any = None,
-                  ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+                  ignore_index: int = -100, label_smoothing: float = 0.0,
+                  **unsupported: Any) -> Tensor:
     """Softmax cross-entropy: Lᵢ = −log(e^s_yᵢ / Σⱼ e^sⱼ), averaged over the N examples.
 
     ``scores`` (N, C) raw class scores; ``labels`` (N,) integers in [0, C).
     Gradient: (softmax(s) − onehot(y)) / N.
 
+    As PyTorch, ``labels`` may instead be class probabilities T (N, C), float, one-hot or
+    soft: Lᵢ = −Σ_c Tᵢc·log softmax(sᵢ)_c, gradient (softmax(s)·Σ_c Tᵢc − T) / N (the mean
+    is over the N examples; a target tensor that requires grad gets −log softmax(s) / N).
+
     PyTorch's options: ``weight`` (C,) scales each example's loss by the weight of its
-    label, and the mean divides by the summed weights; examples labelled
-    ``ignore_index`` count for nothing; ``label_smoothing`` ε trains against
-    (1 − ε)·onehot + ε/C instead of the one-hot target.
+    label, and the mean divides by the summed weights (by N for probability targets,
+    where it scales each class's term); examples labelled ``ignore_index`` count for
+    nothing (integer labels only); ``label_smoothing`` ε trains against
+    (1 − ε)·onehot + ε/C (or (1 − ε)·T + ε/C) instead of the one-hot target.
     """
     s = _as_input("cross_entropy", scores)
     shape = s.data.shape
     if len(shape) != 2 or not shape[0] or not shape[1]:
         _check_scores("cross_entropy", s)
     plain = weight is None and not label_smoothing and type(ignore_index) is int \
-        and not 0 <= ignore_index < shape[1]  # anything else is checked on the general path
+        and not 0 <= ignore_index < shape[1] and not unsupported  # else: the general path
     if plain:
-        y = _as_labels("cross_entropy", labels, shape[0], shape[1], ignore_index)
+        try:
+            y = _as_labels("cross_entropy", labels, shape[0], shape[1], ignore_index)
+        except (TypeError, ValueError):  # not labels: class probabilities (N, C)?
+            loss = _cross_entropy_on_probabilities(s, labels, reduction)
+            if loss is None:
+                raise
+            return loss
         if reduction != "mean":
             _check_reduction("cross_entropy", reduction)
         if y is not _IGNORED:
             return apply1(L.CrossEntropy(y, reduction), s)
-    return _weighted_cross_entropy(s, labels, reduction, weight, ignore_index, label_smoothing)
+    return _weighted_cross_entropy(s, labels, reduction, weight, ignore_index, label_smoothing,
+                                   unsupported)
 
 
 class _Ignored:
@@ -195,12 +218,94 @@ def check_cross_entropy_options(where: str, weight: Any, ignore_index: Any,
     return weight, int(ignore_index), float(label_smoothing)
 
 
-def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
-                            ignore_index: int, label_smoothing: float) -> Tensor:
+def _class_probabilities(where: str, labels: Any, shape: tuple) -> np.ndarray | None:
+    """Targets of the scores' shape (N, C), float, as class probabilities in [0, 1];
+    None when ``labels`` is not 2-D, or is integer of another shape (labels, checked by
+    :func:`_as_labels`)."""
+    t = labels.data if isinstance(labels, Tensor) else labels
+    try:
+        t = np.asarray(t)
+    except ValueError:  # a ragged list: not a table of probabilities
+        return None
+    if t.ndim != 2 or t.dtype.kind != "f" and t.shape != shape:
+        return None  # e.g. a column of labels (N, 1): the labels' own message
+    n, c = shape
+    if t.dtype.kind != "f":
+        raise TypeError(f"{where}: targets of shape {t.shape} are class probabilities (one-hot "
+                        f"or soft), which must be floating point, got dtype {t.dtype}; pass "
+                        f"y.astype(np.float32), or integer labels of shape ({n},) "
+                        "(e.g. y.argmax(1))")
+    if t.shape != shape:
+        raise ValueError(f"{where}: expected labels of shape ({n},) or class probabilities "
+                         f"of the scores' shape {shape}, got targets of shape {t.shape}")
+    if not np.all((t >= 0) & (t <= 1)):  # NaN is outside [0, 1] too
+        _check_finite_target(where, t, "class probabilities in [0, 1]")
+        raise ValueError(f"{where}: class-probability targets must be in [0, 1], got values "
+                         f"in [{t.min():g}, {t.max():g}]")
+    return t
+
+
+def _cross_entropy_on_probabilities(s: Tensor, labels: Any, reduction: str) -> Tensor | None:
+    """The plain loss on targets that are not labels: class probabilities (N, C), or None
+    (the labels' error stands). Its own errors come without the labels' one as context."""
+    try:
+        probs = _class_probabilities("cross_entropy", labels, s.data.shape)
+        if probs is None:
+            return None
+        return _probability_cross_entropy(s, probs, labels, reduction, None, 0.0)
+    except (TypeError, ValueError) as error:
+        raise error from None
+
+
+def _probability_cross_entropy(s: Tensor, probs: np.ndarray, target: Any, reduction: str,
+                               weight: np.ndarray | None, eps: float) -> Tensor:
+    """−Σ_c w_c·((1 − ε)·Tᵢc + ε/C)·log softmax(sᵢ)_c, PyTorch's loss for class-probability
+    targets T; the mean divides by N. ``weight`` and ``eps`` come checked."""
     where = "cross_entropy"
+    red = _check_reduction(where, reduction)
+    n, c = s.data.shape
+    dt = s.data.dtype
+    coef = probs.astype(dt)  # a copy: the op keeps it
+    if eps:
+        coef *= dt.type(1.0 - eps)
+        coef += dt.type(eps / c)
+    if weight is not None:
+        coef *= weight.astype(dt)
+    loss = apply1(L.WeightedCrossEntropy(coef, float(n), red), s)
+    if not (isinstance(target, Tensor) and target.requires_grad):
+        return loss
+    # ∂Lᵢ/∂Tᵢc = −(1 − ε)·w_c·log softmax(sᵢ)_c (÷ N for the mean): the term (T − T̄)·slope,
+    # zero in value, carries it (T̄ the target's value as a constant)
+    shifted = s.data - s.data.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    slope = -(1.0 - eps) * log_p * (1.0 if weight is None else weight.astype(dt))
+    if red == "mean":
+        slope = slope / n
+    dtype = target.data.dtype
+    zero = target - Tensor(target.data, dtype=dtype)
+    term = zero * Tensor(np.asarray(slope, dtype=dtype), dtype=dtype)
+    term = term.sum(axis=1) if red == "none" else term.sum()
+    if dtype != dt:
+        term = term.to(dt)
+    return loss + term
+
+
+def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
+                            ignore_index: int, label_smoothing: float,
+                            unsupported: dict | None = None) -> Tensor:
+    where = "cross_entropy"
+    if unsupported:
+        reject_options(where, unsupported, _CROSS_ENTROPY_TAKES)
     n, c = s.data.shape
     weight, ignore_index, eps = check_cross_entropy_options(where, weight, ignore_index,
                                                             label_smoothing, c)
+    probs = _class_probabilities(where, labels, (n, c))
+    if probs is not None:
+        if ignore_index != -100:
+            raise ValueError(f"{where}: ignore_index={ignore_index} applies to integer labels, "
+                             f"not to class-probability targets of shape {probs.shape} (as in "
+                             "PyTorch); leave it at its default, -100")
+        return _probability_cross_entropy(s, probs, labels, reduction, weight, eps)
     red = _check_reduction(where, reduction)
     y = _as_labels(where, labels, n, c, ignore_index, keep_ignored=True)
     dt = s.data.dtype
@@ -220,24 +325,29 @@ def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
     return apply1(L.WeightedCrossEntropy(coef, denominator, red), s)
 
 
-def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean", **unsupported: Any) -> Tensor:
     """Negative log-likelihood: Lᵢ = −log pᵢ,yᵢ on log-probabilities (N, C), e.g. the
     output of ``log_softmax``; ``nll_loss(x.log_softmax(1), y)`` = ``cross_entropy(x, y)``.
 
     Gradient: −onehot(y) (divided by N for the mean).
     """
+    if unsupported:
+        reject_options("nll_loss", unsupported)
     s = _as_input("nll_loss", log_probs)
     _check_scores("nll_loss", s)
     y = _as_labels("nll_loss", labels, s.shape[0], s.shape[1])
     return L.NLL.apply(s, labels=y, reduction=_check_reduction("nll_loss", reduction))
 
 
-def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean",
+          **unsupported: Any) -> Tensor:
     """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), averaged over examples.
 
     ``scores`` (N, C); ``labels`` (N,) integers in [0, C). A margin of exactly 0
     gives no gradient.
     """
+    if unsupported:
+        reject_options("hinge", unsupported, "margin and reduction")
     s = _as_input("hinge", scores)
     _check_scores("hinge", s)
     y = _as_labels("hinge", labels, s.shape[0], s.shape[1])
@@ -246,29 +356,79 @@ def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean"
                               reduction=_check_reduction("hinge", reduction))
 
 
-def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean", *,
+                                     pos_weight: Any = None, **unsupported: Any) -> Tensor:
     """L = max(x, 0) − x·t + log(1 + e^−|x|) on logits x, targets t in [0, 1] (same shape).
 
     Gradient: σ(x) − t (divided by the element count for the mean). A target tensor
     that requires grad gets its gradient dL/dt = −x too (÷ n for the mean), as PyTorch.
+
+    PyTorch's ``pos_weight`` p (one per class, broadcast along the last axis) weighs the
+    positive term: L = −p·t·log σ(x) − (1 − t)·log(1 − σ(x)) = (1 − t)·x + (1 + (p − 1)t)·
+    softplus(−x);  dL/dx = (1 + (p − 1)t)·σ(x) − p·t, dL/dt = −x + (p − 1)·softplus(−x).
     """
-    x = _as_input("binary_cross_entropy_with_logits", logits)
-    t = _as_target("binary_cross_entropy_with_logits", target, x, unit=True)
-    red = _check_reduction("binary_cross_entropy_with_logits", reduction, x)
+    where = "binary_cross_entropy_with_logits"
+    if unsupported:
+        reject_options(where, unsupported, "reduction and pos_weight")
+    x = _as_input(where, logits)
+    t = _as_target(where, target, x, unit=True)
+    red = _check_reduction(where, reduction, x)
+    if pos_weight is not None:
+        return _bce_with_logits_pos_weight(x, t, target, red, check_pos_weight(where, pos_weight))
     loss = L.BCEWithLogits.apply(x, target=t, reduction=red)
     if isinstance(target, Tensor) and target.requires_grad:
-        return _with_target_grad("binary_cross_entropy_with_logits", loss, target, x,
-                                 -x.data, red)
+        return _with_target_grad(where, loss, target, x, -x.data, red)
     return loss
 
 
-def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Tensor:
+def check_pos_weight(where: str, pos_weight: Any) -> np.ndarray:
+    """``pos_weight`` as a float64 array of finite numbers >= 0, else a clear error."""
+    if isinstance(pos_weight, Tensor):
+        pos_weight = pos_weight.data
+    try:
+        p = np.asarray(pos_weight)
+    except ValueError:
+        p = np.asarray(None)
+    if p.dtype.kind not in "fiu":
+        raise TypeError(f"{where}: pos_weight must be a number or an array of numbers (one "
+                        f"per class), got {type(pos_weight).__name__} (dtype {p.dtype})")
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"{where}: pos_weight must hold finite numbers >= 0, got "
+                         f"{p.tolist()}")
+    return p.astype(np.float64)
+
+
+def _bce_with_logits_pos_weight(x: Tensor, t: np.ndarray, target: Any, reduction: str,
+                                pos_weight: np.ndarray) -> Tensor:
+    where = "binary_cross_entropy_with_logits"
+    shape = x.data.shape
+    try:
+        fits = np.broadcast_shapes(pos_weight.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{where}: pos_weight of shape {pos_weight.shape} does not broadcast "
+                         f"to the input's shape {shape}; give one weight per class (the last "
+                         f"axis{', ' + str(shape[-1]) if shape else ''}) or a single number")
+    p = pos_weight.astype(x.data.dtype)
+    loss = L.BCEWithLogitsPosWeight.apply(x, target=t, pos_weight=p, reduction=reduction)
+    if isinstance(target, Tensor) and target.requires_grad:
+        xd = x.data
+        softplus = np.log1p(np.exp(-np.abs(xd))) + np.maximum(-xd, 0)
+        return _with_target_grad(where, loss, target, x, -xd + (p - 1) * softplus, reduction)
+    return loss
+
+
+def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean",
+                         **unsupported: Any) -> Tensor:
     """L = −(t log p + (1 − t) log(1 − p)) on probabilities p in [0, 1], logs clamped at −100.
 
     dL/dp = (p − t) / (p(1 − p)); a target tensor that requires grad gets its gradient
     dL/dt = log(1 − p) − log p too (the clamped logs; ÷ n for the mean), as PyTorch.
     Prefer :func:`binary_cross_entropy_with_logits` on raw scores: it is stabler.
     """
+    if unsupported:
+        reject_options("binary_cross_entropy", unsupported)
     p = _as_input("binary_cross_entropy", probs)
     if p.size and not (p.data.min() >= 0 and p.data.max() <= 1):  # NaN fails both
         if np.isnan(p.data).any():
@@ -322,13 +482,15 @@ def _regression_target(where: str, p: Tensor, target: Any) -> Tensor | np.ndarra
     return _as_target(where, t, p)
 
 
-def mse(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+def mse(pred: Any, target: Any, reduction: str = "mean", **unsupported: Any) -> Tensor:
     """Mean squared error: L = (1/n) Σ (ŷ − y)² over all n elements (or the sum);
     dL/dŷ = 2(ŷ − y)/n.
 
     A (N,) target with (N, 1) predictions is accepted (it is reshaped). A target
     tensor that requires grad gets its gradient −2(ŷ − y)/n too.
     """
+    if unsupported:
+        reject_options("mse", unsupported)
     p = _as_input("mse", pred)
     red = _check_reduction("mse", reduction, p)
     diff = p - _regression_target("mse", p, target)
@@ -357,23 +519,31 @@ def _smooth_l1(where: str, pred: Any, target: Any, reduction: str, beta: float,
     return L.SmoothL1.apply(diff, beta=beta, scale=beta if scale else 1.0, reduction=red)
 
 
-def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+def l1_loss(pred: Any, target: Any, reduction: str = "mean", **unsupported: Any) -> Tensor:
     """Mean absolute error: L = (1/n) Σ |ŷ − y| (or the sum);  dL/dŷ = sign(ŷ − y)/n.
 
     Targets as for :func:`mse`.
     """
+    if unsupported:
+        reject_options("l1_loss", unsupported)
     return _smooth_l1("l1_loss", pred, target, reduction, 0.0, False)
 
 
-def smooth_l1_loss(pred: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(pred: Any, target: Any, reduction: str = "mean", beta: float = 1.0,
+                   **unsupported: Any) -> Tensor:
     """Smooth L1: ½d²/β where |d| < β, else |d| − ½β, with d = ŷ − y, averaged;
     dL/dd = d/β inside, sign(d) outside (÷ n). ``beta=0`` is :func:`l1_loss`."""
+    if unsupported:
+        reject_options("smooth_l1_loss", unsupported, "reduction and beta")
     return _smooth_l1("smooth_l1_loss", pred, target, reduction, beta, False)
 
 
-def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1.0,
+               **unsupported: Any) -> Tensor:
     """Huber: ½d² where |d| < δ, else δ(|d| − ½δ), with d = ŷ − y, averaged;
     dL/dd = d inside, δ·sign(d) outside (÷ n). Equal to δ · smooth_l1_loss(β=δ)."""
+    if unsupported:
+        reject_options("huber_loss", unsupported, "reduction and delta")
     return _smooth_l1("huber_loss", pred, target, reduction, delta, True)
 
 

@@ -15,12 +15,13 @@ from ..registry import lookup
 
 
 class _Loss(Module):
+    #: the options the loss takes, as the message about others names them
+    _takes = "reduction only"
+
     def __init__(self, reduction: str = "mean", **unsupported: Any):
         super().__init__()
-        if unsupported:  # PyTorch's weight=, ignore_index=, label_smoothing=, ...
-            raise TypeError(f"{type(self).__name__} does not support "
-                            f"{', '.join(sorted(unsupported))} (nerve's losses take "
-                            "reduction only)")
+        if unsupported:  # PyTorch's weight=, size_average=, ...: the functions' message
+            F.reject_options(type(self).__name__, unsupported, self._takes)
         self.reduction = F._check_reduction(type(self).__name__, reduction)
 
     def __call__(self, input: Any, target: Any) -> Tensor:  # noqa: A002 - PyTorch's name
@@ -47,8 +48,10 @@ class L1Loss(_Loss):
 class SmoothL1Loss(_Loss):
     """Smooth L1: ½d²/β where |d| < β, else |d| − ½β (d = ŷ − y);  dL/dd = d/β, else sign(d)."""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(reduction)
+    _takes = "reduction and beta"
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0, **unsupported: Any):
+        super().__init__(reduction, **unsupported)
         self.beta = F.check_threshold("SmoothL1Loss", "beta", beta, positive=False)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
@@ -61,8 +64,10 @@ class SmoothL1Loss(_Loss):
 class HuberLoss(_Loss):
     """Huber: ½d² where |d| < δ, else δ(|d| − ½δ) (d = ŷ − y);  dL/dd = d, else δ·sign(d)."""
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__(reduction)
+    _takes = "reduction and delta"
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0, **unsupported: Any):
+        super().__init__(reduction, **unsupported)
         self.delta = F.check_threshold("HuberLoss", "delta", delta, positive=True)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
@@ -73,12 +78,16 @@ class HuberLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on raw scores (N, C) and integer labels (N,).
+    """Softmax cross-entropy on raw scores (N, C) and integer labels (N,), or class
+    probabilities (N, C) (float, one-hot or soft) as PyTorch.
 
-    Lᵢ = −log softmax(sᵢ)_yᵢ (stable log-sum-exp);  dL/ds = (softmax − onehot) / N.
-    PyTorch's ``weight`` (one per class), ``ignore_index`` and ``label_smoothing``
-    work as there (see :func:`nerve.losses.cross_entropy`).
+    Lᵢ = −log softmax(sᵢ)_yᵢ (stable log-sum-exp);  dL/ds = (softmax − onehot) / N
+    (probabilities T: Lᵢ = −Σ_c Tᵢc·log softmax(sᵢ)_c). PyTorch's ``weight`` (one per
+    class), ``ignore_index`` and ``label_smoothing`` work as there (see
+    :func:`nerve.losses.cross_entropy`).
     """
+
+    _takes = F._CROSS_ENTROPY_TAKES
 
     def __init__(self, reduction: str = "mean", *, weight: Any = None, ignore_index: int = -100,
                  label_smoothing: float = 0.0, **unsupported: Any):
@@ -125,8 +134,10 @@ class NLLLoss(_Loss):
 class HingeLoss(_Loss):
     """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), mean over examples."""
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    _takes = "margin and reduction"
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean", **unsupported: Any):
+        super().__init__(reduction, **unsupported)
         self.margin = F.check_threshold("HingeLoss", "margin", margin, positive=False)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
@@ -137,10 +148,30 @@ class HingeLoss(_Loss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits: L = max(x, 0) − x·t + log(1 + e^−|x|);  dL/dx = σ(x) − t."""
+    """Binary cross-entropy on logits: L = max(x, 0) − x·t + log(1 + e^−|x|);  dL/dx = σ(x) − t.
+
+    PyTorch's ``pos_weight`` p (one per class, or one number) weighs the positives:
+    L = −p·t·log σ(x) − (1 − t)·log(1 − σ(x));  dL/dx = (1 + (p − 1)t)·σ(x) − p·t.
+    """
+
+    _takes = "reduction and pos_weight"
+
+    def __init__(self, reduction: str = "mean", *, pos_weight: Any = None, **unsupported: Any):
+        super().__init__(reduction, **unsupported)
+        self.pos_weight = None if pos_weight is None else \
+            F.check_pos_weight("BCEWithLogitsLoss", pos_weight)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        if self.pos_weight is None:
+            return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"reduction": self.reduction}
+        if self.pos_weight is not None:
+            config["pos_weight"] = self.pos_weight.tolist()
+        return config
 
 
 class BCELoss(_Loss):

@@ -239,6 +239,35 @@ class BCEWithLogits(Function):
         return (grad,)
 
 
+class BCEWithLogitsPosWeight(Function):
+    """Binary cross-entropy on logits x with PyTorch's ``pos_weight`` p (broadcast against x):
+
+    L = −p·t·log σ(x) − (1 − t)·log(1 − σ(x)) = (1 − t)·x + (1 + (p − 1)·t)·softplus(−x),
+    with softplus(−x) = log(1 + e^(−|x|)) + max(−x, 0) (no overflow);
+    dL/dx = (1 + (p − 1)·t)·σ(x) − p·t. p = 1 is :class:`BCEWithLogits`.
+    """
+
+    def __init__(self, target: np.ndarray, pos_weight: np.ndarray, reduction: str = "mean"):
+        self.target, self.pos_weight, self.reduction = target, pos_weight, reduction
+
+    def forward(self, x):
+        t, p = self.target, self.pos_weight
+        self.x = x
+        self.log_weight = log_weight = 1 + (p - 1) * t
+        softplus = np.log1p(np.exp(-np.abs(x)))
+        softplus += np.maximum(-x, 0)
+        loss = (1 - t) * x + log_weight * softplus
+        return _reduce(loss, self.reduction)
+
+    def backward(self, g):
+        x = self.x
+        half = np.asarray(0.5, dtype=x.dtype)
+        sig = np.tanh(x * half) * half + half  # σ(x) without overflow
+        grad = self.log_weight * sig - self.pos_weight * self.target
+        grad *= _upstream(g, self.reduction, x.size, 0)
+        return (grad,)
+
+
 class BCE(Function):
     """Binary cross-entropy on probabilities p in [0, 1] and targets t (same shape).
 
