@@ -20,8 +20,8 @@ from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clip import clip_grad_norm_, clip_grad_value_
 from .lr_scheduler import (
-    CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, ReduceLROnPlateau,
-    StepLR,
+    ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR, LRScheduler, MultiStepLR,
+    OneCycleLR, ReduceLROnPlateau, SequentialLR, StepLR,
 )
 from .optimizer import Optimizer, ParamsT
 from .rmsprop import RMSProp, RMSprop, rmsprop_update
@@ -33,7 +33,7 @@ __all__ = [
     "sgd_update", "rmsprop_update", "adagrad_update", "adam_update",
     "OPTIMIZERS", "get_optimizer",
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
-    "ReduceLROnPlateau",
+    "ConstantLR", "LinearLR", "SequentialLR", "OneCycleLR", "ReduceLROnPlateau",
     "clip_grad_norm_", "clip_grad_value_",
     "random_search", "random_local_search",
 ]

@@ -107,18 +107,34 @@ class FlatParameters:
     def gather_state(self) -> None:
         """Build the flat buffers from state the optimizer already has (a resumed run).
 
-        State that does not fit (a buffer whose shape is not its parameter's, say after
-        a parameter was replaced) is left to the per-parameter loop, which reports it.
+        Only state every parameter shares the layout of is gathered: each parameter has
+        the same buffers and the same step counters. Counters that differ (some parameter
+        missed a gradient in some step, so Adam's bias correction differs per parameter)
+        or buffers present for some parameters only stay per parameter, and the
+        per-parameter loop carries them, as PyTorch's would. State that does not fit (a
+        buffer whose shape is not its parameter's, say after a parameter was replaced) is
+        left to the per-parameter loop too, which reports it.
         """
         self.state, self.counters, self.param_states, self.shared = {}, [], [], []
         self.misfit = False
+        self._nkeys = 0
         per_param = [self.optimizer.state.get(i) for i in range(len(self.params))]
         if not all(per_param):
             return
+        first = per_param[0]
+        keys = first.keys()
+        counters = [k for k, v in first.items() if not isinstance(v, np.ndarray)]
+        for st in per_param[1:]:
+            if st.keys() != keys:
+                return  # some buffers exist for some parameters only
+            for key in counters:
+                value = st[key]
+                if isinstance(value, np.ndarray) or value != first[key]:
+                    return  # counters moved apart: never copy parameter 0's to the others
         state = {}
-        for key, first in per_param[0].items():
-            if not isinstance(first, np.ndarray):
-                state[key] = first
+        for key, value in first.items():
+            if key in counters:
+                state[key] = value
                 continue
             parts = [st.get(key) for st in per_param]
             if not all(isinstance(v, np.ndarray) and v.shape == p.data.shape
@@ -145,15 +161,17 @@ class FlatParameters:
         if self.misfit:
             return False
         opt_state = self.optimizer.state
-        return not opt_state or (all(opt_state.get(i) for i in range(len(self.params)))
-                                 and self._counters_agree(opt_state))
+        if not opt_state or not any(opt_state.values()):
+            return True  # a first step, or plain SGD (which keeps no state)
+        # per-parameter state only (per-parameter steps came first, or the counters or
+        # buffers differ between parameters): gather it if every parameter's fits
+        self.gather_state()
+        return bool(self.state)
 
-    def _counters_agree(self, opt_state: dict, keys: list | None = None) -> bool:
+    def _counters_agree(self, opt_state: dict, keys: list) -> bool:
         first = opt_state.get(0)
         if not first:
             return True
-        if keys is None:
-            keys = [k for k, v in first.items() if not isinstance(v, np.ndarray)]
         for i in range(1, len(self.params)):
             st = opt_state.get(i)
             if st is None or any(st.get(k) != first[k] for k in keys):
@@ -187,6 +205,7 @@ class FlatParameters:
             self.param_states.append(st)
         # The non-array entries (step counters), kept in step with every parameter's dict.
         self.counters = [k for k, v in self.state.items() if not isinstance(v, np.ndarray)]
+        self._nkeys = len(self.state)  # what step() compares with, to see new buffers
 
     def step(self) -> None:
         """One call of the optimizer's update rule on the flat arrays."""
@@ -200,9 +219,11 @@ class FlatParameters:
             first = opt.state[0]
             for key in counters:
                 state[key] = first[key]
-        fresh = not state
         opt.update_fn(self.data, self.grad, state, **opt._hyperparameters(opt.param_groups[0]))
-        if fresh:
+        if len(state) != self._nkeys:
+            # the first step made the buffers, or a later one added one (momentum, centered
+            # or amsgrad switched on by hand): share them, so that opt.state, state_dict()
+            # and a per-parameter step see them too
             self._share_state()
         elif counters:
             for st in self.param_states:

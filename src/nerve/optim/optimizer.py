@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import mark_updated
+from ..autograd import enable_grad, mark_updated
 from .flat import FlatParameters
 
 __all__ = ["Optimizer", "ParamsT"]
@@ -244,6 +244,12 @@ class Optimizer:
     #: set to 0. Subnormal arithmetic is some 30× slower, and those entries never leave it.
     FLUSH_EVERY = 64
     _steps_taken = 0  # steps since the optimizer was built (saved in state_dict)
+    #: The rates :meth:`load_state_dict` restored (or set by hand since), which the
+    #: schedulers' load_state_dict keeps (None: never loaded; emptied by the first
+    #: scheduler step after the load), and the rates as the last scheduler constructor
+    #: left them (see ``nerve.optim.lr_scheduler``).
+    _loaded_lrs: list | None = None
+    _built_lrs: list | None = None
 
     def _after_step(self) -> None:
         """Count a step; every FLUSH_EVERY steps, flush subnormal state entries to 0."""
@@ -261,8 +267,14 @@ class Optimizer:
                 a[np.abs(a) < np.finfo(a.dtype).tiny] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient, in place; return ``closure()`` if given."""
-        loss = closure() if closure is not None else None
+        """Update every parameter that has a gradient, in place; return ``closure()`` if given.
+
+        The closure (which recomputes the loss and calls ``backward()``) runs with the
+        graph recorded even inside ``no_grad``, as PyTorch's optimizers run it."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         flat = self._flat
         if flat is not None:
             ready = flat.ready()
@@ -353,6 +365,8 @@ class Optimizer:
             group.update(options)
         self.state = state
         self._steps_taken = int(steps)
+        self._loaded_lrs = [group["lr"] for group in self.param_groups]
+        self._built_lrs = list(self._loaded_lrs)
         if self._flat is not None:
             self._flat.gather_state()
 
