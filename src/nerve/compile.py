@@ -156,7 +156,8 @@ class _TanhKernel:
 
 
 class _SigmoidKernel:
-    """y = σ(x) = exp(−logaddexp(0, −x));  dx = g · y · (1 − y)."""
+    """y = σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) for x < 0, e = exp(−|x|)
+    (ops.activation.sigmoid_into);  dx = g · y · (1 − y)."""
 
     def build(self, x, plan):
         self.y = y = _empty(x.shape, x.dtype)

@@ -1,8 +1,8 @@
 """Loss functions: data loss L(scores, targets) as a differentiable scalar tensor.
 
 Each function checks its inputs up front (shapes, label range and type) and
-then runs one fused, numerically stable op of :mod:`nerve.ops.loss` (MSE is
-composed from engine ops). The layer versions are in :mod:`nerve.nn.loss`.
+then runs one fused, numerically stable op of :mod:`nerve.ops.loss`. The layer
+versions are in :mod:`nerve.nn.loss`.
 
 >>> import nerve as nv
 >>> scores = nv.tensor([[3.2, 5.1, -1.7]], requires_grad=True)
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import apply1
+from .autograd import apply1, apply_node
 from .data._checks import first_non_finite
 from .ops import loss as L
 from .tensor import Tensor, as_array
@@ -493,11 +493,14 @@ def mse(pred: Any, target: Any, reduction: str = "mean", **unsupported: Any) -> 
         reject_options("mse", unsupported)
     p = _as_input("mse", pred)
     red = _check_reduction("mse", reduction, p)
-    diff = p - _regression_target("mse", p, target)
+    t = _regression_target("mse", p, target)
+    if type(t) is np.ndarray:  # a constant target: an option of the one node
+        return apply1(L.MSE(t, red), p)
+    if t.data.dtype == p.data.dtype:  # a target that requires grad: a second input
+        return apply_node(L.MSE(None, red), (p, t))
+    diff = p - t  # two float dtypes: the engine's error (nerve never upcasts silently)
     sq = diff * diff
-    if red == "mean":
-        return sq.mean()
-    return sq.sum() if red == "sum" else sq
+    return sq.mean() if red == "mean" else sq.sum() if red == "sum" else sq
 
 
 def check_threshold(where: str, name: str, value: Any, positive: bool) -> float:

@@ -84,8 +84,8 @@ def _slopes(where: str, a: Any, x: np.ndarray):
 
 
 def sigmoid(x):
-    """σ(x) = 1 / (1 + e⁻ˣ), computed as exp(−log(1 + e⁻ˣ)) (no overflow, small values
-    keep their relative accuracy)."""
+    """σ(x) = 1 / (1 + e⁻ˣ), computed from e = exp(−|x|) as 1/(1 + e) for x ≥ 0 and
+    e/(1 + e) for x < 0 (no overflow, small values keep their relative accuracy)."""
     return sigmoid_array(_arr(x, "sigmoid"))[()]  # the layers' own σ; [()]: a number stays a number
 
 

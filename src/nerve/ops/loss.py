@@ -297,6 +297,42 @@ class BCE(Function):
         return (grad,)
 
 
+class MSE(Function):
+    """Squared error on predictions p and targets t of one shape and dtype, d = p − t:
+    L = Σ d²/n (mean), Σ d² (sum) or d² per element (none);  dL/dp = 2d·g (÷ n for the
+    mean), and dL/dt = −dL/dp for a target passed as a second input (one that requires grad).
+
+    The arithmetic of the engine's p − t, d·d and .mean()/.sum() in their order (the mean
+    as ndarray.mean: sum, ÷ n in float64), so loss and gradients are bitwise those of the
+    composed graph, in one node.
+    """
+
+    keeps_shape = True
+
+    def __init__(self, target: np.ndarray | None = None, reduction: str = "mean"):
+        self.target, self.reduction = target, reduction
+
+    def forward(self, p, t=None):
+        self.d = d = p - (self.target if t is None else t)
+        sq = d * d
+        if self.reduction == "none":
+            return sq
+        return _reduce(np.asarray(sq), self.reduction)
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            g = g / np.asarray(self.d.size, dtype=g.dtype)  # as Mean's backward: g/n first
+        h = g * self.d
+        if type(h) is np.ndarray:
+            np.add(h, h, out=h)  # 2d·g as the composed graph adds d·d's two gradients: h + h
+        else:
+            h = h + h  # a 0-d input: NumPy's scalars take no out=
+        if len(self.parents) == 1:
+            return (h,)
+        p, t = self.parents
+        return (h if p.requires_grad else None, -h if t.requires_grad else None)
+
+
 class SmoothL1(Function):
     """The smooth L1 loss on differences d = ŷ − y, times ``scale``:
 
