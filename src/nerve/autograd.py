@@ -307,7 +307,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     every pending node, it is the next node anyway, so a chain skips the heap.
     Gradients add up, out of place, where a value fans out. Leaves (tensors no op
     made, such as parameters) accumulate each contribution into ``.grad`` as it
-    arrives; intermediate results keep theirs only after ``retain_grad()``.
+    arrives (out of place, except into a parameter's flat gradient buffer, see
+    ``nerve.optim.flat``); intermediate results keep theirs only after ``retain_grad()``.
     Unless ``retain_graph`` is set, the saved arrays of each op are freed as it goes.
     """
     handed_out: dict = {}  # id of the memory's owner -> the arrays stored in a .grad
@@ -398,4 +399,10 @@ def _store_grad(node, g: np.ndarray, handed_out: dict) -> None:
             stored.append(g)
         node.grad = g
     else:
-        node.grad = node.grad + g
+        grad = node.grad
+        if grad is getattr(node, "_grad_buffer", None):
+            # its optimizer's flat gradient (nerve.optim.flat): add in place (the same
+            # bits as grad + g), so .grad stays that view and the step copies nothing
+            np.add(grad, g, out=grad)
+        else:
+            node.grad = grad + g  # out of place: an array the user holds is never changed

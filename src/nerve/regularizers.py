@@ -24,6 +24,13 @@ by default only the parameters named ``weight`` are penalised (biases, BatchNorm
 gamma/beta and PReLU slopes are not: the lectures regularise weights only); pass
 ``weights_only=False`` to penalise every parameter. Tensors passed explicitly
 are always all penalised.
+
+Each penalty is one graph node over all the penalised tensors (float tensors of one
+dtype), with the same NumPy calls, in the same order, as the composed expression
+``(w * w).sum() + ...``, so values and gradients are bit for bit those of that graph
+(the gradient of a weight, when the penalty is built after the forward pass as in
+``loss + lam * l2(model)``). Its backward writes into the optimizer's gradient buffer
+(``nerve.optim.flat``) when the weight has no gradient yet.
 """
 from __future__ import annotations
 
@@ -31,19 +38,116 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .tensor import Tensor, get_default_dtype
+import numpy as np
+
+from .autograd import Function, apply_node
+from .ops._util import constant
+from .optim.flat import grad_buffer
 from .registry import lookup
+from .tensor import Tensor, get_default_dtype
 
 
-def _params(params: Any, weights_only: bool, where: str) -> list[Tensor]:
+# ----------------------------------------------------------------- the nodes
+class _Penalty(Function):
+    """R = Σ_k Σ r(w_k) over the tensors w_k: one node for the penalty of all of them.
+
+    ``forward`` sums ``np.sum(r(w), all axes)`` over the tensors, left to right;
+    ``backward`` returns g · ∂R/∂w for each input that requires a gradient (None for
+    the others), written into the input's flat gradient buffer when it has no gradient yet.
+    """
+
+    def forward(self, *ws):
+        self.ws = ws
+        total = None
+        for w in ws:
+            # np.sum's own reduction, without its Python wrapper: the same bits
+            s = np.add.reduce(self.terms(w), axis=tuple(range(w.ndim)))
+            total = s if total is None else total + s
+        return total
+
+    def backward(self, g):
+        taken: set = set()  # a tensor given twice gets its buffer once (the 2nd adds to it)
+        grads = []
+        for p, w in zip(self.parents, self.ws):
+            if not p.requires_grad:
+                grads.append(None)
+                continue
+            buf = grad_buffer(p, w.shape, w.dtype)  # a weight without a gradient yet
+            if buf is not None:
+                if id(p) in taken:
+                    buf = None
+                else:
+                    taken.add(id(p))
+            grads.append(self.grad(g, w, buf))
+        return tuple(grads)
+
+
+class L2Penalty(_Penalty):
+    """R = Σ w² over all the tensors;  ∂R/∂w = 2w, computed as h + h with h = g·w."""
+
+    op = "L2"
+
+    @staticmethod
+    def terms(w):
+        return w * w
+
+    @staticmethod
+    def grad(g, w, out):
+        if out is None:
+            out = g * w
+            if out.dtype != w.dtype:
+                out = out.astype(w.dtype)
+        else:
+            np.multiply(g, w, out=out)
+        return np.add(out, out, out=out)
+
+
+class L1Penalty(_Penalty):
+    """R = Σ |w| over all the tensors;  ∂R/∂w = sign(w) (0 at w = 0), times g."""
+
+    op = "L1"
+
+    @staticmethod
+    def terms(w):
+        return np.abs(w)
+
+    @staticmethod
+    def grad(g, w, out):
+        s = np.sign(w, out=out)
+        return np.multiply(g, s, out=s)
+
+
+class ElasticNetPenalty(_Penalty):
+    """R = Σ (β w² + |w|) over all the tensors;  ∂R/∂w = 2βw + sign(w), computed as
+    (g·sign(w) + q) + q with q = (g·β)·w."""
+
+    op = "ElasticNet"
+
+    def __init__(self, beta: float):
+        self.beta = beta
+
+    def terms(self, w):
+        return (w * w) * constant(self.beta, w.dtype) + np.abs(w)
+
+    def grad(self, g, w, out):
+        q = (g * constant(self.beta, w.dtype)) * w
+        if q.dtype != w.dtype:
+            q = q.astype(w.dtype)
+        s = np.sign(w, out=out)
+        np.multiply(g, s, out=s)
+        np.add(s, q, out=s)
+        return np.add(s, q, out=s)
+
+
+def _params(params: Any, weights_only: bool, where: str) -> tuple | list:
     from .nn.module import Module
     if isinstance(params, Module):
-        return [p for name, p in params.named_parameters()
-                if not weights_only or name.rsplit(".", 1)[-1] == "weight"]
+        return tuple(p for name, p in params.named_parameters()
+                     if not weights_only or name.rsplit(".", 1)[-1] == "weight")
     if isinstance(params, Tensor):
-        return [params]
+        return (params,)
     if isinstance(params, Iterable) and not isinstance(params, (str, bytes, dict)):
-        out = list(params)
+        out = tuple(params)
         for i, p in enumerate(out):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{where}: item {i} is a {type(p).__name__}; expected tensors "
@@ -53,35 +157,41 @@ def _params(params: Any, weights_only: bool, where: str) -> list[Tensor]:
                     f"got {type(params).__name__}")
 
 
-def _total(terms: list[Tensor], params: list[Tensor]) -> Tensor:
-    if not terms:
-        dtype = params[0].dtype if params else get_default_dtype()
-        return Tensor(0.0, dtype=dtype)
-    total = terms[0]
-    for t in terms[1:]:
-        total = total + t
-    return total
+def _penalty(node: _Penalty, ps, composed: Callable[[Tensor], Tensor]) -> Tensor:
+    """One ``node`` over ``ps``; tensors that are not all floats of one dtype go through
+    the composed expression ``composed(w)`` per tensor (ints; mixed dtypes, which the
+    sum then refuses as any nerve op does)."""
+    if not ps:
+        return Tensor(0.0, dtype=get_default_dtype())
+    dt = ps[0].data.dtype
+    if dt.kind != "f" or any(p.data.dtype != dt for p in ps):
+        total = composed(ps[0])
+        for p in ps[1:]:
+            total = total + composed(p)
+        return total
+    return apply_node(node, ps)
 
 
+# ---------------------------------------------------------------- penalties
 def l2(params: Any, weights_only: bool = True) -> Tensor:
     """R(W) = Σ w² over all penalised parameters (plain sum, no ½);  ∂R/∂w = 2w."""
-    ps = _params(params, weights_only, "l2")
-    return _total([(p * p).sum() for p in ps], ps)
+    return _penalty(L2Penalty(), _params(params, weights_only, "l2"),
+                    lambda p: (p * p).sum())
 
 
 def l1(params: Any, weights_only: bool = True) -> Tensor:
     """R(W) = Σ |w|;  ∂R/∂w = sign(w), 0 at w = 0. Drives weights to exactly zero (sparse)."""
-    ps = _params(params, weights_only, "l1")
-    return _total([p.abs().sum() for p in ps], ps)
+    return _penalty(L1Penalty(), _params(params, weights_only, "l1"),
+                    lambda p: p.abs().sum())
 
 
 def elastic_net(params: Any, beta: float = 1.0, weights_only: bool = True) -> Tensor:
     """R(W) = Σ (β w² + |w|);  ∂R/∂w = 2βw + sign(w). β ≥ 0 weighs L2 against L1."""
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0:
         raise ValueError(f"elastic_net: beta must be a non-negative number, got {beta!r}")
-    ps = _params(params, weights_only, "elastic_net")
     b = float(beta)
-    return _total([(b * (p * p) + p.abs()).sum() for p in ps], ps)
+    return _penalty(ElasticNetPenalty(b), _params(params, weights_only, "elastic_net"),
+                    lambda p: (b * (p * p) + p.abs()).sum())
 
 
 REGULARIZERS: dict[str, Callable[..., Tensor]] = {

@@ -22,8 +22,9 @@ __all__ = ["FlatParameters", "flat_parameters", "grad_buffer"]
 def grad_buffer(param: Any, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
     """The preallocated array ``param``'s gradient may be written into, or None.
 
-    Only while ``param.grad`` is None (a fresh backward; accumulation goes out of
-    place) and only if the buffer still fits the parameter's shape and dtype.
+    Only while ``param.grad`` is None (a fresh backward; later contributions are added
+    into the buffer in place by ``autograd._store_grad``) and only if the buffer still
+    fits the parameter's shape and dtype.
     """
     if param.grad is None:
         buf = getattr(param, "_grad_buffer", None)

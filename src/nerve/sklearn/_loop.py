@@ -113,23 +113,37 @@ class Trainer:
         return losses.mse(scores, target)
 
     def _penalise(self, n: int) -> float:
-        """Add the penalty's gradient to every weight; return the penalty's value."""
+        """Add the penalty's gradient to every weight; return the penalty's value.
+
+        grad W += (0 + l2·W + l1·sign W) · (1/n), added in place: ``W.grad`` is the
+        optimizer's flat gradient buffer that backward just wrote, and stays it (the step
+        then copies nothing). The "0 +" makes a −0.0 term +0.0, as a sum started from zeros.
+        """
         if not (self.l2 or self.l1):
             return 0.0
         value = 0.0
         for w in self.weights:
-            if w.grad is None:
+            grad = w.grad
+            if grad is None:
                 continue
             data = w.data
-            extra = np.zeros_like(data)
+            dt = data.dtype
             if self.l2:
                 value += 0.5 * self.l2 * float(np.vdot(data, data))
-                extra += np.asarray(self.l2, dtype=data.dtype) * data
-            if self.l1:
+                extra = np.multiply(np.asarray(self.l2, dtype=dt), data)
+                extra += np.zeros((), dtype=dt)
+                if self.l1:
+                    value += self.l1 * float(np.abs(data).sum())
+                    sign = np.sign(data)
+                    sign *= np.asarray(self.l1, dtype=dt)
+                    extra += sign
+            else:
                 value += self.l1 * float(np.abs(data).sum())
-                extra += np.asarray(self.l1, dtype=data.dtype) * np.sign(data)
-            extra *= np.asarray(1.0 / n, dtype=data.dtype)
-            w.grad = w.grad + extra
+                extra = np.sign(data)
+                extra *= np.asarray(self.l1, dtype=dt)
+                extra += np.zeros((), dtype=dt)
+            extra *= np.asarray(1.0 / n, dtype=dt)
+            np.add(grad, extra, out=grad)
         return value / n
 
     # ------------------------------------------------------------------- epoch
