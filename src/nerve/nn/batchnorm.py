@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, apply_node
 from ..tensor import Tensor, _check_float_dtype, check_bool, get_default_dtype
 from ..tensor_torch import check_device
 from .linear import check_features
@@ -17,32 +17,49 @@ from .module import Module, Parameter
 class BatchNormOp(Function):
     """y = γ · x̂ + β with x̂ = (x − μ) / √(σ² + ε), per feature (column) of x (N, C).
 
-    Training (``batch=True``): μ, σ² are the batch mean and biased variance, and
+    Training (``batch=True``): μ, σ² are the batch mean and biased variance (computed
+    here, as ``np.mean``/``np.var`` do), and
     dx = (1/N) · (1/√(σ² + ε)) · (N·dx̂ − Σₙ dx̂ − x̂ · Σₙ(dx̂ ⊙ x̂)) with dx̂ = g ⊙ γ.
     Eval (``batch=False``, running μ, σ²): constants, so dx = g ⊙ γ / √(σ² + ε).
     Both: dγ = Σₙ g ⊙ x̂, dβ = Σₙ g.
     """
 
-    def __init__(self, mean: np.ndarray, var: np.ndarray, eps: float, batch: bool):
+    def __init__(self, mean: np.ndarray | None, var: np.ndarray | None, eps: float,
+                 batch: bool):
         self.mean, self.var, self.eps, self.training = mean, var, eps, batch
 
     def forward(self, x, gamma, beta):
+        add = np.add.reduce
+        if self.training:  # the batch's statistics, in np.var's order of operations
+            n = x.shape[0]
+            self.mean = mean = np.true_divide(add(x, 0), n)
+            xhat = x - mean
+            out = np.multiply(xhat, xhat)
+            self.var = np.true_divide(add(out, 0), n)
+        else:
+            xhat = x - self.mean
+            out = None
         self.inv_std = 1.0 / np.sqrt(self.var + np.asarray(self.eps, dtype=x.dtype))
-        self.xhat = (x - self.mean) * self.inv_std
-        self.gamma = gamma
-        return self.xhat * gamma + beta
+        xhat *= self.inv_std
+        self.xhat, self.gamma = xhat, gamma
+        out = np.multiply(xhat, gamma, out=out)
+        out += beta
+        return out
 
     def backward(self, g):
-        xhat = self.xhat
-        dgamma = (g * xhat).sum(axis=0)
-        dbeta = g.sum(axis=0)
-        dxhat = g * self.gamma
+        add = np.add.reduce
+        xhat, gamma = self.xhat, self.gamma
+        t = np.multiply(g, xhat)
+        dgamma = add(t, 0)
+        dbeta = add(g, 0)
+        dx = np.multiply(g, gamma)  # dx̂
         if not self.training:
-            return dxhat * self.inv_std, dgamma, dbeta
+            dx *= self.inv_std
+            return dx, dgamma, dbeta
         n = np.asarray(g.shape[0], dtype=g.dtype)
-        dx = n * dxhat
-        dx -= dbeta * self.gamma                        # Σₙ dx̂ = γ · Σₙ g
-        dx -= xhat * (dgamma * self.gamma)              # Σₙ dx̂ ⊙ x̂ = γ · Σₙ g ⊙ x̂
+        dx *= n
+        dx -= dbeta * gamma                             # Σₙ dx̂ = γ · Σₙ g
+        dx -= np.multiply(xhat, dgamma * gamma, out=t)  # Σₙ dx̂ ⊙ x̂ = γ · Σₙ g ⊙ x̂
         dx *= self.inv_std / n
         return dx, dgamma, dbeta
 
@@ -72,9 +89,10 @@ def _normalize(owner: str, x: Tensor, gamma: Tensor, beta: Tensor, mean, var, ep
             raise ValueError(f"{owner}: training needs more than one example per batch "
                              f"(more than one value per channel) to estimate a variance, got "
                              f"shape {shape}; use a larger batch or call model.eval()")
-        mean, var = flat.data.mean(axis=0), flat.data.var(axis=0)
-        stats = (mean, var, n)
-    out = BatchNormOp.apply(flat, gamma, beta, mean=mean, var=var, eps=eps, batch=batch)
+    op = BatchNormOp(mean, var, eps, batch)
+    out = apply_node(op, (flat, gamma, beta))
+    if batch:
+        stats = (op.mean, op.var, flat.shape[0])
     if x.ndim != 2:
         out = out.reshape(shape[0], shape[2], shape[1]).transpose(0, 2, 1)
     return out, stats
