@@ -42,8 +42,8 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validation
-def _as_matrix(X: Any, who: str) -> np.ndarray:
-    """X as a finite float (N, D) array; raise naming ``who`` and what was wrong otherwise."""
+def _numbers(X: Any, who: str) -> np.ndarray:
+    """X as a NumPy array of numbers (or bools); a TypeError naming ``who`` otherwise."""
     try:
         X = np.asarray(X)
     except Exception:  # ragged lists and other non-arrays
@@ -52,6 +52,12 @@ def _as_matrix(X: Any, who: str) -> np.ndarray:
         raise TypeError(f"{who}: X must be an array of numbers with equal-length rows, got "
                         + (f"dtype {X.dtype}" if X.dtype != object else "a ragged or "
                            "non-numeric sequence"))
+    return X
+
+
+def _as_matrix(X: Any, who: str) -> np.ndarray:
+    """X as a finite float (N, D) array; raise naming ``who`` and what was wrong otherwise."""
+    X = _numbers(X, who)
     if X.ndim != 2:
         raise ValueError(f"{who}: X must have shape (N, D), got {X.shape}")
     X = X.astype(np.float64)
@@ -62,14 +68,7 @@ def _as_matrix(X: Any, who: str) -> np.ndarray:
 
 def _as_inputs(X: Any, n_inputs: int, who: str) -> np.ndarray:
     """X as a float (N, n_inputs) array; one sample of shape (n_inputs,) becomes (1, n_inputs)."""
-    try:
-        X = np.asarray(X)
-    except Exception:  # ragged lists and other non-arrays
-        X = np.asarray(None)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{who}: X must hold numbers, got "
-                        + (f"dtype {X.dtype}" if X.dtype != object else "a ragged or "
-                           "non-numeric sequence"))
+    X = _numbers(X, who)
     if X.ndim == 1 and X.shape[0] == n_inputs:
         X = X[None, :]
     if X.ndim != 2 or X.shape[1] != n_inputs:
