@@ -94,7 +94,7 @@ class L2Penalty(_Penalty):
     @staticmethod
     def grad(g, w, out):
         if out is None:
-            out = g * w
+            out = np.asarray(g * w)  # (a 0-d w gives a NumPy scalar)
             if out.dtype != w.dtype:
                 out = out.astype(w.dtype)
         else:
@@ -113,7 +113,7 @@ class L1Penalty(_Penalty):
 
     @staticmethod
     def grad(g, w, out):
-        s = np.sign(w, out=out)
+        s = np.sign(w, out=np.empty_like(w) if out is None else out)
         return np.multiply(g, s, out=s)
 
 
@@ -133,7 +133,7 @@ class ElasticNetPenalty(_Penalty):
         q = (g * constant(self.beta, w.dtype)) * w
         if q.dtype != w.dtype:
             q = q.astype(w.dtype)
-        s = np.sign(w, out=out)
+        s = np.sign(w, out=np.empty_like(w) if out is None else out)
         np.multiply(g, s, out=s)
         np.add(s, q, out=s)
         return np.add(s, q, out=s)

@@ -201,7 +201,10 @@ def read_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]
     try:
         arrays = tuple(np.stack([np.asarray(getattr(item[k], "data", item[k]))
                                  for item in items]) for k in range(len(first)))
-        return arrays, tuple(is_tensor(v) for v in first)
+        flags = tuple(is_tensor(v) for v in first)
+        if any(flags):  # as PyTorch's collate: with tensors in an item, its numbers too
+            flags = tuple(f or a.dtype.kind in "biuf" for f, a in zip(flags, arrays))
+        return arrays, flags
     except ValueError as exc:
         raise ValueError(f"the items of the dataset {type(dataset).__name__} do not stack "
                          f"into arrays (every example needs the same shape): {exc}") from None

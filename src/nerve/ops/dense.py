@@ -76,17 +76,19 @@ class DenseChain(Function):
         for i in range(len(steps) - 1, -1, -1):
             step = steps[i]
             if step is AFFINE or step is LINEAR:
+                # (a .grad already set here: the parameter occurs twice, as tied weights
+                # of two layers; this use goes to the driver, which adds it in)
                 if step is AFFINE:
                     k -= 1
                     buf = bufs[k]
-                    if buf is None:
+                    if buf is None or parents[k].grad is not None:
                         grads[k] = np.add.reduce(g, 0)
                     else:
                         parents[k].grad = np.add.reduce(g, 0, None, buf)
                 k -= 1
                 h, w = saved[i]
                 buf = bufs[k]
-                if buf is None:
+                if buf is None or parents[k].grad is not None:
                     grads[k] = h.T @ g
                 else:
                     parents[k].grad = np.matmul(h.T, g, out=buf)
