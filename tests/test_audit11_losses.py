@@ -209,7 +209,7 @@ def test_bad_pos_weight_gets_a_clear_error(pos_weight, error, message):
      "cross_entropy does not support pos_weight"),
     (lambda: F.cross_entropy(nv.tensor(S), P, size_average=True),
      "cross_entropy does not support size_average"),
-    (lambda: F.nll_loss(nv.tensor(S), LABELS, weight=W), "nll_loss does not support weight"),
+    (lambda: F.nll_loss(nv.tensor(S), LABELS, size_average=True), "nll_loss does not support size_average"),
     (lambda: F.binary_cross_entropy(nv.tensor(T), T, weight=T),
      "binary_cross_entropy does not support weight"),
     (lambda: F.mse_loss(nv.tensor(X), X, reduce=True), "mse does not support reduce"),

@@ -276,7 +276,7 @@ _PLATEAU = optim.ReduceLROnPlateau(optim.SGD([nv.tensor([1.0], requires_grad=Tru
     (lambda: nn.init.kaiming_normal_(nv.tensor(np.zeros((0, 5)))), ValueError, "empty weight"),
     (lambda: _PLATEAU.step(None), TypeError, r"step\(metric\) takes one number"),
     (lambda: _PLATEAU.step(np.array([0.5, 0.2])), TypeError, "takes one number"),
-    (lambda: nn.NLLLoss(weight=1), TypeError, "NLLLoss does not support weight"),
+    (lambda: nn.NLLLoss(weight=1), ValueError, "NLLLoss: weight must be a 1-D array of one number per class"),
     (lambda: nn.CrossEntropyLoss(label_smoothing=2.0), ValueError, "label_smoothing must be a number in"),
     (lambda: nv.inference_mode(1), TypeError, "expects True or False"),
 ], ids=lambda v: v if isinstance(v, str) else "")

@@ -26,13 +26,43 @@ _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsi
 
 
 def _check_reduction(where: str, reduction: str, x: Tensor | None = None) -> str:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(_REDUCTIONS)}, "
-                         f"got {reduction!r}")
+    try:
+        known = reduction in _REDUCTIONS
+    except ValueError:  # an array or a tensor: its == gives no single truth value
+        known = False
+    if not known:
+        _reject_reduction(where, reduction)
     if reduction == "mean" and x is not None and x.size == 0:
         raise ValueError(f"{where}: the mean over an empty input (shape {x.shape}) is "
                          "undefined; pass at least one element")
     return reduction
+
+
+# Where ``reduction`` stands among the positional arguments (third for the functions, first
+# for the layers, but for the hinge's margin), and the losses whose PyTorch twin has ``weight``
+# there: those that take it as ``weight=`` in nerve, and those that do not have it.
+_REDUCTION_SLOT = {"hinge": "fourth", "HingeLoss": "second"}
+_WEIGHT_KEYWORD = {"cross_entropy", "nll_loss", "CrossEntropyLoss", "NLLLoss"}
+_NO_WEIGHT = {"binary_cross_entropy", "binary_cross_entropy_with_logits", "BCELoss",
+              "BCEWithLogitsLoss"}
+
+
+def _reject_reduction(where: str, reduction: Any) -> None:
+    """The error for a ``reduction`` that is not 'mean', 'sum' or 'none': ValueError for
+    another string, TypeError for anything else (PyTorch's class weights passed in its
+    positional place, most likely)."""
+    if isinstance(reduction, str):
+        raise ValueError(f"{where}: reduction must be one of {', '.join(_REDUCTIONS)}, "
+                         f"got {reduction!r}") from None
+    slot = _REDUCTION_SLOT.get(where, "first" if where[:1].isupper() else "third")
+    hint = ""
+    if where in _WEIGHT_KEYWORD:
+        hint = "; pass class weights as weight="
+    elif where in _NO_WEIGHT:
+        hint = f"; PyTorch's weight goes there, an option {where} does not have"
+    raise TypeError(f"{where}: the {slot} positional argument is the reduction, a string "
+                    f"({', '.join(map(repr, _REDUCTIONS))}), got {type(reduction).__name__}"
+                    f"{hint}") from None
 
 
 def reject_options(where: str, unsupported: dict, takes: str = "reduction only") -> None:
@@ -179,8 +209,14 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: 
             if loss is None:
                 raise
             return loss
-        if reduction != "mean":
+        try:
+            if reduction != "mean":
+                _check_reduction("cross_entropy", reduction)
+        except ValueError:  # a reduction that is no string (an array, a tensor): its TypeError
+            if isinstance(reduction, str):
+                raise
             _check_reduction("cross_entropy", reduction)
+            raise
         if y is not _IGNORED:
             return apply1(L.CrossEntropy(y, reduction), s)
     return _weighted_cross_entropy(s, labels, reduction, weight, ignore_index, label_smoothing,
@@ -307,17 +343,9 @@ def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
                              "PyTorch); leave it at its default, -100")
         return _probability_cross_entropy(s, probs, labels, reduction, weight, eps)
     red = _check_reduction(where, reduction)
-    y = _as_labels(where, labels, n, c, ignore_index, keep_ignored=True)
     dt = s.data.dtype
-    w = np.ones(c, dt) if weight is None else weight.astype(dt)
-    keep = y != ignore_index
-    rows = np.flatnonzero(keep)
-    label_weight = w[y[rows]]
-    denominator = float(label_weight.sum(dtype=np.float64))
-    if red == "mean" and denominator == 0.0:
-        raise ValueError(f"{where}: every example is ignored or has weight 0 (labels "
-                         f"{np.unique(y).tolist()}, ignore_index={ignore_index}): the mean "
-                         "over no examples is undefined")
+    y, w, rows, label_weight, denominator = _counted_labels(where, labels, (n, c), weight,
+                                                            ignore_index, red, dt)
     coef = np.zeros((n, c), dt)
     coef[rows, y[rows]] = label_weight * dt.type(1.0 - eps)
     if eps:
@@ -325,18 +353,67 @@ def _weighted_cross_entropy(s: Tensor, labels: Any, reduction: str, weight: Any,
     return apply1(L.WeightedCrossEntropy(coef, denominator, red), s)
 
 
-def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean", **unsupported: Any) -> Tensor:
+def _counted_labels(where: str, labels: Any, shape: tuple, weight: np.ndarray | None,
+                    ignore_index: int, reduction: str, dt: np.dtype) -> tuple:
+    """The labels' ignore_index and class weights, as PyTorch's cross_entropy and nll_loss
+    read them: ``(y, w, rows, label_weight, denominator)`` with y the checked labels (N,),
+    w the class weights (ones without ``weight``) in dtype ``dt``, ``rows`` the examples
+    that count (label ≠ ``ignore_index``), ``label_weight`` = w[y[rows]] and the mean's
+    denominator Σ w_yᵢ over them; ValueError when the mean has nothing to divide by.
+    ``weight`` and ``ignore_index`` come checked."""
+    n, c = shape
+    y = _as_labels(where, labels, n, c, ignore_index, keep_ignored=True)
+    w = np.ones(c, dt) if weight is None else weight.astype(dt)
+    rows = np.flatnonzero(y != ignore_index)
+    label_weight = w[y[rows]]
+    denominator = float(label_weight.sum(dtype=np.float64))
+    if reduction == "mean" and denominator == 0.0:
+        raise ValueError(f"{where}: every example is ignored or has weight 0 (labels "
+                         f"{np.unique(y).tolist()}, ignore_index={ignore_index}): the mean "
+                         "over no examples is undefined")
+    return y, w, rows, label_weight, denominator
+
+
+_NLL_TAKES = "reduction, weight and ignore_index"
+
+
+def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean", *, weight: Any = None,
+             ignore_index: int = -100, **unsupported: Any) -> Tensor:
     """Negative log-likelihood: Lᵢ = −log pᵢ,yᵢ on log-probabilities (N, C), e.g. the
-    output of ``log_softmax``; ``nll_loss(x.log_softmax(1), y)`` = ``cross_entropy(x, y)``.
+    output of ``log_softmax``; ``nll_loss(x.log_softmax(1), y)`` = ``cross_entropy(x, y)``,
+    options included.
 
     Gradient: −onehot(y) (divided by N for the mean).
+
+    PyTorch's options, read as by :func:`cross_entropy`: ``weight`` w (C,) makes
+    Lᵢ = −w_yᵢ·log pᵢ,yᵢ and the mean Σᵢ Lᵢ / Σᵢ w_yᵢ; examples labelled ``ignore_index``
+    (default −100) count for nothing, in the sum and in the mean's denominator. Gradient:
+    −w_yᵢ·onehot(yᵢ) (÷ Σᵢ w_yᵢ for the mean), 0 for the ignored. A label of weight 0 counts
+    for nothing even where its log-probability is −inf (PyTorch: 0·∞ = NaN). With every
+    example ignored (or of weight 0) the mean is undefined: ValueError, as cross_entropy
+    (PyTorch returns NaN); "sum" and "none" give 0.
     """
     if unsupported:
-        reject_options("nll_loss", unsupported)
+        reject_options("nll_loss", unsupported, _NLL_TAKES)
     s = _as_input("nll_loss", log_probs)
     _check_scores("nll_loss", s)
-    y = _as_labels("nll_loss", labels, s.shape[0], s.shape[1])
-    return L.NLL.apply(s, labels=y, reduction=_check_reduction("nll_loss", reduction))
+    n, c = s.data.shape
+    if weight is None and type(ignore_index) is int and not 0 <= ignore_index < c:
+        y = _as_labels("nll_loss", labels, n, c, ignore_index)
+        if y is not _IGNORED:  # the plain loss: no label ignored
+            return L.NLL.apply(s, labels=y, reduction=_check_reduction("nll_loss", reduction))
+    return _weighted_nll(s, labels, reduction, weight, ignore_index)
+
+
+def _weighted_nll(s: Tensor, labels: Any, reduction: str, weight: Any,
+                  ignore_index: int) -> Tensor:
+    where = "nll_loss"
+    n, c = s.data.shape
+    weight, ignore_index, _ = check_cross_entropy_options(where, weight, ignore_index, 0.0, c)
+    red = _check_reduction(where, reduction)
+    y, _, rows, label_weight, denominator = _counted_labels(where, labels, (n, c), weight,
+                                                            ignore_index, red, s.data.dtype)
+    return apply1(L.WeightedNLL(rows, y[rows], label_weight, denominator, red), s)
 
 
 def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean",

@@ -9,7 +9,7 @@ are thin wrappers with PyTorch's signatures (``negative_slope=``, ``inplace=``, 
 any shape (..., in)) around :mod:`nerve.functional`; the others are the same function as
 in their home module. The losses take PyTorch's options that nerve has (``weight=``,
 ``ignore_index=``, ``label_smoothing=`` and probability targets for ``cross_entropy``,
-``pos_weight=`` for ``binary_cross_entropy_with_logits``) and refuse the others with the
+``weight=`` and ``ignore_index=`` for ``nll_loss``, ``pos_weight=`` for ``binary_cross_entropy_with_logits``) and refuse the others with the
 loss layers' message ("cross_entropy does not support size_average (it takes ...)").
 
 ``inplace=True`` is accepted, as by ``nn.ReLU(inplace=True)`` and ``F.dropout``: the

@@ -91,10 +91,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", *, weight: Any = None, ignore_index: int = -100,
                  label_smoothing: float = 0.0, **unsupported: Any):
-        if not isinstance(reduction, str):  # PyTorch's first argument is weight
-            raise TypeError(f"CrossEntropyLoss: the first argument is the reduction (a string), "
-                            f"got {type(reduction).__name__}; pass class weights as weight=")
-        super().__init__(reduction, **unsupported)
+        super().__init__(reduction, **unsupported)  # a weight in PyTorch's place: TypeError
         w, self.ignore_index, self.label_smoothing = F.check_cross_entropy_options(
             "CrossEntropyLoss", weight, ignore_index, label_smoothing)
         self.weight = None if w is None else w.astype(np.float64)
@@ -125,10 +122,36 @@ class CrossEntropyLoss(_Loss):
 
 class NLLLoss(_Loss):
     """Negative log-likelihood on log-probabilities (N, C), e.g. after ``nn.LogSoftmax``:
-    Lᵢ = −log pᵢ,yᵢ;  dL/d(log p) = −onehot / N. LogSoftmax + NLLLoss = CrossEntropyLoss."""
+    Lᵢ = −log pᵢ,yᵢ;  dL/d(log p) = −onehot / N. LogSoftmax + NLLLoss = CrossEntropyLoss,
+    with the same options.
+
+    PyTorch's ``weight`` w (one per class): Lᵢ = −w_yᵢ·log pᵢ,yᵢ, the mean divided by
+    Σᵢ w_yᵢ; labels equal to ``ignore_index`` (default −100) count for nothing (see
+    :func:`nerve.losses.nll_loss`).
+    """
+
+    _takes = F._NLL_TAKES
+
+    def __init__(self, reduction: str = "mean", *, weight: Any = None, ignore_index: int = -100,
+                 **unsupported: Any):
+        super().__init__(reduction, **unsupported)
+        w, self.ignore_index, _ = F.check_cross_entropy_options("NLLLoss", weight, ignore_index,
+                                                                0.0)
+        self.weight = None if w is None else w.astype(np.float64)
 
     def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
-        return F.nll_loss(input, target, self.reduction)
+        if self.weight is None and self.ignore_index == -100:
+            return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.reduction, weight=self.weight,
+                          ignore_index=self.ignore_index)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"reduction": self.reduction}
+        if self.weight is not None:
+            config["weight"] = self.weight.tolist()
+        if self.ignore_index != -100:
+            config["ignore_index"] = self.ignore_index
+        return config
 
 
 class HingeLoss(_Loss):

@@ -137,6 +137,45 @@ class NLL(Function):
         return (grad,)
 
 
+class WeightedNLL(Function):
+    """Negative log-likelihood with PyTorch's class weights and ignored labels, on
+    log-probabilities P (N, C): the examples that count are ``rows``, with labels y and
+    weights a (the weight of each one's class); the others get 0.
+
+    Lᵢ = −aᵢ·Pᵢ,yᵢ;  dLᵢ/dPᵢ,yᵢ = −aᵢ, 0 elsewhere. The mean divides the sum by
+    ``denominator`` (Σ aᵢ). A weight of 0 counts for nothing, also where P is −inf.
+    """
+
+    def __init__(self, rows: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                 denominator: float, reduction: str = "mean"):
+        self.rows, self.labels, self.weights = rows, labels, weights
+        self.denominator, self.reduction = denominator, reduction
+
+    def forward(self, log_probs):
+        n, c = self.shape = log_probs.shape
+        self.picks = self.rows * c + self.labels  # flat index of each counted label's entry
+        weighted = np.zeros(self.picks.shape, log_probs.dtype)
+        np.multiply(self.weights, log_probs.take(self.picks), out=weighted,
+                    where=self.weights != 0)  # skips 0·(−inf)
+        if self.reduction == "none":
+            losses = np.zeros(n, log_probs.dtype)
+            losses[self.rows] = -weighted
+            return losses
+        loss = -float(np.add.reduce(weighted))
+        if self.reduction == "mean":
+            loss /= self.denominator
+        return np.array(loss, dtype=log_probs.dtype)
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        if self.reduction == "none":
+            grad.reshape(-1)[self.picks] = -self.weights * g[self.rows]
+        else:
+            scale = float(g) / self.denominator if self.reduction == "mean" else float(g)
+            grad.reshape(-1)[self.picks] = -self.weights * constant(scale, g.dtype)
+        return (grad,)
+
+
 def row_max(scores: np.ndarray) -> np.ndarray:
     """mᵢ = maxⱼ Sᵢⱼ of scores S (N, C), as an (N, 1) column.
 
