@@ -827,15 +827,21 @@ class Tensor(TorchNames):
 
     def _clip_by_tensors(self, lo, hi) -> "Tensor":
         """clip with a bound that needs a gradient (PyTorch's clamp): y = lo where x < lo,
-        hi where x > hi, else x; each of x, lo and hi gets the gradient where it is y."""
+        hi where x > hi, else x; each of x, lo and hi gets the gradient where it is y.
+        A NaN bound gives y = NaN there with gradient 0 to all three (as PyTorch, and as
+        the constant-bound path, np.clip)."""
         from .functional import where
 
         low, high = _clip_bound(lo, "min"), _clip_bound(hi, "max")  # checked, as arrays
-        y = self
+        y, nan = self, False
         if lo is not None:
             y = where(self.data < low, lo, y)
+            nan = np.isnan(low)
         if hi is not None:  # min(max(x, lo), hi): hi wins where lo > hi, as np.clip
             y = where(y.data > high, hi, y)
+            nan = nan | np.isnan(high)
+        if np.any(nan):  # x < NaN is False: without this the NaN bound would be dropped
+            y = where(nan, y.data.dtype.type(np.nan), y)
         return y
 
     def _clip_args(self, lo, hi) -> tuple:

@@ -325,8 +325,10 @@ class Abs(Unary):
 
 
 class Clip(Unary):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else 0.
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo ≤ x ≤ hi, else exactly 0.
 
+    Exactly 0 even for an inf or NaN upstream gradient (as PyTorch's clamp), so
+    ``x.clamp(min=0).sqrt()`` at x ≤ 0 gives 0, not 0 · inf = NaN.
     An array bound may broadcast x to a bigger shape: the copies of x fan out, so
     their gradients are summed back to x's shape (which keeps ``keeps_shape`` true).
     """
@@ -344,7 +346,7 @@ class Clip(Unary):
             inside = x >= self.lo
         if self.hi is not None:
             inside = inside & (x <= self.hi)
-        return (unbroadcast(g * inside, x.shape),)
+        return (unbroadcast(np.where(inside, g, g.dtype.type(0)), x.shape),)
 
 
 class Maximum(Function):

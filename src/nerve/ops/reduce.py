@@ -112,7 +112,8 @@ class Std(Var):
 
 
 class _Extreme(Function):
-    """Shared max/min: the gradient flows to the extreme entries, split evenly on ties."""
+    """Shared max/min: the gradient flows to the extreme entries, split evenly on ties;
+    the other entries get exactly 0, even for an inf or NaN upstream gradient (as PyTorch)."""
 
     reduce = staticmethod(np.max)
 
@@ -134,7 +135,7 @@ class _Extreme(Function):
         if self.x.dtype.kind == "f" and np.isnan(self.y).any():  # NaN is the extreme there:
             mask |= np.isnan(self.x) & np.isnan(self.y)  # its gradient goes to the NaNs
         count = mask.sum(axis=self.axes, keepdims=True).astype(g.dtype)
-        return (mask * (g / count),)
+        return (np.where(mask, g / count, g.dtype.type(0)),)
 
 
 class Max(_Extreme):

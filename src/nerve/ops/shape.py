@@ -95,8 +95,12 @@ class Concatenate(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        self.sizes = [x.shape[self.axis] for x in xs]
-        return np.concatenate(xs, axis=self.axis)
+        try:
+            self.sizes = [x.shape[self.axis] for x in xs]
+            return np.concatenate(xs, axis=self.axis)
+        except (IndexError, ValueError):  # the error path only: say which tensor differs
+            _check_join(xs, self.axis, "concatenated along dim")
+            raise
 
     def backward(self, g):
         cuts = np.cumsum(self.sizes)[:-1]
@@ -110,8 +114,31 @@ class Stack(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        return np.stack(xs, axis=self.axis)
+        try:
+            return np.stack(xs, axis=self.axis)
+        except ValueError:  # the error path only: say which tensor differs
+            _check_join(xs, None, "stacked along a new dim")
+            raise
 
     def backward(self, g):
         n = g.shape[self.axis]
         return tuple(np.take(g, i, axis=self.axis) for i in range(n))
+
+
+def _check_join(xs, axis, how: str) -> None:
+    """Raise a ValueError naming the first tensor whose shape does not fit tensor 0's:
+    the same number of dimensions and the same sizes (except along ``axis`` if given)."""
+    first = xs[0].shape
+    for i, x in enumerate(xs[1:], 1):
+        if x.ndim != len(first):
+            raise ValueError(f"tensor {i} has shape {x.shape} and tensor 0 has shape {first}: "
+                             f"tensors {how}{'' if axis is None else f' {axis}'} must have "
+                             f"the same number of dimensions (got {x.ndim} and {len(first)})")
+        if axis is None and x.shape != first:
+            raise ValueError(f"tensor {i} has shape {x.shape} and tensor 0 has shape {first}: "
+                             f"tensors {how} must all have the same shape")
+        bad = [d for d in range(len(first)) if d != axis and x.shape[d] != first[d]]
+        if bad:
+            raise ValueError(f"tensor {i} has shape {x.shape} and tensor 0 has shape {first}: "
+                             f"tensors {how} {axis} must have the same size in every other "
+                             f"dim (they differ in dim {bad[0]})")
