@@ -110,11 +110,7 @@ class CrossEntropyLoss(_Loss):
                                label_smoothing=self.label_smoothing)
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"reduction": self.reduction}
-        if self.weight is not None:
-            config["weight"] = self.weight.tolist()
-        if self.ignore_index != -100:
-            config["ignore_index"] = self.ignore_index
+        config = _class_options(self)
         if self.label_smoothing:
             config["label_smoothing"] = self.label_smoothing
         return config
@@ -146,12 +142,17 @@ class NLLLoss(_Loss):
                           ignore_index=self.ignore_index)
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"reduction": self.reduction}
-        if self.weight is not None:
-            config["weight"] = self.weight.tolist()
-        if self.ignore_index != -100:
-            config["ignore_index"] = self.ignore_index
-        return config
+        return _class_options(self)
+
+
+def _class_options(loss: _Loss) -> dict[str, Any]:
+    """The config of a loss with PyTorch's ``weight`` and ``ignore_index`` (the defaults left out)."""
+    config: dict[str, Any] = {"reduction": loss.reduction}
+    if loss.weight is not None:
+        config["weight"] = loss.weight.tolist()
+    if loss.ignore_index != -100:
+        config["ignore_index"] = loss.ignore_index
+    return config
 
 
 class HingeLoss(_Loss):
