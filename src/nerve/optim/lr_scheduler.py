@@ -829,9 +829,7 @@ class ReduceLROnPlateau:
                  cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8,
                  monitor: str = "val_loss") -> None:
         name = "ReduceLROnPlateau"
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name} expects a nerve.optim Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(name, optimizer)
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"{name}: mode must be 'min', 'max' or 'auto', got {mode!r}")
         if not isinstance(monitor, str):
