@@ -8,14 +8,21 @@ graphs of any depth work), and adds up gradients where a value fans out.
 """
 from __future__ import annotations
 
+import threading
 import weakref
+from contextvars import ContextVar
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any
 
 import numpy as np
 
-_grad_enabled = True
+#: Whether new ops are recorded, per thread (and per asyncio task), as PyTorch's grad
+#: mode is: a thread that runs inference under no_grad leaves a training thread
+#: recording. A new thread starts with recording on.
+_grad_mode = ContextVar("nerve_grad_enabled", default=True)
+_grad_enabled = _grad_mode.get  # the hot paths call this bound method: one C call
+_set_grad_mode = _grad_mode.set
 _ndarray = np.ndarray
 _Tensor: Any = None  # set by nerve.tensor to break the import cycle
 next_seq = count().__next__  # creation number of every tensor: a topological order
@@ -23,26 +30,32 @@ _new = object.__new__  # Tensor.__new__: makes a tensor without running __init__
 
 
 def is_grad_enabled() -> bool:
-    """Whether new ops are recorded in the graph."""
-    return _grad_enabled
+    """Whether new ops are recorded in the graph (in this thread)."""
+    return _grad_enabled()
 
 
 class _GradMode:
-    """Context manager (and decorator) that switches graph recording off or on."""
+    """Context manager (and decorator) that switches graph recording off or on, in the
+    thread that enters it. One object may be entered in several threads at once (a
+    module-level ``no_grad()``): each thread restores its own previous mode."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.prev: list[bool] = []
+        self._prev = threading.local()  # per thread: the modes to restore, innermost last
+
+    def _stack(self) -> list:
+        stack = getattr(self._prev, "stack", None)
+        if stack is None:
+            stack = self._prev.stack = []
+        return stack
 
     def __enter__(self):
-        global _grad_enabled
-        self.prev.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self._stack().append(_grad_enabled())
+        _set_grad_mode(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev.pop()
+        _set_grad_mode(self._stack().pop())
         return False
 
     def __call__(self, func):
@@ -74,19 +87,19 @@ def enable_grad() -> _GradMode:
 
 class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
     """Record the graph or not, as PyTorch's: called alone, ``nv.set_grad_enabled(False)``
-    switches recording off from then on; as ``with nv.set_grad_enabled(training):`` it
-    switches for the block and restores the previous mode after it."""
+    switches recording off from then on (in this thread); as
+    ``with nv.set_grad_enabled(training):`` it switches for the block and restores the
+    previous mode after it."""
 
     def __init__(self, mode: bool):
-        global _grad_enabled
         if mode is not True and mode is not False:
             raise TypeError(f"set_grad_enabled(mode) expects True or False, got {mode!r}")
         super().__init__(mode)
-        self._before = _grad_enabled
-        _grad_enabled = mode
+        self._before = _grad_enabled()
+        _set_grad_mode(mode)
 
     def __enter__(self):
-        self.prev.append(self._before)  # __exit__ restores the mode from before the call
+        self._stack().append(self._before)  # __exit__ restores the mode from before the call
         return self
 
 
@@ -146,7 +159,7 @@ def apply_node(fn: Function, tensors):
     result.data = out
     result.grad = None
     result._retain = False
-    if _grad_enabled:
+    if _grad_enabled():
         for t in tensors:
             if t.requires_grad:
                 fn.parents = tensors
@@ -178,7 +191,7 @@ def apply1(fn: Function, x):
     result.data = out
     result.grad = None
     result._retain = False
-    if _grad_enabled and x.requires_grad:
+    if x.requires_grad and _grad_enabled():
         fn.parents = (x,)
         if _changed:
             fn.versions = _versions(fn.parents)

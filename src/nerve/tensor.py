@@ -819,7 +819,7 @@ class Tensor(TorchNames):
         x = self
         if not ((min is None or type(min) in _SCALARS) and (max is None or type(max) in _SCALARS)
                 and x.data.dtype.kind == "f"):
-            if autograd._grad_enabled and any(isinstance(b, Tensor) and b.requires_grad
+            if autograd._grad_enabled() and any(isinstance(b, Tensor) and b.requires_grad
                                               for b in (min, max)):
                 return x._clip_by_tensors(min, max)
             x, min, max = x._clip_args(min, max)  # noqa: A001 - the checked bounds

@@ -35,7 +35,7 @@ class DenseChain(Function):
 
     def forward(self, x, *params):
         saved = []
-        keep = autograd._grad_enabled  # under no_grad nothing is kept for backward
+        keep = autograd._grad_enabled()  # under no_grad nothing is kept for backward
         h, k, fresh = x, 0, False  # fresh: h is an array this chain made (safe to overwrite)
         z = zero(x.dtype)
         for step in self.steps:
