@@ -115,7 +115,8 @@ class Function:
 
     Subclasses implement ``forward(*arrays) -> array`` (saving on ``self`` what
     backward needs) and ``backward(grad) -> tuple`` with one gradient (or None)
-    per tensor input, each of that input's shape.
+    per tensor input, each of that input's shape. A user's subclass may also be written
+    in PyTorch's form (static methods taking ``ctx``): see :mod:`nerve.user_function`.
     """
 
     __slots__ = ("parents", "__dict__")
@@ -135,6 +136,23 @@ class Function:
     def apply(cls, *tensors, **options):
         """Run the op on tensors; record it in the graph if any input needs a gradient."""
         return apply_node(cls(**options) if options else cls(), tensors)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] != "nerve":  # a user's op: checked, both forms
+            from . import user_function
+
+            user_function.install(cls)
+
+    def save_for_backward(self, *tensors) -> None:
+        """PyTorch's ``ctx.save_for_backward``: read them back as ``ctx.saved_tensors``."""
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *args) -> None:
+        """Accepted for PyTorch's sake (nerve's Functions have one output)."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch's sake (the upstream gradient is always an array)."""
 
 
 def apply_node(fn: Function, tensors):
@@ -299,14 +317,89 @@ class _Freed:
     """Stands in for an op whose saved arrays a backward pass released.
 
     It keeps the op's name and inputs, so the graph can still be drawn, but a
-    second backward through it is an error.
+    second backward through it is an error. Once the backward is over, an input that
+    some op made (an intermediate result), or a constant, of more than a few values is
+    kept only as a :class:`_Ghost`, so that holding on to a loss after ``backward()`` does not hold
+    every activation of the forward pass (PyTorch's nodes, too, keep no outputs).
     """
 
-    __slots__ = ("op", "parents")
+    __slots__ = ("op", "_parents")
 
     def __init__(self, op: str, parents: tuple):
         self.op = op
-        self.parents = parents
+        self._parents = parents
+
+    @property
+    def parents(self) -> tuple:
+        """The op's inputs: each tensor itself while it is alive, else its ghost."""
+        ps = self._parents
+        if _Ghost not in map(type, ps):
+            return ps
+        return tuple(p.tensor() if type(p) is _Ghost else p for p in ps)
+
+
+class _Ghost:
+    """An intermediate result (or a constant) as a freed op remembers it: a weak reference
+    to the tensor, and what draw_graph shows once the tensor is gone (the op that made
+    it, its shape and dtype; ``data`` is a broadcast zero of that shape, taking no memory)."""
+
+    __slots__ = ("ref", "_ctx", "data", "requires_grad", "grad", "_retain", "_seq")
+
+    def __init__(self, t):
+        self.ref = weakref.ref(t)
+        self._ctx = t._ctx
+        self.data = np.broadcast_to(np.zeros((), t.data.dtype), t.data.shape)
+        self.requires_grad, self.grad, self._retain, self._seq = \
+            t.requires_grad, None, False, t._seq
+
+    @property
+    def op(self) -> str:
+        ctx = self._ctx
+        if ctx is None:  # a constant (an input, a dropout mask)
+            return ""
+        return getattr(ctx, "op", None) or type(ctx).__name__
+
+    def tensor(self):
+        """The tensor while someone still holds it, else this ghost."""
+        t = self.ref()
+        return self if t is None else t
+
+
+#: Intermediate results of at most this many values stay in a freed graph as they are
+#: (their values are what draw_graph shows; the course's circuits are scalars).
+KEEP_SIZE = 4
+
+
+def _releasable(t) -> bool:
+    """Whether a freed op may keep ``t`` as a ghost: an op's result or a constant (not a
+    leaf that needs a gradient: a parameter stays itself) of more than KEEP_SIZE values,
+    whose gradient was not asked for with retain_grad()."""
+    return (t._ctx is not None or not t.requires_grad) and t.data.size > KEEP_SIZE \
+        and not t._retain
+
+
+def _release_intermediates(dead_nodes: list) -> None:
+    """After a backward without ``retain_graph``: in every freed op, replace each input
+    that :func:`_releasable` allows by its ghost (one ghost per tensor, shared by all its
+    consumers). The tensors nothing else holds are then freed
+    with their arrays; the graph stays drawable."""
+    ghosts: dict = {}
+    for dead in dead_nodes:
+        ps = dead._parents
+        for p in ps:
+            if _releasable(p):
+                break
+        else:
+            continue
+        new = []
+        for p in ps:
+            if _releasable(p):
+                g = ghosts.get(id(p))
+                if g is None:
+                    g = ghosts[id(p)] = _Ghost(p)
+                p = g
+            new.append(p)
+        dead._parents = tuple(new)
 
 
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
@@ -332,6 +425,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     heap: list = []  # (-creation number, node) of the nodes waiting for their turn
     pop, push, freed, new = heappop, heappush, _Freed, _new  # locals: the loop runs per node
     updated = _updated
+    dead_nodes: list = []  # the freed ops, for _release_intermediates
+    note_dead = dead_nodes.append
     node, g = root, grad
     while True:
         ctx = node._ctx
@@ -353,7 +448,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
         if not retain_graph:  # drop the saved arrays, keep the op's name and inputs
             dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call
             dead.op = ctx.op or op.__name__
-            dead.parents = parents
+            dead._parents = parents
+            note_dead(dead)
         if len(parents) == 1 and input_grads:
             parent, pg = parents[0], input_grads[0]
             # The input is newer than every pending node: any consumer of it still
@@ -382,6 +478,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             else:
                 grads[key] = prev + pg  # out of place: pg may be shared with a sibling
         if not heap:
+            if len(dead_nodes) > 2:  # a fused model's step frees two ops, which hold
+                _release_intermediates(dead_nodes)  # only its output scores
             return
         node = pop(heap)[1]
         g = grads.pop(id(node))
