@@ -106,7 +106,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         # mkstemp makes the file private (0600): give it the mode an ordinary write would
-        os.chmod(tmp, _mode_for(info))
+        os.chmod(tmp, _mode_for(info, folder))
         os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -257,13 +257,38 @@ def _sync_folder(folder: str) -> None:
             os.close(fd)
 
 
-def _mode_for(info: os.stat_result | None) -> int:
-    """The permission bits of the file being replaced, or 0666 less the umask for a new one."""
+def _mode_for(info: os.stat_result | None, folder: str = ".") -> int:
+    """The permission bits of the file being replaced, or 0666 less the umask for a new one
+    (what ``open(path, "wb")`` would give), the umask read without changing it: setting
+    it (``os.umask(0)`` then back) would leave it 0 for a moment for every thread, and
+    for good when two such reads overlap, so other threads' files came out 0666."""
     if info is not None:
         return info.st_mode & 0o7777
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    mask = _umask_from_proc()
+    if mask is not None:
+        return 0o666 & ~mask
+    # elsewhere: create a probe file with mode 0666 and let the kernel apply the umask
+    probe = os.path.join(folder, f".umask.{os.getpid()}.{os.urandom(6).hex()}{_SUFFIX}")
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return os.fstat(fd).st_mode & 0o666
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.remove(probe)
+
+
+def _umask_from_proc() -> int | None:
+    """The process umask from the ``Umask:`` line of /proc/self/status (Linux 4.7+), or
+    None where there is no such line."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:

@@ -123,6 +123,19 @@ def _as_labels(owner: str, y: Any, n: int) -> np.ndarray:
     return y
 
 
+def _label_kind(y: np.ndarray) -> str | None:
+    """"string" or "number" labels (None for no labels); an object array holds one kind,
+    since :func:`_as_labels` could sort it, so its first entry tells."""
+    kind = y.dtype.kind
+    if kind in "US":
+        return "string"
+    if kind in "biuf":
+        return "number"
+    if y.size == 0:
+        return None
+    return "string" if isinstance(y.flat[0], (str, bytes)) else "number"
+
+
 # ------------------------------------------------------------------ the classifiers
 class LinearClassifier:
     """Base class: scores S = X Wᵀ + b, trained by minibatch SGD on data loss + λ·ΣW².
@@ -313,9 +326,18 @@ class LinearClassifier:
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy: the fraction of rows of X whose predicted label equals y."""
+        """Accuracy: the fraction of rows of X whose predicted label equals y. Labels
+        not seen in fit count as wrong; labels of another kind than ``classes_``
+        (numbers against strings, or strings against numbers) are an error, as in
+        scikit-learn, rather than an accuracy of 0."""
         pred = self.predict(X)
         y = _as_labels(type(self).__name__, y, len(pred))
+        given, known = _label_kind(y), _label_kind(self.classes_)
+        if given is not None and known is not None and given != known:
+            raise ValueError(f"{type(self).__name__}: y holds {given} labels "
+                             f"(e.g. {y[:1].tolist()[0]!r}) but the classes seen in fit "
+                             f"are {known}: "
+                             f"{self.classes_.tolist()[:5]}; encode y as in fit")
         return float(np.mean(pred == y))
 
     # -------------------------------------------------------------- templates

@@ -72,17 +72,48 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=reset, dtype=(np.float32, np.float64))
         return X.astype(self._dtype, copy=False)
 
+    def _check_sample_weight(self, sample_weight: Any, n: int) -> np.ndarray | None:
+        """``sample_weight`` as a float64 array of shape (n,) of finite numbers >= 0, not
+        all 0, or None (every row counts once)."""
+        if sample_weight is None:
+            return None
+        owner = type(self).__name__
+        if isinstance(sample_weight, (int, float, np.integer, np.floating)) \
+                and not isinstance(sample_weight, bool):
+            sample_weight = np.full(n, float(sample_weight))
+        try:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{owner}: sample_weight must be an array of {n} numbers (one "
+                            f"per row of X) or None, got {type(sample_weight).__name__}") \
+                from None
+        if w.ndim != 1 or w.shape[0] != n:
+            raise ValueError(f"{owner}: sample_weight must have shape ({n},), one weight per "
+                             f"row of X, got shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"{owner}: sample_weight must hold finite numbers >= 0, got "
+                             f"{w[~(np.isfinite(w) & (w >= 0))][:5].tolist()} among them")
+        if not w.any():
+            raise ValueError(f"{owner}: sample_weight is zero for every row; at least one "
+                             "row must have a positive weight")
+        return w
+
     # -------------------------------------------------------------------- fit
-    def fit(self, X: Any, y: Any) -> "BaseMLP":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "BaseMLP":
         """Train on X of shape (n_samples, n_features) and targets y; returns self.
 
         Up to ``max_iter`` epochs, stopping early when the training loss (or, with
         ``early_stopping``, the validation score) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs in a row.
+        ``n_iter_no_change`` epochs in a row. ``sample_weight`` (n_samples,) weights each
+        row's loss, as scikit-learn's: each batch's loss is Σ wᵢ Lᵢ / Σ wᵢ (a weight of
+        2 counts a row twice), and the validation score with early stopping is weighted.
+        ``n_iter_`` counts this call's epochs (reset per call, as scikit-learn); with
+        ``warm_start`` ``loss_curve_`` goes on growing. The network is left in eval mode.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> "BaseMLP":
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None,
+             sample_weight: Any = None) -> "BaseMLP":
         h = self._hyper()
         if incremental and h["early_stopping"]:
             # as scikit-learn: one epoch has no validation curve to stop on, and holding
@@ -96,6 +127,7 @@ class BaseMLP(BaseEstimator):
                              **self._y_check_params())
         X = X.astype(self._dtype, copy=False)
         y = self._targets(y, first, classes)
+        sample_weight = self._check_sample_weight(sample_weight, X.shape[0])
         early = h["early_stopping"]  # never with incremental (refused above)
         if first:
             self._initialize(X.shape[1], self._n_outputs(y), h)
@@ -109,11 +141,20 @@ class BaseMLP(BaseEstimator):
         if first or not hasattr(self, "_optimizer") or not incremental:
             self._optimizer = C.build_optimizer(self, list(self.network_.parameters()))
             self._schedule = C.build_schedule(self, self._optimizer, max(1, h["max_iter"]))
-        with using_rng(self._rng) as rng:
-            X_val = y_val = None
-            if early:
-                X, y, X_val, y_val = self._split(X, y, h["validation_fraction"], rng)
-            self._run(X, y, X_val, y_val, h, rng, incremental)
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them
+        self.network_.train()
+        try:
+            with using_rng(self._rng) as rng:
+                X_val = y_val = w_val = None
+                if early:
+                    train, val = self._split_rows(y, h["validation_fraction"], rng)
+                    X, y, X_val, y_val = X[train], y[train], X[val], y[val]
+                    if sample_weight is not None:
+                        sample_weight, w_val = sample_weight[train], sample_weight[val]
+                self._run(X, y, X_val, y_val, h, rng, incremental, sample_weight, w_val)
+        finally:
+            # predict then changes no state: several threads may predict at once
+            self.network_.eval()
         return self
 
     def _initialize(self, n_features: int, n_outputs: int, h: dict[str, Any]) -> None:
@@ -140,8 +181,14 @@ class BaseMLP(BaseEstimator):
                rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         """Hold out ceil(fraction · n) random rows for validation (early stopping);
         for a classifier whose classes all have 2 members or more, stratified by class,
-        as scikit-learn's MLPClassifier holds them out."""
-        n = X.shape[0]
+        as scikit-learn's MLPClassifier holds them out: X, y, X_val, y_val."""
+        train, val = self._split_rows(y, fraction, rng)
+        return X[train], y[train], X[val], y[val]
+
+    def _split_rows(self, y: np.ndarray, fraction: float,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The (train, validation) row indices of :meth:`_split`."""
+        n = y.shape[0]
         n_val = max(1, math.ceil(fraction * n))
         if n - n_val < 1:
             raise ValueError(f"early_stopping needs at least 2 samples to hold out a "
@@ -155,16 +202,17 @@ class BaseMLP(BaseEstimator):
         else:
             order = rng.permutation(n)
             val, train = order[:n_val], order[n_val:]
-        return X[train], y[train], X[val], y[val]
+        return train, val
 
     def _run(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
              y_val: np.ndarray | None, h: dict[str, Any], rng: np.random.Generator,
-             incremental: bool) -> None:
+             incremental: bool, weight: np.ndarray | None = None,
+             w_val: np.ndarray | None = None) -> None:
         n = X.shape[0]
         bs = min(200, n) if h["batch_size"] == "auto" else min(h["batch_size"], n)
         l2, l1 = C.penalty_terms(self)
         has_bn = any(type(m).__name__ == "BatchNorm1d" for m in self.network_.modules())
-        trainer = Trainer(self.network_, h["loss"], self._optimizer, l2, l1,
+        trainer = Trainer(self.network_, self._training_loss(h["loss"]), self._optimizer, l2, l1,
                           min_batch=2 if has_bn else 1)
         if has_bn and n < 2:
             raise ValueError(f"batch_norm=True cannot train on one sample: BatchNorm1d needs "
@@ -179,7 +227,7 @@ class BaseMLP(BaseEstimator):
         net.stop_training = False
         try:
             stopped = self._epochs(trainer, callbacks, X, y, X_val, y_val, h, rng, bs, epochs,
-                                   incremental)
+                                   incremental, weight, w_val)
         finally:
             del net.stop_training
         if not stopped and epochs > 0:
@@ -191,7 +239,8 @@ class BaseMLP(BaseEstimator):
     def _epochs(self, trainer: Trainer, callbacks: CallbackList, X: np.ndarray,
                 y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None,
                 h: dict[str, Any], rng: np.random.Generator, bs: int, epochs: int,
-                incremental: bool) -> bool:
+                incremental: bool, weight: np.ndarray | None = None,
+                w_val: np.ndarray | None = None) -> bool:
         """Run up to ``epochs`` epochs; return whether training stopped (rule or callback)."""
         net = self.network_
         callbacks.train_begin({})
@@ -199,13 +248,13 @@ class BaseMLP(BaseEstimator):
         for _ in range(epochs):
             epoch = self.n_iter_
             callbacks.epoch_begin(epoch, {})
-            logs = trainer.run_epoch(X, y, bs, h["shuffle"], rng, epoch, callbacks)
+            logs = trainer.run_epoch(X, y, bs, h["shuffle"], rng, epoch, callbacks, weight)
             self.n_iter_ += 1
             self.t_ += X.shape[0]
             self.loss_curve_.append(logs["loss"])
             self.loss_ = logs["loss"]  # scikit-learn's name: the last epoch's loss
             if X_val is not None:
-                logs.update(self._validation_logs(trainer, X_val, y_val))
+                logs.update(self._validation_logs(trainer, X_val, y_val, w_val))
             converged = self._update_no_improvement(logs, h["tol"], X_val is not None)
             if self._schedule is not None:
                 self._schedule.step()
@@ -242,9 +291,14 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = min(self.best_loss_, loss)
         return self._no_improvement_count
 
-    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray,
-                         y_val: np.ndarray) -> dict[str, float]:
+    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray, y_val: np.ndarray,
+                         w_val: np.ndarray | None = None) -> dict[str, float]:
         raise NotImplementedError
+
+    def _training_loss(self, loss: str) -> str:
+        """The Trainer's loss for the checked ``loss`` hyperparameter (the classifier
+        trains multilabel targets on the binary cross-entropy)."""
+        return loss
 
     # --------------------------------------------------------------- predict
     def _raw(self, X: Any) -> np.ndarray:

@@ -8,13 +8,14 @@ nodes): for every weight matrix W,
     loss += (l2/2 · ‖W‖² + l1 · ‖W‖₁) / B      grad W += (l2 · W + l1 · sign W) / B
 
 with B the batch size: scikit-learn's scaling of ``alpha``, so the same ``alpha``
-means the same thing in both libraries.
+means the same thing in both libraries. With per-row weights w (``sample_weight``)
+the batch's data loss is the weighted mean Σ wᵢ Lᵢ / Σ wᵢ and B becomes Σ wᵢ, again
+as scikit-learn, so integer weights act as repeated rows.
 """
 from __future__ import annotations
 
 import contextlib
 import math
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,26 +48,14 @@ def make_rng(random_state: Any) -> np.random.Generator | None:
                     f"got {random_state!r}")
 
 
-#: Held while a fit has swapped nerve's generator: fits with a random_state that run in
-#: threads (e.g. GridSearchCV with a threading backend) take turns, so that each draws
-#: only from its own generator and the library-wide one is always put back.
-_RNG_LOCK = threading.RLock()
-
-
 @contextlib.contextmanager
 def using_rng(rng: np.random.Generator | None) -> Iterator[np.random.Generator]:
-    """Make ``rng`` nerve's generator for the block (initialisation, shuffling and dropout
-    all draw from it), then put the previous one back. ``None`` changes nothing."""
-    if rng is None:
-        yield nerve_random.get_rng()
-        return
-    with _RNG_LOCK:
-        previous = nerve_random._rng
-        nerve_random._rng = rng
-        try:
-            yield rng
-        finally:
-            nerve_random._rng = previous
+    """Make ``rng`` nerve's generator for the block, in this thread only (initialisation,
+    shuffling and dropout all draw from it; other threads are not affected), then put
+    the previous one back: :func:`nerve.random.using_generator`. ``None`` changes
+    nothing and yields the generator in effect."""
+    with nerve_random.using_generator(rng) as gen:
+        yield gen
 
 
 def batch_bounds(n: int, batch_size: int, min_last: int = 1) -> list[tuple[int, int]]:
@@ -82,12 +71,13 @@ def batch_bounds(n: int, batch_size: int, min_last: int = 1) -> list[tuple[int, 
 class Trainer:
     """Runs epochs of minibatch training of ``network`` for one estimator.
 
-    ``kind`` is "classify" (integer labels, cross-entropy or hinge on raw scores) or
-    "regress" (float targets of shape (N, k), mean squared error).
+    ``loss`` is "cross_entropy" or "hinge" (integer labels, on raw scores),
+    "binary_cross_entropy" (multilabel 0/1 targets of shape (N, k), one sigmoid per
+    label) or "squared_error" (float targets of shape (N, k)).
     """
 
     #: The canonical loss names (see ``_config.canonical_loss``) that training knows.
-    LOSSES = ("cross_entropy", "hinge", "squared_error")
+    LOSSES = ("cross_entropy", "hinge", "squared_error", "binary_cross_entropy")
 
     def __init__(self, network: Any, loss: str, optimizer: Any, l2: float, l1: float,
                  min_batch: int = 1) -> None:
@@ -104,15 +94,44 @@ class Trainer:
         self.params = list(network.parameters())
 
     # ------------------------------------------------------------------ losses
-    def data_loss(self, scores: Tensor, target: np.ndarray) -> Tensor:
-        """Mean loss over the batch: cross-entropy, hinge (margin 1) or squared error."""
+    def data_loss(self, scores: Tensor, target: np.ndarray,
+                  weight: np.ndarray | None = None) -> Tensor:
+        """Mean loss over the batch, (1/B) Σ Lᵢ, or with row weights Σ wᵢ Lᵢ / Σ wᵢ (the
+        derivative dL/dLᵢ = wᵢ / Σ w): cross-entropy, hinge (margin 1), squared error
+        (averaged over the targets of a row) or, multilabel, the binary cross-entropy
+        of each label's sigmoid, summed over the labels (scikit-learn's multilabel loss)."""
+        if self.loss == "binary_cross_entropy":
+            rows = losses.binary_cross_entropy_with_logits(scores, target, "none").sum(1)
+            if weight is None:
+                return rows.mean()
+            return (rows * self._normalised(weight, scores)).sum()
+        if weight is None:
+            if self.loss == "cross_entropy":
+                return losses.cross_entropy(scores, target)
+            if self.loss == "hinge":
+                return losses.hinge(scores, target)
+            return losses.mse(scores, target)
         if self.loss == "cross_entropy":
-            return losses.cross_entropy(scores, target)
-        if self.loss == "hinge":
-            return losses.hinge(scores, target)
-        return losses.mse(scores, target)
+            rows = losses.cross_entropy(scores, target, "none")
+        elif self.loss == "hinge":
+            rows = losses.hinge(scores, target, reduction="none")
+        else:
+            rows = losses.mse(scores, target, "none").mean(1)
+        return (rows * self._normalised(weight, scores)).sum()
 
-    def _penalise(self, n: int) -> float:
+    @staticmethod
+    def _normalised(weight: np.ndarray, scores: Tensor) -> np.ndarray:
+        """w / Σ w in the scores' dtype (a batch whose weights are all 0 counts for 0)."""
+        total = float(weight.sum())
+        return (weight / (total if total > 0 else 1.0)).astype(scores.data.dtype, copy=False)
+
+    def correct(self, scores: np.ndarray, y: np.ndarray) -> int:
+        """Rows predicted right: the top score's class, or (multilabel) every label's sign."""
+        if self.loss == "binary_cross_entropy":
+            return int(np.count_nonzero(((scores > 0) == (y > 0.5)).all(axis=1)))
+        return int(np.count_nonzero(scores.argmax(axis=1) == y))
+
+    def _penalise(self, n: float) -> float:
         """Add the penalty's gradient to every weight; return the penalty's value.
 
         grad W += (0 + l2·W + l1·sign W) · (1/n), added in place: ``W.grad`` is the
@@ -148,9 +167,11 @@ class Trainer:
 
     # ------------------------------------------------------------------- epoch
     def run_epoch(self, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
-                  rng: np.random.Generator, epoch: int, callbacks: Any) -> dict[str, float]:
+                  rng: np.random.Generator, epoch: int, callbacks: Any,
+                  sample_weight: np.ndarray | None = None) -> dict[str, float]:
         """One pass over (X, y); returns the logs ``loss`` (data loss + penalty, averaged
-        over rows) and, when classifying, ``accuracy`` (on the same forward passes)."""
+        over rows) and, when classifying, ``accuracy`` (on the same forward passes).
+        ``sample_weight`` (N,) weights each row's loss (see :meth:`data_loss`)."""
         net, opt = self.network, self.optimizer
         net.train()
         n = X.shape[0]
@@ -158,19 +179,26 @@ class Trainer:
         total, correct = 0.0, 0
         classify = self.loss != "squared_error"
         for batch, (start, stop) in enumerate(batch_bounds(n, batch_size, self.min_batch)):
+            wb = None
             if order is None:
                 xb, yb = X[start:stop], y[start:stop]
+                if sample_weight is not None:
+                    wb = sample_weight[start:stop]
             else:
                 rows = order[start:stop]
                 xb, yb = take_rows(X, rows), y[rows]
+                if sample_weight is not None:
+                    wb = sample_weight[rows]
             m = stop - start
             callbacks.batch_begin(batch, {"batch": batch, "size": m})
             scores = net(Tensor._wrap(xb))
-            loss = self.data_loss(scores, yb)
+            loss = self.data_loss(scores, yb, wb)
             for p in self.params:
                 p.grad = None
             loss.backward()
-            value = float(loss.data) + self._penalise(m)
+            # scikit-learn divides the penalty by the batch's summed weights
+            value = float(loss.data) + self._penalise(m if wb is None
+                                                      else float(wb.sum()) or 1.0)
             if not math.isfinite(value):
                 lr = opt.param_groups[0]["lr"]
                 raise TrainingDivergedError(
@@ -182,7 +210,7 @@ class Trainer:
             total += value * m
             blogs = {"batch": batch, "size": m, "loss": value}
             if classify:
-                hits = int(np.count_nonzero(scores.data.argmax(axis=1) == yb))
+                hits = self.correct(scores.data, yb)
                 correct += hits
                 blogs["accuracy"] = hits / m
             callbacks.batch_end(batch, blogs)
@@ -191,19 +219,31 @@ class Trainer:
             logs["accuracy"] = correct / n
         return logs
 
-    def validation_loss(self, scores: np.ndarray, y: np.ndarray) -> float:
+    def validation_loss(self, scores: np.ndarray, y: np.ndarray,
+                        weight: np.ndarray | None = None) -> float:
         with no_grad():
-            return float(self.data_loss(Tensor._wrap(scores), y).data)
+            return float(self.data_loss(Tensor._wrap(scores), y, weight).data)
 
 
 def forward_eval(network: Any, X: np.ndarray) -> np.ndarray:
-    """The network's output (scores or predictions) in eval mode, chunked over rows."""
-    was_training = network.training
-    network.eval()
-    try:
-        with no_grad():
-            parts = [network(Tensor._wrap(X[s:s + PREDICT_CHUNK])).data
-                     for s in range(0, X.shape[0], PREDICT_CHUNK)]
-    finally:
-        network.train(was_training)
+    """The network's output (scores or predictions) in eval mode, chunked over rows.
+
+    ``fit`` and ``partial_fit`` leave the network in eval mode, so predicting changes no
+    state and may run in several threads at once; only a network some module of which
+    was switched to train mode since is put in eval mode for the call and back after."""
+    if any(m.training for m in network.modules()):
+        was = [(m, m.training) for m in network.modules()]
+        network.eval()
+        try:
+            return _forward_chunks(network, X)
+        finally:
+            for m, mode in was:
+                m.training = mode
+    return _forward_chunks(network, X)
+
+
+def _forward_chunks(network: Any, X: np.ndarray) -> np.ndarray:
+    with no_grad():
+        parts = [network(Tensor._wrap(X[s:s + PREDICT_CHUNK])).data
+                 for s in range(0, X.shape[0], PREDICT_CHUNK)]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -6,9 +6,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ..ops.loss import row_max, softmax_rows
+from ..tensor import Tensor
 from . import _config as C
 from ._base import BaseMLP
 from ._loop import Trainer, forward_eval
@@ -73,6 +74,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     score per class, trained on softmax cross-entropy (``loss="cross_entropy"``, alias
     "log_loss") or the multiclass hinge loss (``loss="hinge"``).
 
+    Multilabel targets (an indicator matrix y of 0/1, shape (n_samples, n_labels), as
+    scikit-learn's): one sigmoid p = σ(s) per label, trained on the binary cross-entropy
+    −Σⱼ [yⱼ log pⱼ + (1 − yⱼ) log(1 − pⱼ)] (gradient pⱼ − yⱼ per score); ``predict``
+    gives the 0/1 matrix p > 0.5, ``predict_proba`` each label's p, ``classes_`` is
+    ``arange(n_labels)`` and ``score`` the subset accuracy. Not with ``loss="hinge"``.
+
+    ``fit(X, y, sample_weight=None)`` and ``partial_fit(X, y, sample_weight=None,
+    classes=None)`` take per-row weights as scikit-learn's MLP does. After every fit the
+    network is in eval mode, so predicting changes nothing and is safe from several
+    threads; ``n_iter_`` counts the epochs of the last call.
+
     Fitted attributes: ``classes_``, ``n_features_in_``, ``loss_`` (the last epoch's loss),
     ``loss_curve_``, ``validation_scores_``, ``best_validation_score_``, ``best_loss_``, ``n_iter_``,
     ``t_``, ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``network_`` (the
@@ -102,14 +114,30 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     # ------------------------------------------------------------- targets
     def _y_check_params(self) -> dict[str, Any]:
-        return {}
+        return {"multi_output": True}  # a 2-D y may be a multilabel indicator matrix
 
     def _n_outputs(self, y: np.ndarray) -> int:
         return len(self.classes_)
 
+    def _multilabel(self) -> bool:
+        return getattr(self, "out_activation_", None) == "logistic"
+
+    def _training_loss(self, loss: str) -> str:
+        return "binary_cross_entropy" if self._multilabel() else loss
+
     def _targets(self, y: np.ndarray, first: bool, classes: Any) -> np.ndarray:
-        """Class labels → indices into ``classes_`` (set on the first fit)."""
+        """Class labels → indices into ``classes_`` (set on the first fit); a multilabel
+        indicator matrix → the same 0/1 matrix in the model's dtype."""
+        if y.ndim == 2 and y.shape[1] == 1:  # a column of labels: as scikit-learn, with
+            from sklearn.utils.validation import column_or_1d  # its conversion warning
+            y = column_or_1d(y, warn=True)
+        if y.ndim == 2:
+            return self._multilabel_targets(y, first, classes)
         check_classification_targets(y)
+        if not first and self._multilabel():
+            raise ValueError(f"y is a 1-D array of class labels but the model was fitted on "
+                             f"multilabel targets (an indicator matrix of {self.n_outputs_} "
+                             "columns); pass the same kind of y, or refit from scratch")
         if first:
             self.classes_ = np.unique(y if classes is None else np.asarray(classes))
             hinge = C.canonical_loss(self.loss) == "hinge"  # checked by _hyper already
@@ -127,45 +155,105 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              "every class to the first partial_fit")
         return index.astype(np.int64)
 
-    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray,
-                         y_val: np.ndarray) -> dict[str, float]:
+    def _multilabel_targets(self, y: np.ndarray, first: bool, classes: Any) -> np.ndarray:
+        kind = type_of_target(y)
+        if kind != "multilabel-indicator":
+            raise ValueError(f"MLPClassifier: a 2-D y must be a multilabel indicator matrix "
+                             f"(0/1 entries, one column per label), got a {kind!r} target "
+                             f"of shape {y.shape}; multiclass-multioutput targets are not "
+                             "supported")
+        if C.canonical_loss(self.loss) == "hinge":
+            raise ValueError("MLPClassifier: loss='hinge' does not support multilabel "
+                             "targets (an indicator matrix y); use loss='cross_entropy' "
+                             "(one sigmoid and binary cross-entropy per label)")
+        n_labels = y.shape[1]
+        if first:
+            self.classes_ = np.arange(n_labels)
+            self.out_activation_ = "logistic"
+        elif not self._multilabel():
+            raise ValueError(f"y is a multilabel indicator matrix but the model was fitted on "
+                             f"1-D class labels {list(self.classes_)}; pass the same kind "
+                             "of y, or refit from scratch")
+        elif n_labels != self.n_outputs_:
+            raise ValueError(f"y has {n_labels} label columns but the model was fitted with "
+                             f"{self.n_outputs_}")
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={list(classes)} does not match the multilabel "
+                             f"targets' columns {list(self.classes_)}")
+        if hasattr(y, "toarray"):
+            y = y.toarray()
+        y = np.asarray(y)
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"MLPClassifier: a multilabel indicator matrix y must hold only "
+                             f"0 and 1 (one column per label), got values "
+                             f"{np.unique(y)[:5].tolist()}")
+        return y.astype(self._dtype)
+
+    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray, y_val: np.ndarray,
+                         w_val: np.ndarray | None = None) -> dict[str, float]:
         scores = forward_eval(self.network_, X_val)
-        accuracy = float(np.mean(scores.argmax(axis=1) == y_val))
-        return {"val_loss": trainer.validation_loss(scores, y_val),
+        if self._multilabel():  # subset accuracy, as scikit-learn's accuracy_score
+            hits = ((scores > 0) == (y_val > 0.5)).all(axis=1)
+        else:
+            hits = scores.argmax(axis=1) == y_val
+        accuracy = float(np.average(hits, weights=w_val))
+        return {"val_loss": trainer.validation_loss(scores, y_val, w_val),
                 "val_accuracy": accuracy, "val_score": accuracy}
 
     # --------------------------------------------------------------- public
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "MLPClassifier":
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
+                    classes: Any = None) -> "MLPClassifier":
         """One epoch over (X, y), continuing from the current weights; returns self.
 
-        ``classes`` (every label that will ever appear) is required on the first call.
+        ``classes`` (every label that will ever appear) is required on the first call,
+        unless y is a multilabel indicator matrix. ``sample_weight`` as in :meth:`fit`.
         """
-        if not hasattr(self, "classes_") and classes is None:
+        if not hasattr(self, "classes_") and classes is None and not (
+                np.ndim(y) == 2 and np.shape(y)[1] > 1):
             raise ValueError("classes must be passed on the first call to partial_fit "
                              "(every label that will appear, e.g. classes=np.unique(y_all))")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # multilabel indicator targets: sigmoid + binary cross-entropy, not the hinge loss
+        tags.classifier_tags.multi_label = C.canonical_loss(self.loss) != "hinge"
+        return tags
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw class scores, shape (n_samples, n_classes); for two classes the margin
-        s₁ − s₀ of shape (n_samples,) (positive means ``classes_[1]``)."""
+        s₁ − s₀ of shape (n_samples,) (positive means ``classes_[1]``); multilabel: one
+        score per label, shape (n_samples, n_labels), positive means the label is on."""
         scores = self._raw(X)
+        if self._multilabel():
+            return scores
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X: Any) -> np.ndarray:
-        """The class with the highest score, shape (n_samples,)."""
-        best = self._raw(X).argmax(axis=1)
-        return self.classes_[best]
+        """The class with the highest score, shape (n_samples,); multilabel: the 0/1
+        indicator matrix σ(s) > 0.5 (s > 0), shape (n_samples, n_labels)."""
+        scores = self._raw(X)
+        if self._multilabel():
+            return (scores > 0).astype(np.int64)
+        return self.classes_[scores.argmax(axis=1)]
 
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Softmax of the scores, shape (n_samples, n_classes), columns in ``classes_``."""
-        return softmax_rows(self._raw(X))
+        """Softmax of the scores, shape (n_samples, n_classes), columns in ``classes_``;
+        multilabel: each label's sigmoid σ(s) = 1 / (1 + e^(−s)), shape (n_samples, n_labels)."""
+        scores = self._raw(X)
+        if self._multilabel():
+            return Tensor._wrap(scores).sigmoid().data
+        return softmax_rows(scores)
 
     @available_if(_has_proba)
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """log of :meth:`predict_proba`, computed stably (s − log Σ e^s)."""
+        """log of :meth:`predict_proba`, computed stably (s − log Σ e^s; multilabel
+        log σ(s) = −log(1 + e^(−s)))."""
         s = self._raw(X)
+        if self._multilabel():
+            return -np.logaddexp(0, -s)
         s = s - row_max(s)
         return s - np.log(np.exp(s).sum(axis=1, keepdims=True))

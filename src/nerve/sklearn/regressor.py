@@ -19,7 +19,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     (n_samples, n_targets); ``score`` is R².
 
     Fitted attributes as :class:`MLPClassifier` (without ``classes_``);
-    ``validation_scores_`` hold R² on the held-out rows.
+    ``validation_scores_`` hold R² on the held-out rows. ``fit`` and ``partial_fit`` take
+    ``sample_weight`` (the batch loss is Σ wᵢ Lᵢ / Σ wᵢ) and leave the network in eval mode.
     """ + PARAMETERS_DOC
 
     _loss_choices = ("squared_error",)
@@ -63,17 +64,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                              f"with {self.n_outputs_}")
         return y
 
-    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray,
-                         y_val: np.ndarray) -> dict[str, float]:
+    def _validation_logs(self, trainer: Trainer, X_val: np.ndarray, y_val: np.ndarray,
+                         w_val: np.ndarray | None = None) -> dict[str, float]:
         pred = forward_eval(self.network_, X_val)
-        r2 = float(r2_score(y_val, pred)) if len(y_val) > 1 else 0.0
-        return {"val_loss": trainer.validation_loss(pred, y_val), "val_r2": r2,
+        r2 = float(r2_score(y_val, pred, sample_weight=w_val)) if len(y_val) > 1 else 0.0
+        return {"val_loss": trainer.validation_loss(pred, y_val, w_val), "val_r2": r2,
                 "val_score": r2}
 
     # --------------------------------------------------------------- public
-    def partial_fit(self, X: Any, y: Any) -> "MLPRegressor":
-        """One epoch over (X, y), continuing from the current weights; returns self."""
-        return self._fit(X, y, incremental=True)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
+        """One epoch over (X, y), continuing from the current weights; returns self.
+        ``sample_weight`` as in :meth:`fit`."""
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets).
