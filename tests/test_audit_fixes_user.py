@@ -214,8 +214,9 @@ def test_fit_validation_split_holds_out_the_last_samples_as_keras():
     X, y = nv.data.spiral(seed=0)
     nv.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
-    h = nv.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=32,
-               progress=False, validation_split=0.2)
+    with pytest.warns(UserWarning, match="train_test_split"):  # spiral is grouped by class
+        h = nv.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2,
+                   batch_size=32, progress=False, validation_split=0.2)
     assert h.params["samples"] == 240 and len(h.history["val_accuracy"]) == 2
     assert h.history["val_loss"][-1] == pytest.approx(
         nv.evaluate(model, X[240:], y[240:], loss="cross_entropy")["loss"], rel=1e-6)

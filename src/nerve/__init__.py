@@ -27,10 +27,20 @@ from .train import (
     Callback, EarlyStopping, History, LambdaCallback, ModelCheckpoint, TrainingDivergedError,
     evaluate, fit, predict,
 )
-from .random import get_rng, get_rng_state, manual_seed, set_rng_state
+from .random import get_rng, get_rng_state, manual_seed, set_rng_state, using_generator
 from .tensor import (
-    Tensor, bool_, float32, float64, get_default_dtype, int64, set_default_dtype, tensor,
+    Tensor, bool_, float32, float64, get_default_dtype, int32, int64, set_default_dtype, tensor,
 )
+
+# PyTorch's dtype names, for ported code such as ``(pred.argmax(1) == y).type(nv.float)``:
+# torch.float is float32, torch.double float64, torch.long int64, torch.int int32. (No
+# nv.half: nerve computes in float32 or float64.) Left out of __all__, so that
+# ``from nerve import *`` does not hide Python's float, int and bool.
+float = float32
+double = float64
+long = int64
+int = int32
+bool = bool_
 
 __version__ = "0.1.0"
 
@@ -40,7 +50,7 @@ __all__ = [
     # tensors and autodiff
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "inference_mode",
-    "float32", "float64", "int64", "bool_", "get_default_dtype", "set_default_dtype",
+    "float32", "float64", "int32", "int64", "bool_", "get_default_dtype", "set_default_dtype",
     "abs", "arange", "argmax", "argmin", "cat", "clip", "concatenate", "elu", "exp", "eye",
     "from_numpy", "full", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum",
     "mean", "min", "minimum", "ones", "ones_like", "rand", "randn", "relu", "reshape",
@@ -48,7 +58,7 @@ __all__ = [
     "where", "zeros", "zeros_like", "chunk", "clamp", "flatten", "logsumexp", "permute",
     "split", "squeeze", "unsqueeze",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
-    "manual_seed", "get_rng", "get_rng_state", "set_rng_state",
+    "manual_seed", "get_rng", "get_rng_state", "set_rng_state", "using_generator",
     # training, files, speed, export
     "fit", "evaluate", "predict", "History", "Callback", "LambdaCallback", "EarlyStopping",
     "ModelCheckpoint", "TrainingDivergedError",

@@ -43,7 +43,10 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 
 def _as_image_batch(images: Any, name: str) -> np.ndarray:
-    """Check that ``images`` is a real-valued array and return it as an ndarray."""
+    """Check that ``images`` is a real-valued array and return it as a plain ndarray (a
+    masked array gives its data, the mask ignored, as ``np.asarray`` reads it)."""
+    if isinstance(images, np.ndarray) and type(images) is not np.ndarray:
+        images = np.asarray(images)
     if not isinstance(images, np.ndarray):
         try:
             images = np.asarray(images)

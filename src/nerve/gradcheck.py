@@ -78,7 +78,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     """∂f/∂x by central differences, one element at a time ("follow the slope").
 
     ``f`` maps an array to a scalar (a number, or a one-element array or Tensor);
-    ``x`` is perturbed in place and restored. The difference is divided by the step
+    ``x`` is perturbed in place and restored. A read-only ``x`` (``np.load(...,
+    mmap_mode="r")``, ``np.broadcast_to``) is copied first and ``f`` gets the perturbed
+    copy: the same gradient, when ``f`` computes from its argument. The difference is divided by the step
     actually taken, (x+h) − (x−h) as rounded to x's dtype (exactly 2h in float64).
     Works on any NumPy function. Check gradients in float64: when the estimate is
     computed in float32 (``x`` is float32, or ``f`` returns a float32 value, as nerve's
@@ -97,6 +99,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         raise TypeError(f"numerical_gradient needs a float array, got dtype {x.dtype}")
     if not (isinstance(h, (int, float)) and 0 < h < float("inf")):
         raise ValueError(f"numerical_gradient: the step h must be a positive number, got {h!r}")
+    if not x.flags.writeable:
+        x = np.array(x)  # a private, writable copy (a broadcast view becomes a full array)
     grad = np.zeros_like(x)
     if x.size == 0:
         return grad

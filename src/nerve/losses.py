@@ -194,10 +194,18 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: 
     where it scales each class's term); examples labelled ``ignore_index`` count for
     nothing (integer labels only); ``label_smoothing`` ε trains against
     (1 − ε)·onehot + ε/C (or (1 − ε)·T + ε/C) instead of the one-hot target.
+
+    Scores (N, C, d₁, …) with labels (N, d₁, …) (or probabilities of the scores' shape)
+    give one loss per position, as PyTorch: the same loss on the class axis moved last and
+    the positions flattened, the mean over all positions, "none" of shape (N, d₁, …).
     """
     s = _as_input("cross_entropy", scores)
     shape = s.data.shape
     if len(shape) != 2 or not shape[0] or not shape[1]:
+        if len(shape) > 2:  # (N, C, d₁, …): one loss per position, as PyTorch
+            return _per_position("cross_entropy", cross_entropy, s, labels, reduction,
+                                 weight=weight, ignore_index=ignore_index,
+                                 label_smoothing=label_smoothing, **unsupported)
         _check_scores("cross_entropy", s)
     plain = weight is None and not label_smoothing and type(ignore_index) is int \
         and not 0 <= ignore_index < shape[1] and not unsupported  # else: the general path
@@ -221,6 +229,44 @@ def cross_entropy(scores: Any, labels: Any, reduction: str = "mean", *, weight: 
             return apply1(L.CrossEntropy(y, reduction), s)
     return _weighted_cross_entropy(s, labels, reduction, weight, ignore_index, label_smoothing,
                                    unsupported)
+
+
+def _per_position(where: str, loss, s: Tensor, labels: Any, reduction: Any,
+                  **options: Any) -> Tensor:
+    """PyTorch's K-dimensional form: scores (N, C, d₁, …, d_K) with labels (N, d₁, …, d_K)
+    (or, for cross_entropy, class probabilities of the scores' shape), one example per
+    position. The class axis is moved last and the positions flattened, so the 2-D ``loss``
+    sees (M, C) scores and (M,) labels, M = N·d₁⋯d_K: the mean is over the M positions
+    (Σ w_y over those not ignored, with ``weight``), and ``reduction="none"`` gives the
+    losses back in shape (N, d₁, …). The gradient flows back through the transpose and
+    reshape (dL/ds is dL/d(flat) with the class axis put back at 1)."""
+    shape = s.data.shape
+    n, c, rest = shape[0], shape[1], shape[2:]
+    if 0 in shape:
+        raise ValueError(f"{where}: scores of shape (N, C, d1, ...) need at least one "
+                         f"example, class and position, got shape {shape}")
+    order = (0,) + tuple(range(2, len(shape))) + (1,)  # the class axis last
+    flat = s.transpose(*order).reshape(-1, c)
+    t = labels.data if isinstance(labels, Tensor) else labels
+    try:
+        t_shape = np.shape(t)
+    except ValueError:  # a ragged list
+        t_shape = None
+    if t_shape == (n,) + rest:
+        target = np.reshape(t, -1)
+    elif t_shape == shape and where == "cross_entropy":  # class probabilities
+        target = (labels.transpose(*order).reshape(-1, c) if isinstance(labels, Tensor)
+                  else np.asarray(t).transpose(order).reshape(-1, c))
+    else:
+        probs = (" or class probabilities of the scores' shape" if where == "cross_entropy"
+                 else "")
+        got = "a ragged list" if t_shape is None else f"shape {t_shape}"
+        raise ValueError(f"{where}: scores of shape {shape} (N, C, d1, ...) take labels of "
+                         f"shape {(n,) + rest} (N, d1, ...){probs}, got {got}")
+    out = loss(flat, target, reduction, **options)
+    if out.ndim == 1:  # reduction="none": one loss per position
+        out = out.reshape((n,) + rest)
+    return out
 
 
 class _Ignored:
@@ -391,13 +437,19 @@ def nll_loss(log_probs: Any, labels: Any, reduction: str = "mean", *, weight: An
     −w_yᵢ·onehot(yᵢ) (÷ Σᵢ w_yᵢ for the mean), 0 for the ignored. A label of weight 0 counts
     for nothing even where its log-probability is −inf (PyTorch: 0·∞ = NaN). With every
     example ignored (or of weight 0) the mean is undefined: ValueError, as cross_entropy
-    (PyTorch returns NaN); "sum" and "none" give 0.
+    (PyTorch returns NaN); "sum" and "none" give 0. Log-probabilities (N, C, d₁, …) with
+    labels (N, d₁, …) give one loss per position, as PyTorch (see :func:`cross_entropy`).
     """
     if unsupported:
         reject_options("nll_loss", unsupported, _NLL_TAKES)
     s = _as_input("nll_loss", log_probs)
-    _check_scores("nll_loss", s)
-    n, c = s.data.shape
+    shape = s.data.shape
+    if len(shape) != 2 or not shape[0] or not shape[1]:
+        if len(shape) > 2:  # (N, C, d₁, …): one loss per position, as PyTorch
+            return _per_position("nll_loss", nll_loss, s, labels, reduction, weight=weight,
+                                 ignore_index=ignore_index)
+        _check_scores("nll_loss", s)
+    n, c = shape
     if weight is None and type(ignore_index) is int and not 0 <= ignore_index < c:
         y = _as_labels("nll_loss", labels, n, c, ignore_index)
         if y is not _IGNORED:  # the plain loss: no label ignored

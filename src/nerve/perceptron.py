@@ -52,6 +52,9 @@ def _numbers(X: Any, who: str) -> np.ndarray:
         raise TypeError(f"{who}: X must be an array of numbers with equal-length rows, got "
                         + (f"dtype {X.dtype}" if X.dtype != object else "a ragged or "
                            "non-numeric sequence"))
+    if X.dtype.kind == "c":
+        raise TypeError(f"{who}: X has dtype {X.dtype}: complex data is not supported; "
+                        "nerve computes in float32 or float64")
     return X
 
 
@@ -82,7 +85,7 @@ def _as_labels(y: Any, n: int, who: str) -> np.ndarray:
         y = y[:, 0]
     if y.shape != (n,):
         raise ValueError(f"{who}: y must have shape ({n},) to match X, got {y.shape}")
-    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool) or not np.isin(y, (0, 1)).all():
+    if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():  # not complex, str, object
         raise ValueError(f"{who}: y must hold the labels 0 and 1, got values {np.unique(y)[:5]}")
     return y.astype(np.int64)
 

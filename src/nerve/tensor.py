@@ -27,6 +27,7 @@ from .tensor_torch import _OWNED, TorchNames, _writes_through, own, plain_index
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
 bool_ = np.dtype(np.bool_)
 FLOAT_DTYPES = (float32, float64)
 _default_dtype = float32
@@ -77,18 +78,7 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
         data = data.data
     if dtype is not None:
         dtype = _check_dtype(dtype)
-    if isinstance(data, np.ndarray):
-        arr = data
-    else:
-        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            raise TypeError("cannot make a tensor from a list of tensors (that would cut "
-                            "them off from the graph); to combine tensors use nv.stack([...]) "
-                            "or nv.concatenate([...])")
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}; "
-                            "expected numbers, nested lists of numbers or a NumPy array") from None
+    arr = data if type(data) is np.ndarray else _plain_array(data, dtype)
     kind = arr.dtype.kind
     if kind in "fiub":
         if dtype is not None:
@@ -107,6 +97,56 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
     raise TypeError(f"cannot make a tensor from data of dtype {arr.dtype} "
                     f"({type(data).__name__}); expected numbers (float, int or bool), "
                     "e.g. a list of floats or a numeric NumPy array")
+
+
+def _plain_array(data: Any, dtype) -> np.ndarray:
+    """``as_array``'s slow path: anything but an exact ``np.ndarray`` as a plain ndarray.
+
+    A subclass loses its class, as in ``torch.tensor``: ``np.matrix`` (whose ``*`` is a
+    matrix product) becomes a 2-D array, a masked array its data with the mask ignored
+    (as ``np.asarray`` and ``nv.fit`` read it). Numbers and lists asked to become an
+    integer dtype must fit it (NumPy and PyTorch refuse ``[300]`` as uint8 too)."""
+    if isinstance(data, np.ndarray):
+        return np.asarray(data)
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        raise TypeError("cannot make a tensor from a list of tensors (that would cut "
+                        "them off from the graph); to combine tensors use nv.stack([...]) "
+                        "or nv.concatenate([...])")
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}; "
+                        "expected numbers, nested lists of numbers or a NumPy array") from None
+    if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        _check_fits(arr, dtype)
+    return arr
+
+
+def _odd_number(other: Any, dtype: np.dtype) -> np.ndarray:
+    """A number operand that ``as_array`` refused, not being a real one: a ``Decimal``
+    converts; a complex number gets nerve's message."""
+    if isinstance(other, numbers.Complex):
+        raise TypeError(f"complex data is not supported ({other!r}); nerve computes in "
+                        "float32 or float64") from None
+    return np.asarray(other, dtype=dtype)
+
+
+def _check_fits(arr: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse values that the integer ``dtype`` cannot hold (``astype`` would wrap them)."""
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"cannot convert NaN or infinite values to the integer dtype {dtype}")
+    info = np.iinfo(dtype)
+    low, high = arr.min(), arr.max()
+    if arr.dtype.kind == "f":  # floats truncate; int64's max + 1 is 2**63 as a float, exactly
+        bad = np.trunc(low) < info.min or np.trunc(high) >= float(info.max) + 1
+    else:
+        bad = low < info.min or high > info.max
+    if bad:
+        raise OverflowError(f"values from {low.item()!r} to {high.item()!r} do not fit in "
+                            f"{dtype}, whose range is {info.min} to {info.max} (NumPy's "
+                            "astype would wrap them); pass values in range, or "
+                            + ("a float dtype" if dtype.itemsize == 8 else
+                               "a wider dtype such as nv.int64"))
 
 
 def _swapped(pair: tuple, ndim: int) -> tuple:
@@ -549,10 +589,17 @@ class Tensor(TorchNames):
                 return self._mixed(other)
             return other
         mine = self.data.dtype
-        number = isinstance(other, numbers.Number) and not isinstance(other, bool)
+        # Real, not Number: a complex number (Python's or NumPy's) goes to as_array,
+        # which refuses it, instead of NumPy's cast that drops the imaginary part.
+        number = isinstance(other, numbers.Real) and not isinstance(other, bool)
         if mine.kind == "f":
-            return Tensor._wrap(np.asarray(other, dtype=mine) if number
-                                else as_array(other, mine))
+            try:
+                return Tensor._wrap(np.asarray(other, dtype=mine) if number
+                                    else as_array(other, mine))
+            except TypeError:
+                if not isinstance(other, numbers.Number):
+                    raise
+                return Tensor._wrap(_odd_number(other, mine))
         arr = np.asarray(other) if number else as_array(other)
         if arr.dtype.kind == "f":
             arr = arr if arr.dtype == _default_dtype else arr.astype(_default_dtype)
@@ -679,6 +726,8 @@ class Tensor(TorchNames):
         try:
             return Tensor._wrap(ufunc(self.data, o))
         except (ValueError, TypeError) as exc:
+            if getattr(type(o), "__array_ufunc__", True) is None:
+                return NotImplemented  # it opts out of ufuncs (pytest.approx): ask it
             raise ValueError(f"cannot compare a tensor of shape {self.shape} with "
                              f"{np.shape(o)}: {exc}") from None
 

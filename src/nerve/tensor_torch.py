@@ -160,6 +160,21 @@ class TorchNames:
             return self.astype(dt)
         return self if dt == self.data.dtype else type(self)._wrap(self.data.astype(dt))
 
+    def type(self, dtype=None, non_blocking: bool = False):
+        """This tensor in ``dtype``, as PyTorch's ``t.type(torch.float)``: the same as
+        ``t.to(dtype)`` (a float dtype keeps the gradient, d(out)/d(t) = 1; an integer or
+        bool one gives a constant). Read a tensor's dtype from ``t.dtype``."""
+        from .tensor import check_bool
+
+        check_bool(non_blocking, "type: non_blocking")
+        if dtype is None:
+            raise TypeError("type() needs the dtype to convert to, e.g. t.type(nv.float32); "
+                            "to read the tensor's dtype use t.dtype")
+        if not _is_dtype_like(dtype):
+            raise TypeError(f"type() takes a dtype (nv.float32, nv.float64, nv.int64, "
+                            f"nv.bool_ or its name), got {dtype!r}")
+        return self._converted(dtype)
+
     def type_as(self, other):
         """This tensor in ``other``'s dtype (``t.to(other.dtype)``)."""
         if not isinstance(other, TorchNames):

@@ -58,6 +58,9 @@ def as_array(name: str, value: object, numeric: bool = True) -> np.ndarray:
     array = to_numpy(value, name)
     if numeric and not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if numeric and array.dtype.kind == "c":
+        raise TypeError(f"{name} has dtype {array.dtype}: complex data is not supported; "
+                        "nerve computes in float32 or float64")
     if array.ndim == 0:
         raise ValueError(f"{name} must have a first (sample) axis, got a 0-d array")
     return array
@@ -66,9 +69,12 @@ def as_array(name: str, value: object, numeric: bool = True) -> np.ndarray:
 def to_numpy(value: object, name: str) -> np.ndarray:
     """``np.asarray(value)``, with an error that says what happened when ``value`` is a
     tuple or list of arrays of different shapes: most often an ``(X, y)`` pair (or a
-    function's tuple result) passed where one array belongs."""
-    if isinstance(value, np.ndarray):
+    function's tuple result) passed where one array belongs. An ndarray subclass becomes
+    a plain array (``np.matrix`` a 2-D one, a masked array its data, the mask ignored)."""
+    if type(value) is np.ndarray:
         return value
+    if isinstance(value, np.ndarray):
+        return np.asarray(value)
     try:
         return np.asarray(value)
     except ValueError as exc:

@@ -65,7 +65,12 @@ def _check_strata(y: np.ndarray) -> None:
     if y.dtype.kind in "fc" and not np.all(y == np.round(y)):
         raise ValueError("stratify needs class labels, got continuous values in y; split "
                          "without stratify=True (or bin the targets into classes first)")
-    classes, counts = np.unique(y, return_counts=True)
+    try:
+        classes, counts = np.unique(y, return_counts=True)
+    except TypeError:  # object labels of types that do not sort together (1 and "a")
+        kinds = ", ".join(sorted({type(v).__name__ for v in y.ravel().tolist()}))
+        raise TypeError(f"stratify: the labels mix types {kinds} that cannot be sorted "
+                        "into classes; use one type (integers or strings)") from None
     single = np.flatnonzero(counts < 2)
     if single.size:
         label = classes[single[0]]

@@ -14,6 +14,7 @@ from ..tensor import Tensor, _check_float_dtype, axis_or_dim, get_default_dtype
 from ..tensor_torch import check_device
 from . import derivatives as D
 from .container import Identity
+from .linear import layer_input
 from .module import Module, Parameter
 from ..registry import lookup, normalize_name
 
@@ -25,7 +26,12 @@ class Sigmoid(Module):
     """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = σ(x)(1 − σ(x))."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
+        try:
+            return x.sigmoid()
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).sigmoid()
 
     @staticmethod
     def derivative(x):
@@ -36,7 +42,12 @@ class Tanh(Module):
     """y = tanh x = 2σ(2x) − 1;  dy/dx = 1 − tanh² x."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
+        try:
+            return x.tanh()
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).tanh()
 
     @staticmethod
     def derivative(x):
@@ -58,7 +69,12 @@ class ReLU(Module):
         _check_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
+        try:
+            return x.relu()
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).relu()
 
     @staticmethod
     def derivative(x):
@@ -80,7 +96,12 @@ class LeakyReLU(Module):
         self.alpha = _check_alpha("LeakyReLU", alpha)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.leaky_relu(self.alpha)
+        try:
+            return x.leaky_relu(self.alpha)
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).leaky_relu(self.alpha)
 
     def derivative(self, x):
         return D.leaky_relu_prime(x, self.alpha)
@@ -98,7 +119,12 @@ class ELU(Module):
         self.alpha = _check_alpha("ELU", alpha)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.elu(self.alpha)
+        try:
+            return x.elu(self.alpha)
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).elu(self.alpha)
 
     def derivative(self, x):
         return D.elu_prime(x, self.alpha)
@@ -166,7 +192,11 @@ class PReLU(Module):
         self.alpha = value
 
     def forward(self, x: Tensor) -> Tensor:
-        alpha = _slopes_for(self.short_name(), self.alpha, x.shape)
+        try:
+            shape = x.shape
+        except AttributeError:  # a tuple or None: numbers converted, else a TypeError
+            return self.forward(layer_input(self, x))
+        alpha = _slopes_for(self.short_name(), self.alpha, shape)
         return F.where(x.data > 0, x, alpha * x)
 
     def derivative(self, x):
@@ -199,7 +229,12 @@ class Softmax(Module):
         self.axis = _axis_or_dim("Softmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.softmax(self.axis)
+        try:
+            return x.softmax(self.axis)
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).softmax(self.axis)
 
     def derivative(self, x):
         """The Jacobian's diagonal yᵢ(1 − yᵢ)."""
@@ -218,7 +253,12 @@ class LogSoftmax(Module):
         self.axis = _axis_or_dim("LogSoftmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.log_softmax(self.axis)
+        try:
+            return x.log_softmax(self.axis)
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).log_softmax(self.axis)
 
     def get_config(self) -> dict[str, Any]:
         return {"axis": self.axis}
@@ -229,7 +269,12 @@ class Step(Module):
     through it by gradient descent (the perceptron rule is used instead)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.step()
+        try:
+            return x.step()
+        except AttributeError:  # a tuple or None: numbers converted, else TypeError
+            if isinstance(x, Tensor):
+                raise
+            return layer_input(self, x).step()
 
     @staticmethod
     def derivative(x):

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd import Function, apply_node
 from ..tensor import Tensor, _check_float_dtype, check_bool, get_default_dtype
 from ..tensor_torch import check_device
-from .linear import check_features
+from .linear import check_features, layer_input
 from .module import Module, Parameter
 
 
@@ -64,16 +64,24 @@ class BatchNormOp(Function):
         return dx, dgamma, dbeta
 
 
-def _check_momentum(owner: str, momentum) -> float | None:
-    if momentum is None:
+def _check_momentum(owner: str, momentum, allow_none: bool = True) -> float | None:
+    if momentum is None and allow_none:
         return None
+    none = " or None (a cumulative average)" if allow_none else ""
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
-        raise TypeError(f"{owner}: momentum must be a number in [0, 1] or None (a cumulative "
-                        f"average), got {momentum!r}")
+        raise TypeError(f"{owner}: momentum must be a number in [0, 1]{none}, got "
+                        f"{momentum!r}")
     if not 0 <= momentum <= 1:
-        raise ValueError(f"{owner}: momentum must be in [0, 1] (or None: a cumulative "
-                         f"average), got {momentum}")
+        raise ValueError(f"{owner}: momentum must be in [0, 1]{none}, got {momentum}")
     return float(momentum)
+
+
+def _check_eps(owner: str, eps) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise TypeError(f"{owner}: eps must be a number, got {eps!r}")
+    if not eps > 0:
+        raise ValueError(f"{owner}: eps must be positive, got {eps}")
+    return float(eps)
 
 
 def _normalize(owner: str, x: Tensor, gamma: Tensor, beta: Tensor, mean, var, eps: float,
@@ -98,9 +106,9 @@ def _normalize(owner: str, x: Tensor, gamma: Tensor, beta: Tensor, mean, var, ep
     return out, stats
 
 
-def _running(name: str, value: Any, c: int) -> np.ndarray | None:
+def _running(name: str, value: Any, c: int, written: bool) -> np.ndarray | None:
     """A running statistic of ``batch_norm``: None, or the float array of shape (C,) to read
-    and update in place (a Tensor's ``.data``)."""
+    and (if ``written``: in training) update in place (a Tensor's ``.data``)."""
     if value is None:
         return None
     arr = value.data if isinstance(value, Tensor) else value
@@ -109,7 +117,39 @@ def _running(name: str, value: Any, c: int) -> np.ndarray | None:
                if isinstance(arr, np.ndarray) else type(value).__name__)
         raise TypeError(f"batch_norm: {name} must be None or a float array or tensor of "
                         f"shape ({c},) (one value per channel), updated in place; got {got}")
+    if written and not arr.flags.writeable:
+        raise ValueError(f"batch_norm: {name} is updated in place in training, but the array "
+                         "given is read-only; pass a writeable copy (np.array(...)), or "
+                         "training=False to only read it")
     return arr
+
+
+def _affine(name: str, value: Any, c: int, dt: np.dtype, fill: float) -> Tensor:
+    """``weight`` (γ) or ``bias`` (β) of ``batch_norm``: a tensor of shape (C,) (a learned
+    one as given, an array or list of numbers as a constant of the input's dtype; None:
+    all ``fill``)."""
+    if value is None:
+        return Tensor(np.full(c, fill, dtype=dt))
+    if isinstance(value, Tensor):
+        arr = value.data
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # a ragged list
+            arr = np.asarray(None)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"batch_norm: {name} must be None or a float tensor (or array) of "
+                        f"shape ({c},), one value per channel; got {type(value).__name__}"
+                        f"{'' if arr.dtype.kind == 'O' else f' of dtype {arr.dtype}'}")
+    if arr.shape != (c,):
+        raise ValueError(f"batch_norm: {name} must have shape ({c},), one value per channel "
+                         f"of the input, got shape {arr.shape}")
+    if isinstance(value, Tensor):
+        if arr.dtype != dt:
+            raise TypeError(f"batch_norm: {name} has dtype {arr.dtype} but the input is {dt}; "
+                            "convert one of them")
+        return value
+    return Tensor(arr.astype(dt))
 
 
 def batch_norm(input: Tensor, running_mean: np.ndarray | None,  # noqa: A002 - PyTorch's name
@@ -128,13 +168,16 @@ def batch_norm(input: Tensor, running_mean: np.ndarray | None,  # noqa: A002 - P
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got "
                          f"shape {x.shape}")
     c, dt = x.shape[1], x.data.dtype
-    running_mean = _running("running_mean", running_mean, c)
-    running_var = _running("running_var", running_var, c)
+    training = check_bool(training, "batch_norm: training")
+    running_mean = _running("running_mean", running_mean, c, training)
+    running_var = _running("running_var", running_var, c, training)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither "
                          "(then the batch's statistics are used)")
-    gamma = Tensor(np.ones(c, dtype=dt)) if weight is None else weight
-    beta = Tensor(np.zeros(c, dtype=dt)) if bias is None else bias
+    momentum = _check_momentum("batch_norm", momentum, allow_none=False)
+    eps = _check_eps("batch_norm", eps)
+    gamma = _affine("weight", weight, c, dt, 1.0)
+    beta = _affine("bias", bias, c, dt, 0.0)
     use_batch = training or running_mean is None
     out, stats = _normalize("batch_norm", x, gamma, beta, running_mean, running_var, eps,
                             use_batch)
@@ -173,10 +216,7 @@ class BatchNorm1d(Module):
         super().__init__()
         check_features("BatchNorm1d", num_features=num_features)
         momentum = _check_momentum("BatchNorm1d", momentum)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-            raise TypeError(f"BatchNorm1d: eps must be a number, got {eps!r}")
-        if not eps > 0:
-            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps}")
+        eps = _check_eps("BatchNorm1d", eps)
         affine = check_bool(affine, "BatchNorm1d: affine")
         track = check_bool(track_running_stats, "BatchNorm1d: track_running_stats")
         if device is not None:
@@ -216,7 +256,11 @@ class BatchNorm1d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.num_features
-        if x.ndim not in (2, 3) or x.shape[1] != c:
+        try:
+            ndim = x.ndim
+        except AttributeError:  # a tuple or None: numbers converted, else a TypeError
+            return self.forward(layer_input(self, x))
+        if ndim not in (2, 3) or x.shape[1] != c:
             raise ValueError(f"BatchNorm1d({c}): expected input of shape (N, {c}) or "
                              f"(N, {c}, L), got shape {x.shape}")
         gamma, beta = self.gamma, self.beta

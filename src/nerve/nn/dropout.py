@@ -8,6 +8,7 @@ import numpy as np
 
 from ..random import get_rng
 from ..tensor import Tensor
+from .linear import layer_input
 from .module import Module
 
 
@@ -58,6 +59,8 @@ class Dropout(Module):
         self.p = _check_p("Dropout", p)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):  # a tuple or None: numbers converted, else a TypeError
+            x = layer_input(self, x)
         if not self.training or self.p == 0:
             return x
         return dropout(x, self.p, True)

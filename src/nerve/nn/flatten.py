@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .linear import layer_input
 from .module import Module
 
 
@@ -31,7 +32,10 @@ class Flatten(Module):
         self.end_dim = _check_dim("end_dim", end_dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape
+        try:
+            shape = x.shape
+        except AttributeError:  # a tuple or None: numbers converted, else a TypeError
+            return self.forward(layer_input(self, x))
         ndim = len(shape)
         start, end = self.start_dim, self.end_dim
         label = f"Flatten({self.extra_repr()})"

@@ -58,7 +58,10 @@ def fused_forward(seq, x: Tensor) -> Tensor | None:
     if plan[1] is None:
         return None
     _, steps, name, linears, buffers, _ = plan
-    data = x.data
+    try:
+        data = x.data
+    except AttributeError:  # a tuple or None: the layers one by one convert it or say why not
+        return None
     if data.ndim != 2:
         return None
     width, dtype = data.shape[1], data.dtype

@@ -25,7 +25,10 @@ single layer does not: with random outgoing weights the rows W2[j, :] differ, so
 units get different gradients and separate (with tanh or sigmoid units; ReLU units of a
 zeroed layer sit at z = 0 where relu′(0) = 0, so they get no gradient and stay dead).
 Keras's and PyTorch's names are accepted too (``"kaiming"``, ``"glorot_uniform"``…), and
-PyTorch's in-place functions redraw a parameter: ``nn.init.kaiming_normal_(lin.weight)``.
+PyTorch's in-place functions redraw a parameter: ``nn.init.kaiming_normal_(lin.weight)``,
+``xavier_uniform_``, ``normal_``, ``uniform_``, ``trunc_normal_``, ``orthogonal_``,
+``constant_(w, val)``, ``zeros_``, ``ones_`` (the random ones draw from nerve's
+generator, or from ``seed=``).
 """
 from __future__ import annotations
 
@@ -233,10 +236,18 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, seed=None):
     return _fill(tensor, get_rng(seed).uniform(a, b, size=tensor.data.shape), "uniform_")
 
 
-def constant_(tensor, value: float):
-    """Every entry = ``value``, in place."""
+_MISSING = object()
+
+
+def constant_(tensor, val: float = _MISSING, *, value: float = _MISSING):
+    """Every entry = ``val``, in place (PyTorch's name; ``value=`` is accepted too)."""
+    if val is _MISSING and value is _MISSING:
+        raise TypeError("constant_: missing the value to fill with: constant_(tensor, val)")
+    if val is not _MISSING and value is not _MISSING:
+        raise TypeError("constant_: got both val and value; pass one (val is PyTorch's name)")
+    val = value if val is _MISSING else val
     _target(tensor, "constant_")
-    return _fill(tensor, np.asarray(_finite(value, "constant_", "value")), "constant_")
+    return _fill(tensor, np.asarray(_finite(val, "constant_", "value")), "constant_")
 
 
 def zeros_(tensor):
@@ -247,3 +258,96 @@ def zeros_(tensor):
 def ones_(tensor):
     """Every entry 1, in place."""
     return constant_(tensor, 1.0)
+
+
+def orthogonal_(tensor, gain: float = 1.0, seed=None):
+    """A (semi-)orthogonal W, in place (Saxe et al. 2014, PyTorch's algorithm): the QR of
+    A ~ N(0, 1) of shape (rows, cols) = (shape[0], the rest flattened), taken on Aᵀ when
+    rows < cols, with Q's columns signed by diag(R) so Q is uniform (Haar); W = gain · Q.
+    So WᵀW = gain²·I when rows >= cols and WWᵀ = gain²·I otherwise: the smaller side holds
+    orthonormal vectors, the same property in nerve's (in, out) layout as in PyTorch's
+    (out, in), and ‖xW‖ = gain·‖x‖ for a square W."""
+    what = "orthogonal_"
+    _target(tensor, what)
+    gain = _finite(gain, what, "gain")
+    shape = tensor.data.shape
+    if len(shape) < 2 or 0 in shape:
+        raise ValueError(f"{what}: needs a weight with 2 or more axes and no empty one, got "
+                         f"shape {shape}")
+    rows = shape[0]
+    cols = int(np.prod(shape[1:]))
+    a = get_rng(seed).standard_normal((rows, cols))
+    if rows < cols:
+        a = a.T
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diagonal(r))  # column j times sign(R_jj): the Haar measure
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(shape), what)
+
+
+_SQRT2 = math.sqrt(2.0)
+
+
+def _normal_cdf(z: float) -> float:
+    """Φ(z) = ½·erfc(−z/√2), exact in the lower tail."""
+    return 0.5 * math.erfc(-z / _SQRT2)
+
+
+def _normal_quantile(p: np.ndarray) -> np.ndarray:
+    """Φ⁻¹(p) for p in (0, 1], elementwise: Acklam's rational approximation (relative error
+    below 1.2e-9, far finer than float32 weights), a rational function of p − ½ in the
+    middle and of √(−2 log p) in the tails."""
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+         6.680131188771972e+01, -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+         -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+         3.754408661907416e+00)
+    low = 0.02425
+    out = np.empty_like(p)
+    tail = (p < low) | (p > 1 - low)
+    mid = ~tail
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+    pt = p[tail]
+    sign = np.where(pt < 0.5, 1.0, -1.0)  # the upper tail mirrors the lower one
+    q = np.sqrt(-2 * np.log(np.minimum(pt, 1 - pt)))
+    out[tail] = sign * (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    return out
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, seed=None):
+    """W ~ N(mean, std²) truncated to [a, b], in place (PyTorch's arguments: a and b are
+    values, not multiples of std; trunc_normal_(w, std=0.02) leaves a = −2, b = 2, which cut
+    nothing). Drawn by the inverse CDF: W = mean + std·Φ⁻¹(U), U ~ U(Φ(α), Φ(β)) with
+    α = (a − mean)/std, β = (b − mean)/std, worked in the lower tail for accuracy and
+    clipped to [a, b]; the density is φ((w − mean)/std) / (std·(Φ(β) − Φ(α))) on [a, b]."""
+    what = "trunc_normal_"
+    _target(tensor, what)
+    mean, std = _finite(mean, what, "mean"), _finite(std, what, "std", 0.0)
+    a, b = _finite(a, what, "a"), _finite(b, what, "b")
+    if std == 0.0:
+        raise ValueError(f"{what}: std must be > 0, got 0")
+    if not a < b:
+        raise ValueError(f"{what}: the bounds must satisfy a < b, got a={a}, b={b}")
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    flip = alpha > -beta  # the interval lies mostly above the mean: draw −W, in the lower tail
+    if flip:
+        alpha, beta = -beta, -alpha
+    lo, hi = _normal_cdf(alpha), _normal_cdf(beta)
+    if not hi > lo:
+        raise ValueError(f"{what}: [a, b] = [{a}, {b}] lies too far out in the tail of "
+                         f"N({mean}, {std}²) to draw from (beyond about 37 std from the "
+                         "mean, where the normal CDF underflows)")
+    u = get_rng(seed).uniform(lo, hi, size=tensor.data.shape)
+    z = _normal_quantile(np.maximum(u, 5e-324))  # (u = 0 only where Φ(α) underflows)
+    if flip:
+        z = -z
+    return _fill(tensor, np.clip(mean + std * z, a, b), what)

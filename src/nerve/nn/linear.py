@@ -23,6 +23,31 @@ def check_features(owner: str, **sizes: Any) -> None:
             raise ValueError(f"{owner}: {name} must be a positive int, got {value}")
 
 
+def layer_input(layer: Module, x: Any) -> Tensor:
+    """The input of a built-in layer's forward given ``x`` that is not a tensor: the
+    failure path of the forwards (a tuple, a list of tensors or None reaches ``forward``
+    unchanged, see ``Module.__call__``). A tuple of numbers (nested too) becomes a float
+    tensor of the layer's dtype, as a list of numbers does; anything else is a TypeError
+    naming the layer and what it takes (PyTorch: "argument 'input' must be Tensor")."""
+    name = layer.short_name() if hasattr(layer, "short_name") else type(layer).__name__
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, tuple) and not any(isinstance(v, (Tensor, type(None))) for v in x):
+        try:
+            return Tensor(x, dtype=layer.dtype)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name}: expected a tensor or numeric data as input; the tuple "
+                            f"given is not numbers ({error})") from None
+    if isinstance(x, (tuple, list)):
+        got = f"a {type(x).__name__} of {len(x)} items"
+        hint = ("; a layer takes one tensor (a tuple or list of inputs is for a forward of "
+                "your own that unpacks it)")
+    else:
+        got, hint = type(x).__name__, ""
+    raise TypeError(f"{name}: expected a tensor (or numeric data: an array, a list or tuple "
+                    f"of numbers) as input, got {got}{hint}")
+
+
 class Linear(Module):
     """y = x W + b, for x of shape (N, in_features) and y of shape (N, out_features)
     (or (..., in_features) → (..., out_features) over the last axis, as PyTorch).
@@ -57,7 +82,11 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(self.out_features), dtype=dt) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        data, w, b = x.data, self.weight, self.bias
+        try:
+            data = x.data
+        except AttributeError:  # a tuple or None: numbers converted, else a TypeError
+            return self.forward(layer_input(self, x))
+        w, b = self.weight, self.bias
         if data.ndim == 2 and data.shape[1] == self.in_features and data.dtype == w.data.dtype:
             # The checked common case goes straight to the fused op.
             return AffineOp.apply(x, w) if b is None else AffineOp.apply(x, w, b)

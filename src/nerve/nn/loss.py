@@ -84,7 +84,8 @@ class CrossEntropyLoss(_Loss):
     Lᵢ = −log softmax(sᵢ)_yᵢ (stable log-sum-exp);  dL/ds = (softmax − onehot) / N
     (probabilities T: Lᵢ = −Σ_c Tᵢc·log softmax(sᵢ)_c). PyTorch's ``weight`` (one per
     class), ``ignore_index`` and ``label_smoothing`` work as there (see
-    :func:`nerve.losses.cross_entropy`).
+    :func:`nerve.losses.cross_entropy`), and so do scores (N, C, d₁, …) with labels
+    (N, d₁, …): one loss per position, the mean over all positions.
     """
 
     _takes = F._CROSS_ENTROPY_TAKES
@@ -123,7 +124,8 @@ class NLLLoss(_Loss):
 
     PyTorch's ``weight`` w (one per class): Lᵢ = −w_yᵢ·log pᵢ,yᵢ, the mean divided by
     Σᵢ w_yᵢ; labels equal to ``ignore_index`` (default −100) count for nothing (see
-    :func:`nerve.losses.nll_loss`).
+    :func:`nerve.losses.nll_loss`). Log-probabilities (N, C, d₁, …) with labels (N, d₁, …)
+    give one loss per position, as PyTorch.
     """
 
     _takes = F._NLL_TAKES

@@ -9,7 +9,7 @@ from .. import functional as F
 from . import derivatives as D
 from ..tensor import Tensor, _check_float_dtype, get_default_dtype
 from .init import check_init, initialize
-from .linear import check_features
+from .linear import check_features, layer_input
 from .module import Module, Parameter
 
 
@@ -42,7 +42,11 @@ class Maxout(Module):
         self.bias = Parameter(np.zeros(cols), dtype=dt)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+        try:
+            ndim = x.ndim
+        except AttributeError:  # a tuple or None: numbers converted, else a TypeError
+            return self.forward(layer_input(self, x))
+        if ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"Maxout({self.in_features}, {self.out_features}, "
                              f"pieces={self.pieces}): expected input of shape "
                              f"(N, {self.in_features}), got shape {x.shape}")

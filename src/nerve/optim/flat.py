@@ -170,11 +170,12 @@ class FlatParameters:
         return bool(self.state)
 
     def _counters_agree(self, opt_state: dict, keys: list) -> bool:
-        first = opt_state.get(0)
+        get = dict.get  # C-level (integer keys): this runs every Adam step
+        first = get(opt_state, 0)
         if not first:
             return True
         for i in range(1, len(self.params)):
-            st = opt_state.get(i)
+            st = get(opt_state, i)
             if st is None or any(st.get(k) != first[k] for k in keys):
                 return False
         return True
@@ -194,7 +195,9 @@ class FlatParameters:
     def _share_state(self) -> None:
         self.param_states, self.shared = [], []
         self._owner = self.optimizer.state
-        self._owner_get = self._owner.get
+        # dict's own get, bound: optimizer.state is a dict subclass whose Python-level
+        # get also takes a Parameter; the integer keys here never need that
+        self._owner_get = dict.get.__get__(self._owner)
         for i, (a, b) in enumerate(zip(self.offsets[:-1], self.offsets[1:])):
             st = self.optimizer.state.setdefault(i, {})
             for key, value in self.state.items():

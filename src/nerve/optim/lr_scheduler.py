@@ -126,6 +126,22 @@ def _restore_rates(optimizer: Optimizer, last_lr: list[float]) -> None:
             group["lr"] = lr
 
 
+def _per_group(owner: str, name: str, value: Any, count: int) -> list[float]:
+    """One number >= 0 per parameter group: a list, tuple or 1-D array of ``count`` of
+    them, or one number (a 0-d array too, as PyTorch takes it) for every group."""
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim):
+        if isinstance(value, np.ndarray) and value.ndim != 1:
+            raise ValueError(f"{owner}: {name} must be one number or one per parameter "
+                             f"group, got an array of shape {value.shape}")
+        if len(value) != count:
+            raise ValueError(f"{owner}: {name} lists {len(value)} value(s), the "
+                             f"optimizer has {count} parameter group(s); give one per group "
+                             "or a single number for all")
+        return [check_number(owner, f"{name}[{i}]", v, 0.0, math.inf)
+                for i, v in enumerate(value)]
+    return [check_number(owner, name, value, 0.0, math.inf)] * count
+
+
 #: Integer hyperparameters and their smallest values (checked again on load_state_dict).
 _INT_HYPER = {"step_size": 1, "T_max": 1, "total_iters": 1, "total_steps": 1}
 
@@ -591,13 +607,7 @@ class OneCycleLR(LRScheduler):
 
     @staticmethod
     def _per_group(owner: str, name: str, value: Any, count: int) -> list[float]:
-        if isinstance(value, (list, tuple, np.ndarray)):
-            if len(value) != count:
-                raise ValueError(f"{owner}: {name} lists {len(value)} value(s), the "
-                                 f"optimizer has {count} parameter group(s)")
-            return [check_number(owner, f"{name}[{i}]", v, 0.0, math.inf)
-                    for i, v in enumerate(value)]
-        return [check_number(owner, name, value, 0.0, math.inf)] * count
+        return _per_group(owner, name, value, count)
 
     def _set_momentum(self, group: dict, value: float) -> None:
         if self.use_beta1:
@@ -819,14 +829,16 @@ class ReduceLROnPlateau:
     ``mode="auto"`` (the default) minimises unless ``monitor`` names an accuracy.
     Improvement means beating the best by more than ``threshold`` (relative, or absolute
     with ``threshold_mode="abs"``). After a reduction, ``cooldown`` epochs pass before
-    counting again; rates never go below ``min_lr``, and a change smaller than ``eps``
-    is skipped (PyTorch's floor, so the rate stops shrinking). Call ``sched.step(val_loss)`` once
-    per epoch; in ``nv.fit`` callbacks it reads ``monitor`` from the epoch's logs.
+    counting again; rates never go below ``min_lr`` (one number for every group, or a
+    list of one per group, as PyTorch's; kept in ``min_lrs``), and a change smaller than
+    ``eps`` is skipped (PyTorch's floor, so the rate stops shrinking). Call
+    ``sched.step(val_loss)`` once per epoch; in ``nv.fit`` callbacks it reads
+    ``monitor`` from the epoch's logs.
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "auto", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8,
+                 cooldown: int = 0, min_lr: float | list[float] = 0.0, eps: float = 1e-8,
                  monitor: str = "val_loss") -> None:
         name = "ReduceLROnPlateau"
         _check_optimizer(name, optimizer)
@@ -846,7 +858,12 @@ class ReduceLROnPlateau:
         self.patience = _check_int(name, "patience", patience, 0)
         self.threshold = check_number(name, "threshold", threshold, 0.0, math.inf)
         self.cooldown = _check_int(name, "cooldown", cooldown, 0)
-        self.min_lr = check_number(name, "min_lr", min_lr, 0.0, math.inf)
+        count = len(optimizer.param_groups)
+        self.min_lrs = _per_group(name, "min_lr", min_lr, count)
+        per_group = isinstance(min_lr, (list, tuple)) or np.ndim(min_lr) != 0
+        #: the one floor for every group (groups added later get it), or None for a list
+        self._default_min_lr = None if per_group else self.min_lrs[0]
+        self.min_lr = list(self.min_lrs) if per_group else self.min_lrs[0]
         self.eps = check_number(name, "eps", eps, 0.0, math.inf)
         self.monitor = monitor
         self.best = math.inf if mode == "min" else -math.inf
@@ -884,9 +901,17 @@ class ReduceLROnPlateau:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for group in self.optimizer.param_groups:
+            groups = self.optimizer.param_groups
+            if len(groups) != len(self.min_lrs):
+                if self._default_min_lr is None:
+                    raise ValueError(
+                        f"ReduceLROnPlateau: the optimizer now has {len(groups)} parameter "
+                        f"groups, min_lr lists {len(self.min_lrs)} (one per group when the "
+                        "scheduler was built); set sched.min_lrs to one value per group")
+                self.min_lrs = [self._default_min_lr] * len(groups)
+            for group, floor in zip(groups, self.min_lrs):
                 old = float(group["lr"])
-                new = max(old * self.factor, self.min_lr)
+                new = max(old * self.factor, floor)
                 if old - new > self.eps:
                     group["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
@@ -906,6 +931,9 @@ class ReduceLROnPlateau:
               "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch,
               "last_lr": np.array(self._last_lr, dtype=np.float64)}
         sd.update({key: getattr(self, key) for key in self._settings})
+        floors = self.min_lrs
+        if self._default_min_lr is None or any(m != self._default_min_lr for m in floors):
+            sd["min_lr"] = np.array(floors, dtype=np.float64)  # one per group
         return sd
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -920,10 +948,12 @@ class ReduceLROnPlateau:
             settings = {}
             for key in self._settings:
                 value = np.asarray(state_dict[key])
-                settings[key] = str(value) if value.dtype.kind in "US" else value.item()
+                settings[key] = str(value) if value.dtype.kind in "US" else \
+                    value.tolist() if value.ndim else value.item()  # min_lr: one per group
             checked = ReduceLROnPlateau(self.optimizer, **settings)
             for key in self._settings:
                 setattr(self, key, getattr(checked, key))
+            self.min_lrs, self._default_min_lr = checked.min_lrs, checked._default_min_lr
             last_lr = np.asarray(state_dict["last_lr"], dtype=np.float64).ravel()
             if last_lr.size != len(self.optimizer.param_groups):
                 raise ValueError(f"ReduceLROnPlateau.load_state_dict: {last_lr.size} last_lr "

@@ -118,6 +118,95 @@ def _check_param(p: Any, where: str) -> None:
 
 
 # ----------------------------------------------------------------------------
+# The per-parameter state
+# ----------------------------------------------------------------------------
+_ABSENT = object()
+_dict_get = dict.get
+
+
+class OptimizerState(dict):
+    """``optimizer.state``: the per-parameter buffers, keyed by the parameter's position
+    across all groups, in order (0, 1, ...; the keys ``state_dict()`` saves).
+
+    As in PyTorch, a parameter of the optimizer is a key too: ``opt.state[p]`` (and
+    ``.get(p)``, ``p in opt.state``, ``opt.state[p] = {...}``) reads its position's
+    entry. Iterating still gives the positions. A key that is neither raises a short
+    ``KeyError`` that names what is expected.
+    """
+
+    def __init__(self, groups: list[dict[str, Any]], *args: Any) -> None:
+        super().__init__(*args)
+        self._groups = groups  # the optimizer's param_groups (the same list object)
+
+    def _position(self, key: Any) -> int | None:
+        """The position of ``key`` if it is one of the optimizer's parameters, else None."""
+        if not hasattr(key, "data"):
+            return None
+        index = 0
+        for group in self._groups:
+            for p in group["params"]:
+                if p is key:
+                    return index
+                index += 1
+        return None
+
+    def _count(self) -> int:
+        return sum(len(group["params"]) for group in self._groups)
+
+    def _missing_message(self, key: Any) -> str:
+        n = self._count()
+        keys = f"a position 0..{n - 1} or one of its parameters"
+        if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+            if 0 <= key < n:
+                return (f"no optimizer state for parameter {int(key)} yet: it has not been "
+                        "updated (no step() with a gradient for it)")
+            return f"no parameter {key} in this optimizer: it has {n}; the key must be {keys}"
+        if hasattr(key, "data"):
+            shape = getattr(getattr(key, "data", None), "shape", "?")
+            position = self._position(key)
+            if position is not None:
+                return (f"no optimizer state for this parameter (position {position}, shape "
+                        f"{shape}) yet: it has not been updated (no step() with a gradient "
+                        "for it)")
+            return (f"this {type(key).__name__} (shape {shape}) is not one of the "
+                    f"optimizer's parameters; the key must be {keys}")
+        return f"optimizer.state has no key of type {type(key).__name__}; the key must be {keys}"
+
+    def __missing__(self, key: Any) -> dict[str, Any]:
+        # dict.__getitem__ calls this only for a key it does not hold: a position is
+        # looked up at C speed, a parameter comes here
+        position = self._position(key)
+        if position is not None:
+            value = _dict_get(self, position, _ABSENT)
+            if value is not _ABSENT:
+                return value
+        raise KeyError(self._missing_message(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """``self[key]`` (a position or a parameter), or ``default`` if it has no state."""
+        value = _dict_get(self, key, _ABSENT)
+        if value is not _ABSENT:  # a position: the common case (the flat step's checks)
+            return value
+        position = self._position(key)
+        return default if position is None else _dict_get(self, position, default)
+
+    def __contains__(self, key: Any) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        position = self._position(key)
+        return position is not None and dict.__contains__(self, position)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, (int, np.integer)) or isinstance(key, (bool, np.bool_)):
+            position = self._position(key)
+            if position is None:
+                raise KeyError(self._missing_message(key).replace(
+                    "optimizer.state has no key", "optimizer.state takes no key"))
+            key = position
+        dict.__setitem__(self, int(key), value)
+
+
+# ----------------------------------------------------------------------------
 # The base class
 # ----------------------------------------------------------------------------
 class Optimizer:
@@ -128,9 +217,10 @@ class Optimizer:
     param_groups : list of dict
         Each group has ``"params"`` (a list of parameters) and one value per
         hyperparameter (``"lr"``, ...). Schedulers change ``group["lr"]``.
-    state : dict[int, dict]
+    state : OptimizerState (a dict[int, dict])
         Per-parameter buffers (momentum, running averages, step counts), keyed
-        by the parameter's position across all groups, in order.
+        by the parameter's position across all groups, in order; a parameter of
+        the optimizer works as a key too (``opt.state[p]["exp_avg"]``, as PyTorch).
     """
 
     #: The pure update function ``f(param, grad, state, **hyperparameters)``.
@@ -143,7 +233,7 @@ class Optimizer:
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[int, dict[str, Any]] = {}
+        self.state: OptimizerState = OptimizerState(self.param_groups)
         if callable(getattr(params, "parameters", None)):
             raise TypeError(
                 f"{self._name}: params must be the model's parameters: pass "
@@ -293,7 +383,7 @@ class Optimizer:
             hyper = self._hyperparameters(group)
             for p in group["params"]:
                 if p.grad is not None:
-                    buffers = state.get(index)
+                    buffers = _dict_get(state, index)  # dict's own: a position, C speed
                     if buffers is None:
                         buffers = state[index] = {}
                     try:
@@ -363,7 +453,7 @@ class Optimizer:
             )
         for group, options in zip(self.param_groups, groups):
             group.update(options)
-        self.state = state
+        self.state = OptimizerState(self.param_groups, state)
         self._steps_taken = int(steps)
         self._loaded_lrs = [group["lr"] for group in self.param_groups]
         self._built_lrs = list(self._loaded_lrs)

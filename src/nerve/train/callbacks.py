@@ -7,7 +7,9 @@ once per batch), then ``on_epoch_end(epoch, logs)``, and finally ``on_train_end(
 ``logs`` holds
 ``loss`` and ``accuracy`` (training, averaged over the epoch; per batch in the batch
 hooks) and ``val_loss`` / ``val_accuracy`` when there is validation data. A callback
-stops training after the current epoch by setting ``self.model.stop_training = True``.
+stops training after the current epoch by setting ``self.model.stop_training = True``,
+and reaches the optimizer as ``self.optimizer`` (set before ``on_train_begin``; also
+``self.params["optimizer"]``, and Keras's ``self.model.optimizer`` during the run).
 """
 from __future__ import annotations
 
@@ -23,11 +25,14 @@ __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "Lamb
 
 
 class Callback:
-    """Base class: override the hooks you need; ``self.model`` and ``self.params`` are set."""
+    """Base class: override the hooks you need; ``self.model``, ``self.params`` and
+    ``self.optimizer`` (the one fit trains with, also one it built from a name; unless
+    the callback set an optimizer of its own there) are set before ``on_train_begin``."""
 
     def __init__(self) -> None:
         self.model: Any = None
         self.params: dict[str, Any] = {}
+        self.optimizer: Any = None
 
     def set_model(self, model: Any) -> None:
         self.model = model
@@ -56,11 +61,14 @@ _KERAS_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 class CallbackList:
     """Calls a hook on every callback in order; skips batch hooks nobody overrides."""
 
-    def __init__(self, callbacks: list[Callback], model: Any, params: dict[str, Any]) -> None:
+    def __init__(self, callbacks: list[Callback], model: Any, params: dict[str, Any],
+                 optimizer: Any = None) -> None:
         check_callbacks(callbacks)
         for cb in callbacks:
             cb.set_model(model)
             cb.set_params(params)
+            if optimizer is not None:
+                _give_optimizer(cb, optimizer)
         self.callbacks = list(callbacks)
         # The batch hooks run thousands of times: call only those that do something, as
         # bound methods collected once. nerve's and Keras's names are both honoured.
@@ -94,6 +102,19 @@ class CallbackList:
     def batch_end(self, batch: int, logs: dict) -> None:
         for hook in self._batch_end:
             hook(batch, logs)
+
+
+def _give_optimizer(cb: Any, optimizer: Any) -> None:
+    """Set ``cb.optimizer`` to the optimizer fit trains with, unless the callback holds
+    another one of its own there (one fit did not set)."""
+    current = getattr(cb, "optimizer", None)
+    if current is not None and current is not getattr(cb, "_optimizer_from_fit", None):
+        return
+    try:
+        cb.optimizer = optimizer
+        cb._optimizer_from_fit = optimizer
+    except AttributeError:  # a duck-typed callback with fixed attributes
+        pass
 
 
 def _batch_hooks(callbacks: list[Any], nerve_name: str, keras_name: str) -> list[Callable]:

@@ -102,7 +102,8 @@ class History(Callback):
 
     # -- files ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``history``, ``epoch``, ``iteration_loss``, ``params``.
+        """A JSON-ready dict: ``history``, ``epoch``, ``iteration_loss``, ``params`` (without
+        the ``"optimizer"`` entry fit puts in ``params``: it is ``self.optimizer``).
 
         Strict JSON has no infinities or NaN: NaN is written as ``null`` and
         ``inf``/``-inf`` as the strings ``"inf"``/``"-inf"``, which :meth:`load` reads
@@ -112,7 +113,7 @@ class History(Callback):
             "history": {k: [_encode(v) for v in vals] for k, vals in self.history.items()},
             "epoch": list(self.epoch),
             "iteration_loss": [_encode(v) for v in self.iteration_loss],
-            "params": dict(self.params),
+            "params": {k: v for k, v in self.params.items() if k != "optimizer"},
         }
 
     def save(self, path: str | os.PathLike) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -28,7 +29,7 @@ from .validation import (
     Targets, check_batchnorm_batches, check_features, check_model, check_optimizer_holds_model,
     check_positive_int, check_scores_for_loss, count_correct, ignored_label, loss_kind,
     eval_mode, model_dtype, module_modes, output_shape, prepare_targets, resolve_loss,
-    resolve_optimizer, restore_modes,
+    resolve_optimizer, restore_modes, takes_probabilities,
 )
 
 __all__ = ["fit", "evaluate", "predict", "TrainingDivergedError"]
@@ -121,8 +122,8 @@ def _describe(obj: Any) -> str:
 
 
 def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind: str,
-                      out_shape: tuple[int, ...], ignore: int | None = None
-                      ) -> tuple[np.ndarray, Targets]:
+                      out_shape: tuple[int, ...], ignore: int | None = None,
+                      probabilities: bool = False) -> tuple[np.ndarray, Targets]:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (X_val, y_val), got "
                         f"{type(validation_data).__name__}")
@@ -131,8 +132,47 @@ def _check_validation(validation_data: Any, dtype: np.dtype, X: np.ndarray, kind
         raise ValueError(f"validation X has samples of shape {Xv.shape[1:]} but X has "
                          f"{X.shape[1:]}; they must match")
     tv = prepare_targets(validation_data[1], kind, out_shape, dtype, len(Xv),
-                         name="validation y", ignore=ignore)
+                         name="validation y", ignore=ignore, probabilities=probabilities)
     return Xv, tv
+
+
+def _classes_of(targets: Targets) -> np.ndarray | None:
+    """Each example's class (None for regression or several 0/1 targets per example)."""
+    values, how = targets.values, targets.accuracy
+    if how == "argmax":
+        return values if targets.ignore is None else values[values != targets.ignore]
+    if how == "onehot":
+        return values.argmax(axis=1)
+    if how in ("logit", "prob") and values.ndim == 2 and values.shape[1] == 1:
+        return values[:, 0] > 0.5
+    return None
+
+
+def _warn_one_class_split(train: Targets, val: Targets, fraction: Any) -> None:
+    """Warn when ``validation_split`` held out examples of one class only while the
+    training part has several: data sorted by class (nerve's synthetic sets are grouped
+    by class) gives a validation score of that one class."""
+    held, kept = _classes_of(val), _classes_of(train)
+    if held is None or kept is None or not len(held) or not len(kept):
+        return
+    first = held[0]
+    if np.any(held != first) or not np.any(kept != first):
+        return
+    shown = int(first) if held.dtype.kind in "iub" else first
+    warnings.warn(
+        f"validation_split={fraction} holds out the last {len(held)} examples, which all "
+        f"have class {shown}, while the training part has several classes: the data looks "
+        "sorted by class, so val_loss and val_accuracy measure that one class only. Shuffle "
+        "the data before splitting it, e.g. X_tr, X_val, y_tr, y_val = "
+        f"nv.data.train_test_split(X, y, test_size={fraction}, seed=0) and fit(..., "
+        "validation_data=(X_val, y_val)) (fit's shuffle=True shuffles only the training "
+        "part, after the split)", UserWarning, stacklevel=3)
+
+
+def _share(average: LossAverage, tb: np.ndarray, n_counted: int) -> float:
+    """What a batch's mean loss divided by: for class probabilities (N, C), the examples
+    (PyTorch's mean, class weights or not); for labels, :meth:`LossAverage.share`."""
+    return float(len(tb)) if tb.ndim != 1 else average.share(tb, n_counted)
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
@@ -146,10 +186,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         **unsupported: Any) -> History:
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent; return the :class:`History`.
 
-    X: (N, D) features; y: (N,) integer labels for classification losses (or
-    targets shaped like the model's output). ``loss`` is a loss module or a name
-    ("cross_entropy", "hinge", "mse", ...); ``optimizer`` an optimizer or a name
-    ("sgd", "adam", ...) built over ``model.parameters()`` with ``lr``. Every
+    X: (N, D) features; y: (N,) integer labels for classification losses (for
+    cross-entropy also class probabilities (N, C): one-hot rows, as Keras's
+    ``to_categorical``, or soft ones; accuracy then compares the highest score with
+    the highest target), or targets shaped like the model's output. ``loss`` is a
+    loss module or a name ("cross_entropy", "hinge", "mse", ...); ``optimizer`` an
+    optimizer or a name ("sgd", "adam", ...) built over ``model.parameters()`` with
+    ``lr``. Every
     iteration minimises ``L = data_loss(model(X_batch), y_batch) + regularizer()``
     (``regularizer``, if given, returns the penalty ``λ·R(W)`` as a scalar tensor);
     the logged ``loss`` is that L over the epoch's batches, added up as ``evaluate``
@@ -159,7 +202,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     pass), ``val_loss`` (with the regularizer's penalty, as ``loss``) and
     ``val_accuracy`` on ``validation_data`` in eval mode after each epoch.
     ``validation_split`` (Keras's) holds out that fraction of (X, y) as the
-    validation data instead: the last samples, taken before any shuffling.
+    validation data instead: the last samples, taken before any shuffling (a warning
+    says when they are all of one class while the rest are not: sorted data).
 
     ``seed`` makes the run reproducible: it reseeds the library-wide generator
     (``nerve.manual_seed(seed)``), from which the shuffling and dropout masks are
@@ -187,6 +231,10 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     a model in train mode, such as a frozen BatchNorm, stays so) and every module is put
     back in the mode it had. Callbacks run in the order given, then the History (so it
     records what they add to the logs); ``on_train_end`` gets the last epoch's logs.
+    Each callback's ``optimizer`` (and ``params["optimizer"]``) is the optimizer fit
+    trains with, set before ``on_train_begin``; during the run ``model.optimizer`` is it
+    too (Keras's ``self.model.optimizer``) unless the model has an attribute of that
+    name already; fit removes it again at the end.
 
     >>> history = nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1,
     ...                  epochs=10, batch_size=32)            # doctest: +SKIP
@@ -229,10 +277,14 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     kind = loss_kind(loss_fn)
     check_scores_for_loss(loss, kind, out_shape)
     ignore = ignored_label(loss_fn)
-    targets = prepare_targets(y, kind, out_shape, dtype, len(X), ignore=ignore)
+    soft = takes_probabilities(loss_fn)
+    targets = prepare_targets(y, kind, out_shape, dtype, len(X), ignore=ignore,
+                              probabilities=soft)
     val = None
     if validation_data is not None:
-        val = _check_validation(validation_data, dtype, X, kind, out_shape, ignore)
+        val = _check_validation(validation_data, dtype, X, kind, out_shape, ignore, soft)
+        if validation_split:
+            _warn_one_class_split(targets, val[1], validation_split)
     if opt is None:
         opt = resolve_optimizer(optimizer, model, lr)
     else:
@@ -245,6 +297,12 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                              "(ignore_index), which the captured step does not skip; use "
                              "compile='auto' or False")
         compile = False  # noqa: A001
+    if kind == "index" and targets.values.ndim != 1 and compile in (True, "auto"):
+        if compile is True:  # class probabilities: the captured step takes labels only
+            raise ValueError("fit(compile=True): y holds class probabilities (N, C), which "
+                             "the captured step does not take (it takes integer labels); "
+                             "use compile='auto' or False")
+        compile = False  # noqa: A001
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
     if seed is not None:
         manual_seed(seed)
@@ -254,11 +312,12 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     steps = len(loader)
     history = callbacks[0] if callbacks and isinstance(callbacks[0], History) else History()
     params = {"epochs": epochs, "initial_epoch": initial_epoch, "batch_size": batch_size,
-              "steps": steps, "samples": len(X), "seed": seed}
+              "steps": steps, "samples": len(X), "seed": seed, "optimizer": opt}
     history.params = dict(params)
     history.optimizer = opt  # the one fit built from a name too: save its state_dict to resume
     # History last, as Keras: it records what the other callbacks added to the logs too.
-    cbs = CallbackList([cb for cb in callbacks if cb is not history] + [history], model, params)
+    cbs = CallbackList([cb for cb in callbacks if cb is not history] + [history], model, params,
+                       optimizer=opt)
     parameters = list(model.parameters())
     per_sample = int(np.prod(out_shape)) if targets.accuracy in ("logit", "prob") else 1
     modes = module_modes(model)  # put back at the end, module by module
@@ -269,7 +328,15 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     logs: dict = {}
     iteration = initial_epoch * steps  # counted over the whole run, as the epochs are
     reporter.start(epochs, initial_epoch)
-    cbs.train_begin({})
+    lent = _lend_optimizer(model, opt)  # Keras's self.model.optimizer, for the run only
+    try:
+        cbs.train_begin({})
+    except BaseException:  # a callback refused to start: leave the model as it was
+        reporter.close()
+        restore_modes(modes)
+        if lent:
+            _take_back_optimizer(model, opt)
+        raise
     # Overflow on the way to a NaN is reported by the divergence check below, with advice,
     # rather than as NumPy RuntimeWarnings.
     errstate = np.errstate(over="ignore", invalid="ignore")
@@ -328,7 +395,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                         clip_grad_norm_(parameters, clip_grad_norm)
                     opt.step()
                 n = len(xb)
-                average.add(value, average.share(tb, n_counted), penalty_value)
+                average.add(value, _share(average, tb, n_counted), penalty_value)
                 counted += n_counted
                 hits = 0
                 if targets.accuracy is not None:
@@ -363,7 +430,31 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         errstate.__exit__(None, None, None)
         reporter.close()
         restore_modes(modes)
+        if lent:
+            _take_back_optimizer(model, opt)
     return history
+
+
+def _lend_optimizer(model: Any, opt: Any) -> bool:
+    """Set ``model.optimizer = opt`` for the run (Keras's callbacks read
+    ``self.model.optimizer``), unless the model has an attribute of that name already
+    (a sub-module, or one the user set): True if it was set."""
+    try:
+        if hasattr(model, "optimizer"):
+            return False
+        model.optimizer = opt
+    except (AttributeError, TypeError):  # a model that takes no new attribute
+        return False
+    return True
+
+
+def _take_back_optimizer(model: Any, opt: Any) -> None:
+    """Remove the ``model.optimizer`` :func:`_lend_optimizer` set (if still that one)."""
+    if getattr(model, "__dict__", {}).get("optimizer") is opt:
+        try:
+            del model.optimizer
+        except AttributeError:
+            pass
 
 
 #: Keras's fit arguments nerve does not take, with what to use instead.
@@ -471,7 +562,7 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
             n_counted = targets.counted(tb)
             counted += n_counted
             if average is not None:
-                share = average.share(tb, n_counted)
+                share = _share(average, tb, n_counted)
                 if share > 0:
                     average.add(float(loss_fn(Tensor._wrap(scores), tb).data), share)
             if targets.accuracy is not None:
@@ -495,7 +586,9 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
     Returns ``{"loss": ..., "accuracy": ...}``; "loss" only when ``loss`` is given
     (a module or a name), "accuracy" only for classification. Without a loss, y
     must be integer class labels (the prediction is the highest score; with one
-    output column, a logit > 0). "loss" is the mean over the examples, or the sum
+    output column, a logit > 0) or class probabilities (N, C) such as one-hot rows
+    (then the highest score is compared with the highest target), which a
+    cross-entropy loss takes too. "loss" is the mean over the examples, or the sum
     over all of them for a loss with ``reduction="sum"``; ``batch_size`` only sets
     how many examples go through the model at once (the result differs at most by
     float rounding).
@@ -508,14 +601,19 @@ def evaluate(model: Any, X: Any, y: Any, loss: Any = None, batch_size: int = 102
     if loss_fn is not None:
         kind = loss_kind(loss_fn)
         check_scores_for_loss(loss, kind, out_shape)
+        soft = takes_probabilities(loss_fn)
     else:
         kind = "logit" if out_shape == (1,) else "index"
         y_arr = np.asarray(getattr(y, "data", y))
-        if y_arr.dtype.kind == "f" and not np.all(y_arr == np.round(y_arr)):
+        # one-hot or soft rows of the output's shape: accuracy is argmax vs argmax
+        soft = kind == "index" and y_arr.ndim >= 2 and y_arr.shape[1:] == out_shape
+        if not soft and y_arr.dtype.kind == "f" and not np.all(y_arr == np.round(y_arr)):
             raise ValueError("evaluate without a loss measures classification accuracy and "
-                             "needs integer labels y; pass loss= (e.g. 'mse') for regression")
+                             "needs integer labels y (or class probabilities of the model's "
+                             "output shape); pass loss= (e.g. 'mse') for regression")
     targets = prepare_targets(y, kind, out_shape, dtype, len(X),
-                              ignore=ignored_label(loss_fn) if loss_fn is not None else None)
+                              ignore=ignored_label(loss_fn) if loss_fn is not None else None,
+                              probabilities=soft)
     loss_value, accuracy = _score(model, X, targets, loss_fn, batch_size)
     result: dict[str, float] = {}
     if loss_value is not None:

@@ -7,6 +7,7 @@ traceback from deep inside a forward pass.
 from __future__ import annotations
 
 import numbers
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -21,7 +22,7 @@ __all__ = [
     "check_positive_int", "check_features", "check_model", "model_dtype", "output_shape",
     "resolve_loss", "resolve_optimizer", "check_optimizer_holds_model", "loss_kind",
     "check_scores_for_loss", "Targets", "prepare_targets", "count_correct", "ignored_label",
-    "check_batchnorm_batches",
+    "check_batchnorm_batches", "takes_probabilities",
 ]
 
 
@@ -89,16 +90,40 @@ def restore_modes(modes: list[tuple[Any, bool]]) -> None:
         module.training = training
 
 
+#: The models inside :func:`eval_mode` now: ``id(model) -> [model, users, modes]``. An
+#: entry lives only while some thread is inside (so an id is never reused meanwhile).
+_in_eval: dict[int, list] = {}
+_in_eval_lock = threading.Lock()
+
+
 @contextmanager
 def eval_mode(model: Any) -> Iterator[None]:
-    """The body runs with ``model`` in eval mode; then every module gets its mode back."""
-    modes = module_modes(model)
-    if hasattr(model, "eval"):
-        model.eval()
+    """The body runs with ``model`` in eval mode; then every module gets its mode back.
+
+    Safe from several threads on one model (``predict``, ``evaluate`` and fit's
+    validation at once): the first to enter records the modes and switches to eval
+    mode, the last to leave puts the modes back, so no thread's restore runs dropout in
+    another's prediction, and the model never ends in a mode it was not in.
+    """
+    key = id(model)
+    with _in_eval_lock:
+        entry = _in_eval.get(key)
+        if entry is not None and entry[0] is model:
+            entry[1] += 1
+        else:
+            modes = module_modes(model)
+            if hasattr(model, "eval") and (not modes or any(t for _, t in modes)):
+                model.eval()
+            _in_eval[key] = [model, 1, modes]
     try:
         yield
     finally:
-        restore_modes(modes)
+        with _in_eval_lock:
+            entry = _in_eval[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _in_eval[key]
+                restore_modes(entry[2])
 
 
 def check_batchnorm_batches(model: Any, n: int, batch_size: int) -> None:
@@ -375,12 +400,50 @@ def _label_error(name: str, i: int, shown: str, n_out: int, advice: str = "") ->
                       f"{advice}")
 
 
+def takes_probabilities(loss_fn: Any) -> bool:
+    """Whether a classification loss takes class-probability targets (N, C) beside labels:
+    nerve's CrossEntropyLoss does (as PyTorch's); its other classification losses (hinge)
+    do not; a loss of the user's (say a soft-target cross-entropy) is given them."""
+    from ..nn import CrossEntropyLoss
+
+    if isinstance(loss_fn, CrossEntropyLoss):
+        return True
+    return not type(loss_fn).__module__.startswith("nerve.")
+
+
+def _probability_targets(y: np.ndarray, out_shape: tuple[int, ...], dtype: np.dtype,
+                         name: str) -> Targets:
+    """Class probabilities (N, C): one-hot rows (Keras's ``to_categorical``) or soft ones
+    (label smoothing, mixup), checked finite and in [0, 1], scored argmax vs argmax."""
+    if y.shape[1:] != out_shape:
+        raise ValueError(f"{name} has shape {y.shape}: class-probability targets must have "
+                         f"the model's output shape (N, {', '.join(map(str, out_shape))}) "
+                         f"(one column per class), and integer labels shape (N,)")
+    values = _cast_in_range(y, dtype, name) if y.dtype.kind == "f" else y.astype(dtype)
+    found = first_non_finite(values)
+    if found is not None:
+        (i, *_), what = found
+        raise ValueError(f"{name} contains {what} at row {i}; class-probability targets must "
+                         f"be finite numbers in [0, 1]")
+    outside = np.flatnonzero(((values < 0) | (values > 1)).any(axis=tuple(range(1, y.ndim))))
+    if outside.size:
+        i = int(outside[0])
+        raise ValueError(f"{name} row {i} holds values from {values[i].min():g} to "
+                         f"{values[i].max():g}; class-probability targets must be in [0, 1] "
+                         f"(one-hot or soft rows; for integer labels pass shape (N,))")
+    return Targets(values, "onehot")
+
+
 def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dtype,
-                    n: int, name: str = "y", ignore: int | None = None) -> Targets:
+                    n: int, name: str = "y", ignore: int | None = None,
+                    probabilities: bool = False) -> Targets:
     """Check ``y`` against the loss kind and the model's output shape; return the targets.
 
     ``n`` is the number of samples in X; ``out_shape`` the output shape of one sample;
     ``ignore`` a label the loss ignores (cross-entropy's ``ignore_index``), allowed in y.
+    ``probabilities``: a classification loss that also takes class probabilities (N, C)
+    (cross-entropy); y of that shape is then given to it as they are (float), and
+    accuracy compares the highest score with the highest target.
     """
     if isinstance(y, Tensor):
         y = y.data
@@ -395,6 +458,13 @@ def prepare_targets(y: Any, kind: str, out_shape: tuple[int, ...], dtype: np.dty
     _refuse_complex(y, name)
     n_out = int(np.prod(out_shape)) if out_shape else 1
     is_int = y.dtype.kind in "iub"
+    if kind == "index" and probabilities and y.ndim >= 2 \
+            and not (is_int and y.shape[1:] == (1,)):  # a column of labels: _labels says so
+        return _probability_targets(y, out_shape, dtype, name)
+    if kind == "index" and y.ndim == 2 and y.shape[1:] == out_shape and n_out > 1:
+        raise ValueError(f"{name} has shape {y.shape}, class probabilities (one-hot rows), "
+                         "which this loss does not take (cross-entropy does); pass integer "
+                         f"class labels of shape (N,), e.g. {name}.argmax(axis=1)")
     if kind == "index" or (kind == "other" and is_int and y.ndim == 1 and n_out > 1):
         labels = _labels(y, n_out, name, ignore)
         present = ignore is not None and bool(np.any(labels == ignore))
@@ -427,17 +497,42 @@ def _cast_in_range(a: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     if a.dtype == dtype:
         return a
     if a.dtype.kind == "f" and np.dtype(dtype).kind == "f" \
-            and np.finfo(a.dtype).max > np.finfo(dtype).max:
+            and np.finfo(a.dtype).max > np.finfo(dtype).max and a.size:
         limit = float(np.finfo(dtype).max)
-        with np.errstate(invalid="ignore"):
-            too_big = np.isfinite(a) & (np.abs(a) > limit)
-        if too_big.any():
-            where = tuple(int(i) for i in np.argwhere(too_big)[0])
+        where = _first_too_big(a, limit)
+        if where is not None:
             raise ValueError(f"{name} holds {a[where]:g} at row {where[0]}, which does not fit "
                              f"in the model's {np.dtype(dtype).name} (largest {limit:g}); "
                              "rescale the data (nerve.data.standardize) or use a float64 "
                              "model (model.double())")
     return a.astype(dtype, copy=False)
+
+
+#: Elements per chunk when :func:`_first_too_big` has to look value by value.
+_CHUNK = 1 << 16
+
+
+def _first_too_big(a: np.ndarray, limit: float) -> tuple[int, ...] | None:
+    """The index of the first finite value of ``a`` with ``|value| > limit``, or None.
+
+    The largest and smallest values (``fmax``/``fmin`` reductions skip NaN) settle the
+    usual case without any array the size of ``a``; only when one of them is beyond the
+    limit (a value too large, or an inf left for the non-finite check) is ``a`` searched,
+    a chunk of rows at a time."""
+    a = a if a.ndim else a.reshape(1)
+    with np.errstate(invalid="ignore"):
+        high, low = np.fmax.reduce(a, axis=None), np.fmin.reduce(a, axis=None)
+    if -limit <= low and high <= limit:
+        return None  # (all NaN also lands below: NaN compares False, and nothing is found)
+    rows = max(1, _CHUNK // max(1, a[:1].size))
+    for start in range(0, len(a), rows):
+        part = a[start:start + rows]
+        with np.errstate(invalid="ignore"):
+            too_big = np.isfinite(part) & (np.abs(part) > limit)
+        if too_big.any():
+            first = np.argwhere(too_big)[0]
+            return (start + int(first[0]), *(int(i) for i in first[1:]))
+    return None
 
 
 def _check_finite(values: np.ndarray, name: str) -> None:
