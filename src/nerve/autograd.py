@@ -318,9 +318,10 @@ class _Freed:
 
     It keeps the op's name and inputs, so the graph can still be drawn, but a
     second backward through it is an error. Once the backward is over, an input that
-    some op made (an intermediate result), or a constant, of more than a few values is
-    kept only as a :class:`_Ghost`, so that holding on to a loss after ``backward()`` does not hold
-    every activation of the forward pass (PyTorch's nodes, too, keep no outputs).
+    some op made (an intermediate result), or a constant, of RELEASE_BYTES or more is
+    kept only as a :class:`_Ghost`, so that holding on to a loss after ``backward()``
+    does not hold every activation of the forward pass (PyTorch's nodes, too, keep no
+    outputs).
     """
 
     __slots__ = ("op", "_parents")
@@ -343,14 +344,20 @@ class _Ghost:
     to the tensor, and what draw_graph shows once the tensor is gone (the op that made
     it, its shape and dtype; ``data`` is a broadcast zero of that shape, taking no memory)."""
 
-    __slots__ = ("ref", "_ctx", "data", "requires_grad", "grad", "_retain", "_seq")
+    __slots__ = ("ref", "_ctx", "shape", "dtype", "requires_grad", "_seq")
+    grad = None
+    _retain = False
 
     def __init__(self, t):
         self.ref = weakref.ref(t)
         self._ctx = t._ctx
-        self.data = np.broadcast_to(np.zeros((), t.data.dtype), t.data.shape)
-        self.requires_grad, self.grad, self._retain, self._seq = \
-            t.requires_grad, None, False, t._seq
+        data = t.data
+        self.shape, self.dtype = data.shape, data.dtype
+        self.requires_grad, self._seq = t.requires_grad, t._seq
+
+    @property
+    def data(self) -> np.ndarray:
+        return np.broadcast_to(np.zeros((), self.dtype), self.shape)
 
     @property
     def op(self) -> str:
@@ -365,41 +372,42 @@ class _Ghost:
         return self if t is None else t
 
 
-#: Intermediate results of at most this many values stay in a freed graph as they are
-#: (their values are what draw_graph shows; the course's circuits are scalars).
-KEEP_SIZE = 4
+#: Intermediate results (and constants) smaller than this stay in a freed graph as they
+#: are: they cost little, and draw_graph shows the values of the smallest (the course's
+#: circuits are scalars). A check of this size per visited node decides whether a
+#: backward looks for anything to release at all.
+RELEASE_BYTES = 4096
 
 
-def _releasable(t) -> bool:
-    """Whether a freed op may keep ``t`` as a ghost: an op's result or a constant (not a
-    leaf that needs a gradient: a parameter stays itself) of more than KEEP_SIZE values,
-    whose gradient was not asked for with retain_grad()."""
-    return (t._ctx is not None or not t.requires_grad) and t.data.size > KEEP_SIZE \
-        and not t._retain
-
-
-def _release_intermediates(dead_nodes: list) -> None:
-    """After a backward without ``retain_graph``: in every freed op, replace each input
-    that :func:`_releasable` allows by its ghost (one ghost per tensor, shared by all its
-    consumers). The tensors nothing else holds are then freed
-    with their arrays; the graph stays drawable."""
+def _release_intermediates(root) -> None:
+    """After a backward without ``retain_graph``: walk the freed ops from ``root`` and
+    replace, in each, every input that an op made or that is a constant (not a leaf that
+    needs a gradient: a parameter stays itself), of RELEASE_BYTES or more and without
+    retain_grad(), by its ghost (one per tensor, shared by all its consumers). Those
+    nothing else holds are then freed with their arrays; the graph stays drawable."""
     ghosts: dict = {}
-    for dead in dead_nodes:
-        ps = dead._parents
-        for p in ps:
-            if _releasable(p):
-                break
-        else:
+    seen: set = set()
+    stack = [root._ctx]
+    while stack:
+        dead = stack.pop()
+        if id(dead) in seen:
             continue
-        new = []
+        seen.add(id(dead))
+        ps = dead._parents
+        new, changed = [], False
         for p in ps:
-            if _releasable(p):
+            ctx = p._ctx
+            if type(ctx) is _Freed:
+                stack.append(ctx)
+            if type(p) is not _Ghost and (ctx is not None or not p.requires_grad) \
+                    and p.data.nbytes >= RELEASE_BYTES and not p._retain:
                 g = ghosts.get(id(p))
                 if g is None:
                     g = ghosts[id(p)] = _Ghost(p)
-                p = g
+                p, changed = g, True
             new.append(p)
-        dead._parents = tuple(new)
+        if changed:
+            dead._parents = tuple(new)
 
 
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
@@ -425,8 +433,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     heap: list = []  # (-creation number, node) of the nodes waiting for their turn
     pop, push, freed, new = heappop, heappush, _Freed, _new  # locals: the loop runs per node
     updated = _updated
-    dead_nodes: list = []  # the freed ops, for _release_intermediates
-    note_dead = dead_nodes.append
+    big, release_bytes = False, RELEASE_BYTES  # big: an intermediate that size was freed
     node, g = root, grad
     while True:
         ctx = node._ctx
@@ -449,7 +456,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             dead = node._ctx = new(freed)  # _Freed(name, parents) without the __init__ call
             dead.op = ctx.op or op.__name__
             dead._parents = parents
-            note_dead(dead)
+            if not big and g.nbytes >= release_bytes:  # g has the node's shape
+                big = True
         if len(parents) == 1 and input_grads:
             parent, pg = parents[0], input_grads[0]
             # The input is newer than every pending node: any consumer of it still
@@ -478,8 +486,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             else:
                 grads[key] = prev + pg  # out of place: pg may be shared with a sibling
         if not heap:
-            if len(dead_nodes) > 2:  # a fused model's step frees two ops, which hold
-                _release_intermediates(dead_nodes)  # only its output scores
+            if big:
+                _release_intermediates(root)
             return
         node = pop(heap)[1]
         g = grads.pop(id(node))
