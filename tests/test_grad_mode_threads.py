@@ -141,3 +141,39 @@ def test_no_grad_decorator_and_nesting_still_restore():
     assert nv.is_grad_enabled()
     with pytest.raises(TypeError, match="set_grad_enabled"):
         nv.set_grad_enabled(1)
+
+
+def _fit_in(model, X, y, seed):
+    h = nv.fit(model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, epochs=3,
+               batch_size=16, seed=seed, progress=False)
+    return np.concatenate([p.data.ravel() for p in model.parameters()]), h.history["loss"]
+
+
+def test_fit_with_a_seed_in_two_threads_equals_the_runs_one_after_the_other():
+    import sys
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((96, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 96)
+
+    def make(k):
+        nv.manual_seed(k)
+        return nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+
+    alone = [_fit_in(make(k), X, y, seed=10 + k) for k in range(2)]
+    models = [make(k) for k in range(2)]
+    together = {}
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=lambda k=k: together.update(
+            {k: _fit_in(models[k], X, y, seed=10 + k)})) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    for k in range(2):
+        np.testing.assert_array_equal(together[k][0], alone[k][0])
+        assert together[k][1] == alone[k][1]

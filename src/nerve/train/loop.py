@@ -17,7 +17,7 @@ from ..autograd import no_grad
 from ..compile import CaptureError
 from ..data._checks import check_bool
 from ..data.loader import DataLoader
-from ..random import manual_seed
+from ..random import manual_seed, using_generator
 from ..tensor import Tensor
 from .callbacks import (
     Callback, CallbackList, as_callback_list, check_monitors, check_schedulers,
@@ -207,7 +207,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
 
     ``seed`` makes the run reproducible: it reseeds the library-wide generator
     (``nerve.manual_seed(seed)``), from which the shuffling and dropout masks are
-    then drawn. ``progress``: True = a bar (tqdm, on a terminal) or a line per
+    then drawn — in this thread from that generator for the whole run
+    (:func:`nerve.random.using_generator`), so fits in several threads stay reproducible. ``progress``: True = a bar (tqdm, on a terminal) or a line per
     epoch on stderr; False = silent; it never changes the result. Keras's ``verbose``
     works too: 0 = silent, 1 or "auto" = the bar, 2 = a line per epoch.
 
@@ -304,8 +305,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                              "use compile='auto' or False")
         compile = False  # noqa: A001
     captured = _captured_step(compile, model, loss_fn, opt, regularizer, clip_grad_norm)
-    if seed is not None:
-        manual_seed(seed)
+    # seed: the library-wide generator is reseeded (as before), and this thread draws from
+    # that very generator for the whole run even if another thread reseeds meanwhile
+    own_rng = using_generator(manual_seed(seed)) if seed is not None else None
 
     # ---- the loop ----------------------------------------------------------
     loader = DataLoader(X, targets.values, batch_size=batch_size, shuffle=bool(shuffle))
@@ -329,6 +331,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     iteration = initial_epoch * steps  # counted over the whole run, as the epochs are
     reporter.start(epochs, initial_epoch)
     lent = _lend_optimizer(model, opt)  # Keras's self.model.optimizer, for the run only
+    if own_rng is not None:
+        own_rng.__enter__()
     try:
         cbs.train_begin({})
     except BaseException:  # a callback refused to start: leave the model as it was
@@ -336,6 +340,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         restore_modes(modes)
         if lent:
             _take_back_optimizer(model, opt)
+        if own_rng is not None:
+            own_rng.__exit__(None, None, None)
         raise
     # Overflow on the way to a NaN is reported by the divergence check below, with advice,
     # rather than as NumPy RuntimeWarnings.
@@ -432,6 +438,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         restore_modes(modes)
         if lent:
             _take_back_optimizer(model, opt)
+        if own_rng is not None:
+            own_rng.__exit__(None, None, None)
     return history
 
 
