@@ -22,6 +22,15 @@ from ..registry import lookup, normalize_name
 _check_alpha = D.check_alpha  # one rule for every slope: a finite real number, not a bool
 
 
+def _input(layer, x) -> Tensor:
+    """Called in a forward's ``except AttributeError``: that error again if ``x`` is a
+    tensor (it came from inside the op), else ``x`` converted or refused by
+    :func:`~nerve.nn.linear.layer_input` (a tuple of numbers, None, ...)."""
+    if isinstance(x, Tensor):
+        raise  # noqa: PLE0704 - the AttributeError being handled, re-raised
+    return layer_input(layer, x)
+
+
 class Sigmoid(Module):
     """y = σ(x) = 1 / (1 + e⁻ˣ);  dy/dx = σ(x)(1 − σ(x))."""
 
@@ -29,9 +38,7 @@ class Sigmoid(Module):
         try:
             return x.sigmoid()
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).sigmoid()
+            return _input(self, x).sigmoid()
 
     @staticmethod
     def derivative(x):
@@ -45,9 +52,7 @@ class Tanh(Module):
         try:
             return x.tanh()
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).tanh()
+            return _input(self, x).tanh()
 
     @staticmethod
     def derivative(x):
@@ -72,9 +77,7 @@ class ReLU(Module):
         try:
             return x.relu()
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).relu()
+            return _input(self, x).relu()
 
     @staticmethod
     def derivative(x):
@@ -99,9 +102,7 @@ class LeakyReLU(Module):
         try:
             return x.leaky_relu(self.alpha)
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).leaky_relu(self.alpha)
+            return _input(self, x).leaky_relu(self.alpha)
 
     def derivative(self, x):
         return D.leaky_relu_prime(x, self.alpha)
@@ -122,9 +123,7 @@ class ELU(Module):
         try:
             return x.elu(self.alpha)
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).elu(self.alpha)
+            return _input(self, x).elu(self.alpha)
 
     def derivative(self, x):
         return D.elu_prime(x, self.alpha)
@@ -232,9 +231,7 @@ class Softmax(Module):
         try:
             return x.softmax(self.axis)
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).softmax(self.axis)
+            return _input(self, x).softmax(self.axis)
 
     def derivative(self, x):
         """The Jacobian's diagonal yᵢ(1 − yᵢ)."""
@@ -256,9 +253,7 @@ class LogSoftmax(Module):
         try:
             return x.log_softmax(self.axis)
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).log_softmax(self.axis)
+            return _input(self, x).log_softmax(self.axis)
 
     def get_config(self) -> dict[str, Any]:
         return {"axis": self.axis}
@@ -272,9 +267,7 @@ class Step(Module):
         try:
             return x.step()
         except AttributeError:  # a tuple or None: numbers converted, else TypeError
-            if isinstance(x, Tensor):
-                raise
-            return layer_input(self, x).step()
+            return _input(self, x).step()
 
     @staticmethod
     def derivative(x):

@@ -333,15 +333,20 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
     lent = _lend_optimizer(model, opt)  # Keras's self.model.optimizer, for the run only
     if own_rng is not None:
         own_rng.__enter__()
-    try:
-        cbs.train_begin({})
-    except BaseException:  # a callback refused to start: leave the model as it was
+
+    def wind_down() -> None:
+        """Leave the model, the progress display and the generator as before the run."""
         reporter.close()
         restore_modes(modes)
         if lent:
             _take_back_optimizer(model, opt)
         if own_rng is not None:
             own_rng.__exit__(None, None, None)
+
+    try:
+        cbs.train_begin({})
+    except BaseException:  # a callback refused to start: leave the model as it was
+        wind_down()
         raise
     # Overflow on the way to a NaN is reported by the divergence check below, with advice,
     # rather than as NumPy RuntimeWarnings.
@@ -434,12 +439,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         cbs.train_end(dict(logs))  # the last epoch's logs, as Keras
     finally:
         errstate.__exit__(None, None, None)
-        reporter.close()
-        restore_modes(modes)
-        if lent:
-            _take_back_optimizer(model, opt)
-        if own_rng is not None:
-            own_rng.__exit__(None, None, None)
+        wind_down()
     return history
 
 
