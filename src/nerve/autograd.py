@@ -24,6 +24,7 @@ _grad_mode = ContextVar("nerve_grad_enabled", default=True)
 _grad_enabled = _grad_mode.get  # the hot paths call this bound method: one C call
 _set_grad_mode = _grad_mode.set
 _ndarray = np.ndarray
+_PACKAGE = __name__.split(".")[0]  # "nerve": its own ops keep the engine's plain apply
 _Tensor: Any = None  # set by nerve.tensor to break the import cycle
 next_seq = count().__next__  # creation number of every tensor: a topological order
 _new = object.__new__  # Tensor.__new__: makes a tensor without running __init__
@@ -139,7 +140,7 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__.split(".")[0] != "nerve":  # a user's op: checked, both forms
+        if cls.__module__.split(".")[0] != _PACKAGE:  # a user's op: checked, both forms
             from . import user_function
 
             user_function.install(cls)
