@@ -579,9 +579,9 @@ class OneCycleLR(LRScheduler):
         self.div_factor = self._positive(name, "div_factor", div_factor)
         self.final_div_factor = self._positive(name, "final_div_factor", final_div_factor)
         count = len(optimizer.param_groups)
-        self.max_lrs = self._per_group(name, "max_lr", max_lr, count)
-        self.max_momentums = self._per_group(name, "max_momentum", max_momentum, count)
-        self.base_momentums = self._per_group(name, "base_momentum", base_momentum, count)
+        self.max_lrs = _per_group(name, "max_lr", max_lr, count)
+        self.max_momentums = _per_group(name, "max_momentum", max_momentum, count)
+        self.base_momentums = _per_group(name, "base_momentum", base_momentum, count)
         self.min_lrs = [m / self.div_factor / self.final_div_factor for m in self.max_lrs]
         self.use_beta1 = "betas" in optimizer.defaults
         if self.cycle_momentum and "momentum" not in optimizer.defaults \
@@ -604,10 +604,6 @@ class OneCycleLR(LRScheduler):
         if value == 0.0:
             raise ValueError(f"{owner}: {name} must be > 0, got 0.0")
         return value
-
-    @staticmethod
-    def _per_group(owner: str, name: str, value: Any, count: int) -> list[float]:
-        return _per_group(owner, name, value, count)
 
     def _set_momentum(self, group: dict, value: float) -> None:
         if self.use_beta1:
@@ -644,7 +640,7 @@ class OneCycleLR(LRScheduler):
     def _check_hyper(self, where: str, key: str, value: Any) -> Any:
         count = len(self.optimizer.param_groups)
         if key in ("max_lrs", "min_lrs", "max_momentums", "base_momentums"):
-            return self._per_group(where, key, list(value if isinstance(value, tuple)
+            return _per_group(where, key, list(value if isinstance(value, tuple)
                                                     else (value,)), count)
         if key == "pct_start":
             return check_number(where, key, value, 0.0, 1.0)

@@ -27,6 +27,7 @@ from ..autograd import no_grad
 from ..data.loader import take_rows
 from ..tensor import Tensor
 from ..train.loop import TrainingDivergedError
+from ..train.validation import eval_mode
 
 #: Rows per forward pass when predicting (bounded memory on large inputs).
 PREDICT_CHUNK = 8192
@@ -229,17 +230,11 @@ def forward_eval(network: Any, X: np.ndarray) -> np.ndarray:
     """The network's output (scores or predictions) in eval mode, chunked over rows.
 
     ``fit`` and ``partial_fit`` leave the network in eval mode, so predicting changes no
-    state and may run in several threads at once; only a network some module of which
-    was switched to train mode since is put in eval mode for the call and back after."""
-    if any(m.training for m in network.modules()):
-        was = [(m, m.training) for m in network.modules()]
-        network.eval()
-        try:
-            return _forward_chunks(network, X)
-        finally:
-            for m, mode in was:
-                m.training = mode
-    return _forward_chunks(network, X)
+    state; a network some module of which was switched to train mode since is put in
+    eval mode for the call and back after, by ``nerve.train``'s thread-safe
+    :func:`~nerve.train.validation.eval_mode` (as ``nv.predict`` does)."""
+    with eval_mode(network):
+        return _forward_chunks(network, X)
 
 
 def _forward_chunks(network: Any, X: np.ndarray) -> np.ndarray:
