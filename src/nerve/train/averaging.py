@@ -35,8 +35,10 @@ class LossAverage:
         self.penalty = 0.0  # with reduction="sum": Σ_b share_b·penalty_b
 
     def share(self, targets: np.ndarray, counted: int) -> float:
-        """What the batch's mean divides by; ``counted``: its labels not ignored."""
-        if not self.by_label:
+        """What the batch's mean divides by; ``counted``: its labels not ignored. Class
+        probabilities (N, C) as targets divide by the examples (PyTorch's mean, class
+        weights or not)."""
+        if not self.by_label or targets.ndim != 1:
             return float(len(targets))
         if self.weight is None:
             return float(counted)

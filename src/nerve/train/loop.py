@@ -169,12 +169,6 @@ def _warn_one_class_split(train: Targets, val: Targets, fraction: Any) -> None:
         "part, after the split)", UserWarning, stacklevel=3)
 
 
-def _share(average: LossAverage, tb: np.ndarray, n_counted: int) -> float:
-    """What a batch's mean loss divided by: for class probabilities (N, C), the examples
-    (PyTorch's mean, class weights or not); for labels, :meth:`LossAverage.share`."""
-    return float(len(tb)) if tb.ndim != 1 else average.share(tb, n_counted)
-
-
 def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
         batch_size: int, validation_data: tuple[Any, Any] | None = None,
         callbacks: Iterable[Callback] = (), progress: bool | str = True,
@@ -406,7 +400,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int,
                         clip_grad_norm_(parameters, clip_grad_norm)
                     opt.step()
                 n = len(xb)
-                average.add(value, _share(average, tb, n_counted), penalty_value)
+                average.add(value, average.share(tb, n_counted), penalty_value)
                 counted += n_counted
                 hits = 0
                 if targets.accuracy is not None:
@@ -570,7 +564,7 @@ def _score(model: Any, X: np.ndarray, targets: Targets, loss_fn: Any | None,
             n_counted = targets.counted(tb)
             counted += n_counted
             if average is not None:
-                share = _share(average, tb, n_counted)
+                share = average.share(tb, n_counted)
                 if share > 0:
                     average.add(float(loss_fn(Tensor._wrap(scores), tb).data), share)
             if targets.accuracy is not None:
