@@ -330,6 +330,16 @@ def _load_train_data(opts: dict[str, Any]) -> Any:
         return load_dataset(opts["dataset"], opts["data_root"], opts["val_split"],
                             opts["seed"], download=opts["download"])
     except ValueError as exc:
+        strata = re.match(r"stratify: the (test|train) part gets (\d+) examples, fewer than "
+                          r"the (\d+) classes", str(exc))
+        if strata is not None:
+            part, held, classes = strata.groups()
+            what = "holds out" if part == "test" else "leaves"
+            where = "for validation" if part == "test" else "to train on"
+            raise CLIError(f"--val-split {opts['val_split']:g} {what} {held} examples of "
+                           f"{opts['dataset']!r} {where}, fewer than its {classes} classes, "
+                           f"so some class would be missing there; "
+                           f"{'raise' if part == 'test' else 'lower'} --val-split") from None
         found = re.match(r"test_size=\S+ gives (\d+) examples out of (\d+);", str(exc))
         if found is None:
             raise

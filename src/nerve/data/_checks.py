@@ -100,3 +100,14 @@ def as_root(root: object) -> Path:
         raise ValueError(f"root must be the folder that holds the dataset's files, got the "
                          f"file {str(path)!r}; pass its folder, {str(path.parent)!r}")
     return path
+
+
+def check_regular_file(path: Path, what: str) -> None:
+    """Raise unless ``path`` is a regular file (opening a FIFO or a device could block
+    for ever, and a folder is no data file); FileNotFoundError when it does not exist."""
+    if path.is_file():
+        return
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file (expected {what})")
+    kind = "a folder" if path.is_dir() else "not a regular file (a FIFO, socket or device)"
+    raise ValueError(f"{path} is {kind}; expected {what}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import mkstemp_beside
-from ._checks import as_root, check_bool
+from ._checks import as_root, check_bool, check_regular_file
 from ._download import download as _download
 from ._download import file_md5
 
@@ -54,6 +54,19 @@ def _python_version_folder(root: Path, names: tuple[str, ...]) -> Path | None:
     return None
 
 
+def _missing(folder: Path, names: tuple[str, ...]) -> list[str]:
+    """The batch files not in ``folder``; a folder (or a FIFO, a device) under one of the
+    names is an error, not "missing"."""
+    missing = []
+    for name in names:
+        path = folder / name
+        if path.exists() and not path.is_file():
+            check_regular_file(path, f"the CIFAR-10 binary batch file {name}")
+        if not path.is_file():
+            missing.append(name)
+    return missing
+
+
 def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR-10 binary batch: images uint8 (N, 32, 32, 3), labels int64 (N,).
 
@@ -61,8 +74,7 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     of 3073-byte records or a label is outside 0..9.
     """
     path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a CIFAR-10 binary batch file")
+    check_regular_file(path, "a CIFAR-10 binary batch file")  # a FIFO would block for ever
     data = path.read_bytes()
     if len(data) == 0 or len(data) % RECORD != 0:
         raise ValueError(
@@ -119,7 +131,7 @@ def load_cifar10(root: str | os.PathLike, train: bool = True,
     check_bool("download", download)
     names = TRAIN_FILES if train else TEST_FILES
     folder = _batch_folder(root)
-    missing = [name for name in names if not (folder / name).is_file()]
+    missing = _missing(folder, names)
     if missing and download:
         archive = root / ARCHIVE
         if not archive.is_file():
@@ -133,7 +145,7 @@ def load_cifar10(root: str | os.PathLike, train: bool = True,
         except (tarfile.TarError, EOFError, zlib.error) as exc:
             raise ValueError(f"{archive}: damaged archive ({exc}); delete it and "
                              f"download again") from exc
-        missing = [name for name in names if not (folder / name).is_file()]
+        missing = _missing(folder, names)
         if missing:
             raise ValueError(f"{archive}: archive lacks {', '.join(missing)}; delete it and "
                              f"download again")

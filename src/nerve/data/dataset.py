@@ -4,14 +4,17 @@ A :class:`TensorDataset` holds arrays with a shared first axis (item i is
 ``(X[i], y[i])``); :func:`random_split` cuts a dataset into random, disjoint
 :class:`Subset` parts (train / validation). ``DataLoader(dataset, batch_size=...)``
 takes any of them, or any object with ``__len__`` and ``__getitem__`` returning
-``(x, y)`` pairs (read item by item, again every epoch, then batched as arrays). A
+``(x, y, ...)`` tuples, single values or dicts (read item by item, again every epoch,
+then batched as arrays, one per position or key, as PyTorch's ``default_collate``). A
 :class:`Subset` behaves like its parent: array-backed when the parent is, else read
 item by item. What was given as a nerve Tensor comes back as one (items and batches,
 as PyTorch gives back the type it was given); what was given as an array, as an array.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,16 @@ class TensorDataset:
     ``arrays`` holds them as NumPy arrays (a tensor's data, not copied); an item, and a
     DataLoader batch, gives back as a nerve Tensor (no gradient) what was given as one.
     """
+
+    @classmethod
+    def _of_arrays(cls, arrays: tuple[np.ndarray, ...], tensors: tuple[bool, ...]
+                   ) -> "TensorDataset":
+        """A TensorDataset over arrays already checked (DataLoader's ``dataset`` for
+        ``DataLoader(X, y)``): no copy; ``tensors`` says which to give back as Tensors."""
+        self = cls.__new__(cls)
+        self.arrays = tuple(arrays)
+        self._as_tensor = tuple(bool(t) for t in tensors)
+        return self
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
@@ -114,29 +127,46 @@ class Subset:
         return f"Subset({len(self)} of {self.dataset!r})"
 
 
-def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
-                 ) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None,
+                 generator: Any = None) -> list[Subset]:
     """Split ``dataset`` at random into disjoint parts of the given ``lengths``: non-negative
     counts that add up to ``len(dataset)``, or fractions in [0, 1] that add up to 1
-    (rounded, any remainder going to the first parts in turn, as PyTorch)."""
+    (PyTorch's rule: lengths whose sum is 1 are fractions; part i gets floor(n * f_i)
+    items, the remainder going to the first parts in turn). ``generator`` is PyTorch's
+    name for ``seed`` (an int or a NumPy Generator here)."""
+    if generator is not None:
+        if seed is not None:
+            raise TypeError("random_split: pass seed= or generator=, not both")
+        if type(generator).__module__.split(".")[0] == "torch":
+            raise TypeError("random_split: pass seed=INT (or a numpy Generator) instead of a "
+                            "torch.Generator, to fix the split")
+        if isinstance(generator, bool) or not isinstance(
+                generator, (numbers.Integral, np.random.Generator)):
+            raise TypeError(f"random_split: generator must be an int seed or a numpy "
+                            f"Generator, got {type(generator).__name__}")
+        seed = generator
     n = len(dataset)
     if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__") or \
             not len(lengths):
         raise TypeError(f"random_split: lengths must be a list of counts or fractions, got "
                         f"{lengths!r}")
     lengths = [v.item() if isinstance(v, np.generic) else v for v in lengths]
-    fractions = all(isinstance(v, float) for v in lengths)
+    numbers_given = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                        for v in lengths)
+    total = sum(lengths) if numbers_given else float("nan")
+    # PyTorch: lengths adding up to 1 (and not more) are fractions, e.g. [0.8, 0.2], [1, 0.0]
+    fractions = numbers_given and (math.isclose(total, 1.0) and total <= 1.0
+                                   or all(isinstance(v, float) for v in lengths))
     if fractions and not (all(0.0 <= f <= 1.0 for f in lengths)  # also refuses NaN
-                          and abs(sum(lengths) - 1.0) < 1e-6):
+                          and math.isclose(total, 1.0) and total <= 1.0 + 1e-9):
         # e.g. [1.5, -0.5] adds up to 1 but is no split; PyTorch refuses it too
         raise ValueError(f"random_split: fractions must each lie in [0, 1] and add up to 1, "
                          f"got {lengths}")
     if fractions:
-        counts = [int(np.floor(n * f)) for f in lengths]
+        counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
-    elif all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
-             for v in lengths):
+    elif numbers_given and all(isinstance(v, int) and v >= 0 for v in lengths):
         counts = [int(v) for v in lengths]
         if sum(counts) != n:
             raise ValueError(f"random_split: the lengths {counts} add up to {sum(counts)}, "
@@ -177,9 +207,17 @@ def dataset_arrays(dataset: Any) -> tuple[np.ndarray, ...]:
 def read_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]]:
     """:func:`dataset_arrays`, and which of them were nerve Tensors (in a TensorDataset,
     or in the items that ``__getitem__`` returns: item 0 decides)."""
+    return collate_dataset(dataset)[:2]
+
+
+def collate_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...], Any]:
+    """``(arrays, tensor flags, layout)``: the dataset's arrays, one per position of an item
+    (or per key of a dict item), which of them were nerve Tensors, and how an item was laid
+    out: ``None`` for a single value, ``"tuple"`` for a tuple or list (also of length 1), or
+    the tuple of keys of a dict item (PyTorch's ``default_collate``, one level deep)."""
     arrays = getattr(dataset, "arrays", None)
     if arrays is not None:
-        return tuple(arrays), tensor_positions(dataset)
+        return tuple(arrays), tensor_positions(dataset), "tuple"
     name = type(dataset).__name__
     n = len(dataset)
     if n == 0:
@@ -191,20 +229,64 @@ def read_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]
                         f"dataset[{n - 1}] (a map-style dataset); reading them failed with "
                         f"{type(exc).__name__}: {exc}") from None
     first = items[0]
+    if isinstance(first, Mapping):  # {"x": ..., "y": ...}: batched key by key
+        keys = tuple(first)
+        if not keys:
+            raise ValueError(f"the items of the dataset {name} are empty dicts")
+        wanted = set(keys)
+        if any(not isinstance(item, Mapping) or set(item) != wanted for item in items):
+            raise ValueError(f"every item of the dataset {name} must be a dict with the keys "
+                             f"{list(keys)}, as item 0 is")
+        columns = [[item[key] for item in items] for key in keys]
+        return (*_stack_columns(columns, [first[k] for k in keys], name,
+                                [f"key {k!r}" for k in keys]), keys)
     # A tuple or list item is (x, y, ...), one array per position (PyTorch's collate).
     if not isinstance(first, (tuple, list)):
-        return (np.stack([np.asarray(getattr(x, "data", x)) for x in items]),), \
-            (is_tensor(first),)
+        return (*_stack_columns([items], [first], name, ["item"]), None)
     if any(not isinstance(item, (tuple, list)) or len(item) != len(first) for item in items):
         raise ValueError(f"every item of the dataset {name} must hold {len(first)} values, "
                          "as item 0 does")
+    if not first:
+        raise ValueError(f"the items of the dataset {name} are empty {type(first).__name__}s")
+    columns = [[item[k] for item in items] for k in range(len(first))]
+    return (*_stack_columns(columns, list(first), name,
+                            [f"position {k}" for k in range(len(first))]), "tuple")
+
+
+def _stack_columns(columns: list[list[Any]], firsts: list[Any], name: str, where: list[str]
+                   ) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]]:
+    """Each column of item values stacked into one array (nerve Tensors unwrapped), and
+    which columns were Tensors; with tensors in an item, its numbers become tensors too
+    (as PyTorch's collate)."""
     try:
-        arrays = tuple(np.stack([np.asarray(getattr(item[k], "data", item[k]))
-                                 for item in items]) for k in range(len(first)))
-        flags = tuple(is_tensor(v) for v in first)
-        if any(flags):  # as PyTorch's collate: with tensors in an item, its numbers too
-            flags = tuple(f or a.dtype.kind in "biuf" for f, a in zip(flags, arrays))
-        return arrays, flags
+        arrays = tuple(np.stack([_item_array(v, name, w) for v in column])
+                       for column, w in zip(columns, where))
     except ValueError as exc:
-        raise ValueError(f"the items of the dataset {type(dataset).__name__} do not stack "
-                         f"into arrays (every example needs the same shape): {exc}") from None
+        raise ValueError(f"the items of the dataset {name} do not stack into arrays (every "
+                         f"example needs the same shape): {exc}") from None
+    flags = tuple(is_tensor(v) for v in firsts)
+    if any(flags):
+        flags = tuple(f or a.dtype.kind in "biuf" for f, a in zip(flags, arrays))
+    return arrays, flags
+
+
+def _item_array(value: Any, name: str, where: str) -> np.ndarray:
+    """One value of an item as an array: a nerve Tensor's data, a torch tensor's
+    ``.numpy()``; a dict or a scipy.sparse matrix is refused (never read through ``.data``,
+    which for a sparse row is only its non-zero values)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if is_tensor(value):
+        return value.data
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        raise TypeError(f"the dataset {name} gives a {type(value).__name__} sparse matrix at "
+                        f"{where} of its items; DataLoader batches dense arrays: return "
+                        "row.toarray()[0] (or .toarray()) from __getitem__")
+    if isinstance(value, Mapping):
+        raise TypeError(f"the dataset {name} gives a dict at {where} of its items; DataLoader "
+                        "batches dict items one level deep ({'x': array, 'y': label}); "
+                        "flatten the nested dict")
+    numpy = getattr(value, "numpy", None)
+    if callable(numpy) and type(value).__module__.split(".")[0] == "torch":
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)

@@ -23,6 +23,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ._checks import check_regular_file
+
 __all__ = ["read_idx", "parse_idx", "IDX_TYPES"]
 
 # type byte -> big-endian NumPy dtype
@@ -53,8 +55,7 @@ def read_idx_file(path: str | os.PathLike) -> tuple[int, np.ndarray]:
     A damaged or truncated gzip stream raises ValueError naming the file.
     """
     path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a data file")
+    check_regular_file(path, "an IDX data file")  # a FIFO would block for ever
     with open(path, "rb") as raw:
         if raw.read(2) != _GZIP_MAGIC:
             raw.seek(0)

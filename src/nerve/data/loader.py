@@ -9,23 +9,34 @@ import numpy as np
 from nerve.random import get_rng
 
 from ._checks import as_array, check_bool, check_int
-from .dataset import as_tensor, is_tensor, read_dataset, tensor_positions
+from .dataset import TensorDataset, as_tensor, collate_dataset, is_tensor, tensor_positions
 
 __all__ = ["DataLoader"]
 
 
 class DataLoader:
-    """Iterate over ``(X_batch, y_batch)`` minibatches, of the type the data were given in.
+    """Iterate over minibatches, ``(X_batch, y_batch)`` for ``DataLoader(X, y)``, of the type
+    the data were given in.
 
     What a batch is: each part keeps the type and dtype its data came in. From NumPy
     arrays (or lists) it is a NumPy array, ``X[idx]`` (this is what :func:`nerve.fit`
-    batches); from nerve Tensors (``DataLoader(X_t, y_t)``, a
-    :class:`~nerve.data.TensorDataset` or :func:`~nerve.data.random_split` part built
-    from tensors, or a dataset whose items are tensors) it is a constant ``nv.Tensor``
-    (``requires_grad=False``, int labels stay int64), as PyTorch's DataLoader gives
-    tensors: ``xb.size(0)``, ``xb.to(device)``, ``yb.long()``, ``xb.view(-1, 64)`` work.
-    A tensor batch never shares writable memory with the dataset: it is a fresh copy of
-    the rows (as PyTorch's collate makes one).
+    batches): with ``shuffle=True`` a fresh array of the drawn rows, with ``shuffle=False``
+    a read-only view of X (no copy; the data are never changed through a batch: to change
+    a batch, make a new one, ``xb = (xb - mean) / std``, or ``xb = xb.copy()``). From nerve
+    Tensors (``DataLoader(X_t, y_t)``, a :class:`~nerve.data.TensorDataset` or
+    :func:`~nerve.data.random_split` part built from tensors, or a dataset whose items are
+    tensors) it is a constant ``nv.Tensor`` (``requires_grad=False``, int labels stay
+    int64), as PyTorch's DataLoader gives tensors: ``xb.size(0)``, ``xb.to(device)``,
+    ``yb.long()``, ``xb.view(-1, 64)`` work. A tensor batch never shares writable memory
+    with the dataset: it is a fresh copy of the rows (as PyTorch's collate makes one).
+
+    The shape of a batch: ``DataLoader(X)`` yields the X batches alone, ``DataLoader(X, y)``
+    ``(X_batch, y_batch)``. Over a dataset it follows the items, as PyTorch's
+    ``default_collate``: an item ``(x, y, w, ...)`` (a :class:`~nerve.data.TensorDataset`
+    of any number of arrays, also of one: ``for (xb,) in loader``) gives a tuple of one
+    batch per position, a single value a single batch, a dict ``{"x": ..., "y": ...}`` a
+    dict of batches. ``loader.dataset`` is the dataset (a TensorDataset view of the arrays
+    for ``DataLoader(X, y)``, so ``len(loader.dataset)`` is N).
 
     Each ``for`` loop over the loader is one epoch: a pass over all N examples
     without replacement, in ``len(loader) = ceil(N / batch_size)`` batches (the
@@ -34,9 +45,9 @@ class DataLoader:
     permutation: from a generator seeded once with ``seed`` (so epoch k's order
     is the same for two loaders built with the same seed), or, with
     ``seed=None``, from the library-wide generator that :func:`nerve.manual_seed`
-    reseeds.  Without a ``y`` the loader yields the X batches alone. X may also be a
-    dataset (:class:`~nerve.data.TensorDataset`, a :func:`~nerve.data.random_split`
-    part, or any object with ``__len__`` and ``__getitem__`` giving ``(x, y)``).
+    reseeds. X may also be a dataset (:class:`~nerve.data.TensorDataset`, a
+    :func:`~nerve.data.random_split` part, or any object with ``__len__`` and
+    ``__getitem__``); one that is not array-backed is read item by item again every epoch.
 
     X has shape (N, ...) and y shape (N, ...); batches keep their dtypes.
 
@@ -65,11 +76,8 @@ class DataLoader:
         if X is None:
             raise TypeError("DataLoader needs the data: DataLoader(X, y, ...) or "
                             "DataLoader(dataset, ...)")
-        self.dataset = None
         self._reread = False
         self._epochs = 0
-        # which parts of a batch to give as nerve Tensors: those given as tensors
-        self._tensors = (is_tensor(X), is_tensor(y))
         if _is_dataset(X):  # DataLoader(TensorDataset(X, y)), a Subset or any map dataset
             if isinstance(y, int) and not isinstance(y, bool):  # PyTorch's DataLoader(ds, 64)
                 raise TypeError(f"DataLoader(dataset, {y}, ...): the second argument is y here "
@@ -84,29 +92,46 @@ class DataLoader:
             # One getattr: a Subset's arrays property gathers rows, so it runs only once.
             backed = getattr(X, "arrays", None)
             self._reread = backed is None
-            arrays, flags = read_dataset(X) if backed is None else \
-                (tuple(backed), tensor_positions(X))
-            self._tensors = (flags[0], len(flags) == 2 and flags[1])
-            if len(arrays) > 2:
-                raise ValueError(f"DataLoader batches (X, y) pairs; the dataset has "
-                                 f"{len(arrays)} arrays per item")
-            X, y = arrays[0], (arrays[1] if len(arrays) == 2 else None)
-        X = as_array("X", X)
-        if y is not None:
-            y = as_array("y", y, numeric=False)
-            if len(y) != len(X):
-                raise ValueError(f"X and y must hold the same number of samples: "
-                                 f"X has {len(X)}, y has {len(y)}")
-        if len(X) == 0:
+            if backed is None:
+                self._take(*collate_dataset(X))
+            else:
+                self._take(tuple(backed), tensor_positions(X), "tuple")
+        else:
+            tensors = (is_tensor(X),) if y is None else (is_tensor(X), is_tensor(y))
+            X = as_array("X", X)
+            if y is not None:
+                y = as_array("y", y, numeric=False)
+                if len(y) != len(X):
+                    raise ValueError(f"X and y must hold the same number of samples: "
+                                     f"X has {len(X)}, y has {len(y)}")
+            self._take((X,) if y is None else (X, y), tensors, None if y is None else "tuple")
+            self.dataset = TensorDataset._of_arrays(self._parts, self._tensors)
+        if len(self.X) == 0:
             raise ValueError("DataLoader needs at least one sample, X is empty")
-        self.X = X
-        self.y = y
         self.batch_size = check_int("batch_size", batch_size)
         self.shuffle = check_bool("shuffle", shuffle)
         self.drop_last = check_bool("drop_last", drop_last)
         # An int seed gets its own generator now, so successive epochs continue its
         # stream; seed=None looks the library-wide generator up at every epoch.
         self._rng = None if seed is None else get_rng(seed)
+
+    def _take(self, arrays: tuple, tensors: tuple[bool, ...], layout) -> None:
+        """Hold a dataset's arrays (checked), which to give as Tensors, and the layout of a
+        batch: None (one array alone), "tuple", or a dict's keys."""
+        numeric = not isinstance(layout, tuple)  # the inputs X come first, but not in a dict
+        parts = tuple(as_array(_part_name(layout, k, len(arrays)), a, numeric=numeric and k == 0)
+                      for k, a in enumerate(arrays))
+        n = len(parts[0])
+        for k, part in enumerate(parts[1:], start=1):
+            if len(part) != n:
+                raise ValueError(f"DataLoader: every array needs the same number of samples: "
+                                 f"{_part_name(layout, 0, len(parts))} has {n}, "
+                                 f"{_part_name(layout, k, len(parts))} has {len(part)}")
+        self._parts = parts
+        self._tensors = tuple(bool(t) for t in tensors)
+        self._layout = layout
+        self.X = parts[0]  # the first part (the inputs), as before
+        self.y = parts[1] if len(parts) > 1 else None
 
     @property
     def num_samples(self) -> int:
@@ -125,50 +150,62 @@ class DataLoader:
         return rng.permutation(self.num_samples)
 
     def __iter__(self) -> Iterator:
-        batches = self._batches()
-        return self._as_tensors(batches) if True in self._tensors else batches
+        return self._batches()
 
     def _batches(self) -> Iterator:
-        """One epoch of NumPy batches (the array path, which fit uses)."""
+        """One epoch of batches: NumPy parts as read-only views (``shuffle=False``) or
+        fresh gathered rows, tensor parts as constant Tensors of their own memory."""
         if self._reread and self._epochs:
-            arrays, flags = read_dataset(self.dataset)
-            self.X = as_array("X", arrays[0])
-            self.y = None if len(arrays) == 1 else as_array("y", arrays[1], numeric=False)
-            self._tensors = (flags[0], len(flags) == 2 and flags[1])
+            self._take(*collate_dataset(self.dataset))
         self._epochs += 1
         order = self._order()
-        for b in range(len(self)):
-            start = b * self.batch_size
-            stop = min(start + self.batch_size, self.num_samples)
-            if order is None:
-                index = slice(start, stop)
-                X_batch = self.X[index]
+        parts, tensors, layout = self._parts, self._tensors, self._layout
+        if order is None:  # slices of a read-only view: never written through, no copy
+            sources = tuple(_read_only(p) for p in parts)
+        else:
+            sources = parts
+        size, n = self.batch_size, self.num_samples
+        bounds = [(b * size, min(b * size + size, n)) for b in range(len(self))]
+        if True not in tensors and len(parts) <= 2:  # the array path fit takes
+            if len(parts) == 2 and layout == "tuple":
+                X, y = sources
+                for start, stop in bounds:
+                    if order is None:
+                        yield X[start:stop], y[start:stop]
+                    else:
+                        index = order[start:stop]
+                        yield take_rows(X, index), y[index]
+                return
+            if layout is None:
+                X = sources[0]
+                for start, stop in bounds:
+                    yield X[start:stop] if order is None else take_rows(X, order[start:stop])
+                return
+        for start, stop in bounds:
+            index = slice(start, stop) if order is None else order[start:stop]
+            batch = [s[index] if order is None else take_rows(s, index) for s in sources]
+            batch = [as_tensor(_fresh(part, whole)) if t else part
+                     for part, whole, t in zip(batch, parts, tensors)]
+            if layout is None:
+                yield batch[0]
+            elif layout == "tuple":
+                yield tuple(batch)
             else:
-                index = order[start:stop]
-                X_batch = take_rows(self.X, index)
-            if self.y is None:
-                yield X_batch
-            else:
-                yield X_batch, self.y[index]
-
-    def _as_tensors(self, batches: Iterator) -> Iterator:
-        """``batches`` with the parts that came from nerve Tensors as constant Tensors of
-        their own memory (a slice, a view of the data, is copied first)."""
-        for batch in batches:
-            X_batch, y_batch = (batch, None) if self.y is None else batch
-            wrap_X, wrap_y = self._tensors
-            if wrap_X:
-                X_batch = as_tensor(_fresh(X_batch, self.X))
-            if self.y is None:
-                yield X_batch
-                continue
-            if wrap_y:
-                y_batch = as_tensor(_fresh(y_batch, self.y))
-            yield X_batch, y_batch
+                yield dict(zip(layout, batch))
 
     def __repr__(self) -> str:
         return (f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, batches={len(self)})")
+
+
+def _part_name(layout, k: int, count: int) -> str:
+    """How an error names part k of ``count``: X and y for a pair (or X alone), else the
+    position or the dict key in the dataset's items."""
+    if isinstance(layout, tuple):
+        return f"the items' key {layout[k]!r}"
+    if k == 0 or count == 2:
+        return "X" if k == 0 else "y"
+    return f"the items' position {k}"
 
 
 #: PyTorch's worker keywords: accepted, and nothing to do for in-memory arrays.
@@ -210,6 +247,13 @@ def _is_dataset(obj) -> bool:
                         f"__len__ and __getitem__); got {type(obj).__name__}, which can only "
                         "be iterated: collect it first, e.g. X = np.stack(list(...))")
     return False
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` (the array itself stays writable)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _fresh(batch: np.ndarray, source: np.ndarray) -> np.ndarray:

@@ -1,7 +1,8 @@
 """MNIST and Fashion-MNIST from their published IDX files.
 
 Put the four files of a dataset (gzipped as published, or gunzipped) directly
-in ``root``, or pass ``download=True`` to fetch the ones a split needs from the
+in ``root`` (torchvision's ``root/MNIST/raw`` and ``root/FashionMNIST/raw`` are read
+too), or pass ``download=True`` to fetch the ones a split needs from the
 official mirrors; each download is checked against its published MD5.
 """
 from __future__ import annotations
@@ -67,6 +68,21 @@ def _find(root: Path, published: str) -> Path | None:
     return None
 
 
+#: The folder torchvision keeps each dataset's IDX files in, under its root.
+TORCHVISION_FOLDERS = {"MNIST": "MNIST", "Fashion-MNIST": "FashionMNIST"}
+
+
+def _torchvision_folder(root: Path, dataset: str, names: tuple[str, ...]) -> Path | None:
+    """``root/MNIST/raw`` (torchvision's layout; ``root/raw`` when root is its MNIST folder)
+    if it holds both files of the split, else None."""
+    name = TORCHVISION_FOLDERS[dataset]
+    folders = [root / name / "raw"] + ([root / "raw"] if root.name == name else [])
+    for folder in folders:
+        if folder.is_dir() and all(_find(folder, name) is not None for name in names):
+            return folder
+    return None
+
+
 def _read_checked(path: Path, magic: int, what: str) -> np.ndarray:
     try:
         found, array = read_idx_file(path)
@@ -87,6 +103,10 @@ def _load_idx_pair(root: object, train: bool, download: bool, dataset: str,
     names = _split_names(train)
     paths = [_find(root, name) for name in names]
     missing = [name for name, path in zip(names, paths) if path is None]
+    if missing:  # torchvision's layout: the same files in ROOT/MNIST/raw
+        raw = _torchvision_folder(root, dataset, names)
+        if raw is not None:
+            root, missing = raw, []
     if missing and not download:
         raise FileNotFoundError(
             f"{dataset} files not found: put {' and '.join(missing)} (gzipped or not) in "

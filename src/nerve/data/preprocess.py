@@ -60,13 +60,23 @@ def _stratified_split(labels: np.ndarray, n_test: int,
     return rng.permutation(np.flatnonzero(~is_test)), test
 
 
-def _check_strata(y: np.ndarray) -> None:
-    """Raise unless y holds class labels with at least 2 members per class (as scikit-learn)."""
+def _check_strata(y: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(class index of each sample, number of classes)`` of the labels ``y``: 1-D class
+    labels, or rows (one-hot or multi-label y, each distinct row one class, as
+    scikit-learn); raise unless each class has at least 2 members (as scikit-learn)."""
     if y.dtype.kind in "fc" and not np.all(y == np.round(y)):
         raise ValueError("stratify needs class labels, got continuous values in y; split "
                          "without stratify=True (or bin the targets into classes first)")
+    rows = y.ndim > 1
+    if rows and y.dtype == object:
+        raise TypeError(f"stratify: label rows (shape {y.shape}) must hold numbers or "
+                        "strings of one type, got dtype object")
     try:
-        classes, counts = np.unique(y, return_counts=True)
+        if rows:
+            classes, inverse, counts = np.unique(y.reshape(len(y), -1), axis=0,
+                                                 return_inverse=True, return_counts=True)
+        else:
+            classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     except TypeError:  # object labels of types that do not sort together (1 and "a")
         kinds = ", ".join(sorted({type(v).__name__ for v in y.ravel().tolist()}))
         raise TypeError(f"stratify: the labels mix types {kinds} that cannot be sorted "
@@ -74,9 +84,11 @@ def _check_strata(y: np.ndarray) -> None:
     single = np.flatnonzero(counts < 2)
     if single.size:
         label = classes[single[0]]
-        label = label.item() if hasattr(label, "item") else label
-        raise ValueError(f"stratify: class {label!r} has only 1 member; each class needs "
+        label = label.tolist() if hasattr(label, "tolist") else label
+        what = "label row" if rows else "class"
+        raise ValueError(f"stratify: {what} {label!r} has only 1 member; each class needs "
                          f"at least 2 (one for each part)")
+    return inverse.reshape(-1), len(classes)
 
 
 def train_test_split(*arrays, test_size: float | int | None = None,
@@ -90,8 +102,9 @@ def train_test_split(*arrays, test_size: float | int | None = None,
     ceil(test_size · N) examples) or a count, ``train_size`` the complement, 0.25 when
     neither is given; ``shuffle=False`` takes the last examples as the test part.
     ``stratify`` keeps each class's share in both parts: the labels to stratify by (an
-    array, as scikit-learn's), or True for the second array (y); each class needs at
-    least 2 members. ``seed`` (or scikit-learn's ``random_state``) seeds the shuffle,
+    array, as scikit-learn's; 2-D one-hot or multi-label rows are stratified row by row), or
+    True for the second array (y); each class needs at least 2 members, and each part at
+    least one example per class. ``seed`` (or scikit-learn's ``random_state``) seeds the shuffle,
     drawn from :func:`nerve.random.get_rng`.
 
     >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
@@ -152,9 +165,14 @@ def train_test_split(*arrays, test_size: float | int | None = None,
     if labels is not None:
         if not shuffle:
             raise ValueError("stratify needs shuffle=True (as scikit-learn's)")
-        if labels.ndim != 1:
-            raise ValueError(f"stratify needs 1-D class labels, got shape {labels.shape}")
-        _check_strata(labels)
+        labels, n_classes = _check_strata(labels)  # one class index per sample
+        n_kept = n - n_test if n_train is None else n_train
+        for part, count in (("test", n_test), ("train", n_kept)):
+            if count < n_classes:  # a part too small to hold every class (scikit-learn)
+                raise ValueError(f"stratify: the {part} part gets {count} examples, fewer "
+                                 f"than the {n_classes} classes, so some class would be "
+                                 f"missing from it; make the {part} part at least "
+                                 f"{n_classes} examples")
     rng = get_rng(seed)
     if labels is not None:
         train, test = _stratified_split(labels, n_test, rng)
@@ -199,10 +217,15 @@ def standardize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray |
     if mean is None:
         mean64 = X.mean(axis=0, dtype=np.float64)
         std64 = X.std(axis=0, dtype=np.float64)
-        # a constant feature can show a round-off std of ~1e-17; treat it as 0 -> 1
-        tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean64), 1.0)
-        std64 = np.where(std64 > tiny, std64, 1.0)
+        # A constant feature can show a round-off variance; treat it as 0 -> std 1. The
+        # test is scikit-learn's, relative to the feature's own scale (var <= n·eps·var +
+        # (n·|mean|·eps)²), so features of a tiny scale (1e-16 charges) are still scaled.
+        eps, count = np.finfo(np.float64).eps, len(X)
+        var64 = std64 * std64
+        constant = var64 <= count * eps * var64 + (count * np.abs(mean64) * eps) ** 2
+        std64 = np.where(constant, 1.0, std64)
         mean, std = mean64.astype(dtype), std64.astype(dtype)
+        std = np.where(std > 0, std, np.ones_like(std))  # a std below dtype's range
     else:
         try:
             mean = np.asarray(mean, dtype=dtype)

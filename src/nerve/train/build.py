@@ -77,8 +77,12 @@ def _raw(name: str, root: str | None, seed: int, download: bool = False) -> tupl
     if root is None:
         raise ValueError(f"dataset {name!r} is read from files: pass --data-root DIR (the "
                          f"folder holding the published {name} files)")
-    if not os.path.isdir(root):
-        raise FileNotFoundError(f"--data-root {root!r} is not a folder")
+    given, root = root, os.path.expanduser(root)  # a TOML config has no shell to expand ~
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise FileNotFoundError(f"--data-root {given!r} is not a folder")
+    if not download and not os.path.isdir(root):  # --download creates it
+        raise FileNotFoundError(f"--data-root {given!r} is not a folder (pass --download to "
+                                f"create it and fetch the published {name} files)")
     loader = {"mnist": data.load_mnist, "fashion_mnist": data.load_fashion_mnist,
               "cifar10": data.load_cifar10}[name]
     X, y = loader(root, train=True, download=download)
