@@ -473,7 +473,7 @@ def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean"
     """Multiclass SVM loss: Lᵢ = Σ_{j≠yᵢ} max(0, sⱼ − s_yᵢ + margin), averaged over examples.
 
     ``scores`` (N, C); ``labels`` (N,) integers in [0, C). A margin of exactly 0
-    gives no gradient.
+    gives no gradient. A fully masked row (all −inf) has loss 0, as in PyTorch.
     """
     if unsupported:
         reject_options("hinge", unsupported, "margin and reduction")

@@ -762,7 +762,10 @@ class Tensor(TorchNames):
         return R.Sum.apply(self, axis=check_axis(axis, "sum"), keepdims=_keep(keepdims, "sum"))
 
     def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> "Tensor":
-        """Average over ``axis`` (all axes when None)."""
+        """Average Σ x / n over ``axis`` (all axes when None); dmean/dx = 1/n.
+
+        Over an empty axis (n = 0) it raises ValueError, where PyTorch returns nan.
+        """
         if dim is not None or keepdim is not None:
             axis, keepdims = _torch_axis("mean", axis, keepdims, dim, keepdim)
         return R.Mean.apply(self, axis=check_axis(axis, "mean"), keepdims=_keep(keepdims, "mean"))
@@ -774,7 +777,8 @@ class Tensor(TorchNames):
         As in PyTorch, c = 1 (the unbiased estimate) unless ``correction=``,
         ``unbiased=False`` (c = 0) or NumPy's ``ddof=`` says otherwise. The positional
         order is PyTorch's ``var(dim, unbiased, keepdim)`` (and ``var(unbiased)``);
-        ``keepdims=`` is keyword-only.
+        ``keepdims=`` is keyword-only. Unlike PyTorch, n − c <= 0 (say ``x.var(0)`` of a
+        batch of one) raises ValueError: PyTorch returns nan with a warning there.
         """
         axis, keepdims, c = _var_args("var", axis, unbiased, keepdim, dim, keepdims,
                                       correction, ddof)
@@ -784,7 +788,8 @@ class Tensor(TorchNames):
             correction=None, ddof=None) -> "Tensor":
         """Standard deviation √var (see :meth:`var`: c = 1 unless told otherwise, and the
         same argument order); dstd/dx = (x − x̄)/((n − c)·std), 0 for constant data
-        (std = 0), as PyTorch."""
+        (std = 0), as PyTorch. Unlike PyTorch, n − c <= 0 (say ``x.std(0)`` of a batch of
+        one) raises ValueError: PyTorch returns nan with a warning there."""
         axis, keepdims, c = _var_args("std", axis, unbiased, keepdim, dim, keepdims,
                                       correction, ddof)
         return R.Std.apply(self, axis=axis, keepdims=keepdims, correction=c)

@@ -228,10 +228,15 @@ def maxout(z, axis: int = -1):
 
 def maxout_prime(z, axis: int = -1):
     """∂y/∂zₖ = 1 for the winning piece, else 0 (z's shape: the one-hot of the argmax along
-    ``axis``); k tied winners get 1/k each, as ``nn.Maxout``'s backward."""
+    ``axis``); k tied winners get 1/k each, as ``nn.Maxout``'s backward. A NaN piece is
+    the maximum (``np.max`` propagates it): the NaN pieces win, as in that backward."""
     z = _arr(z, "maxout_prime")
     axis = _check_axis("maxout_prime", axis, z)
-    won = (z == z.max(axis=axis, keepdims=True)).astype(z.dtype)
+    zmax = z.max(axis=axis, keepdims=True)
+    won = z == zmax
+    if np.isnan(zmax).any():
+        won |= np.isnan(z) & np.isnan(zmax)
+    won = won.astype(z.dtype)
     return won / won.sum(axis=axis, keepdims=True)
 
 

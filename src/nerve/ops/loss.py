@@ -229,7 +229,9 @@ class MultiHinge(Function):
 
     Lᵢ = Σ_{j≠yᵢ} max(0, Sᵢⱼ − Sᵢ,yᵢ + Δ);  dLᵢ/dSᵢⱼ = 1[Sᵢⱼ − Sᵢ,yᵢ + Δ > 0] for j ≠ yᵢ
     and dLᵢ/dSᵢ,yᵢ = −(number of positive margins). A margin exactly 0 gives no
-    gradient (the subgradient PyTorch's ``multi_margin_loss`` uses).
+    gradient (the subgradient PyTorch's ``multi_margin_loss`` uses). A score that is the
+    same infinity as the correct one (a masked class: ∞ − ∞) counts as margin 0, so a
+    fully masked row (all −inf) has loss 0 and gradient 0, as PyTorch.
     """
 
     def __init__(self, labels: np.ndarray, margin: float = 1.0, reduction: str = "mean"):
@@ -238,12 +240,24 @@ class MultiHinge(Function):
     def forward(self, scores):
         rows = np.arange(scores.shape[0])
         correct = scores[rows, self.labels][:, None]
-        margins = scores - correct
-        margins += np.asarray(self.margin, dtype=scores.dtype)
+        if np.count_nonzero(np.isinf(correct)):  # rare: a correct score of ±inf
+            margins = self._infinite_margins(scores, correct)
+        else:
+            margins = scores - correct
+            margins += np.asarray(self.margin, dtype=scores.dtype)
         margins[rows, self.labels] = 0
         np.maximum(margins, 0, out=margins)
         self.positive = margins > 0
         return _reduce(margins.sum(axis=1), self.reduction)
+
+    def _infinite_margins(self, scores, correct):
+        """Sᵢⱼ − Sᵢ,yᵢ + Δ with ∞ − ∞ (the score and the correct one the same infinity) read
+        as margin 0, not NaN; a NaN score still gives NaN."""
+        with np.errstate(invalid="ignore"):
+            margins = scores - correct
+        margins += np.asarray(self.margin, dtype=scores.dtype)
+        margins[(scores == correct) & np.isinf(scores)] = 0
+        return margins
 
     def backward(self, g):
         n = self.positive.shape[0]

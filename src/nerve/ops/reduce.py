@@ -59,7 +59,8 @@ class Mean(Function):
         self.n = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
         if self.n == 0:
             raise ValueError(f"the mean over an empty axis is undefined (tensor of shape "
-                             f"{x.shape}, axis {self.axis}); it has no elements to average")
+                             f"{x.shape}, axis {self.axis}); it has no elements to average "
+                             "(PyTorch returns nan here, nerve raises)")
         x = as_float(x)  # the mean of integers is fractional: default float, not truncated
         return np.mean(x, axis=self.axes, keepdims=self.keepdims, dtype=x.dtype)
 
@@ -81,9 +82,11 @@ class Var(Function):
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
         self.dof = dof = n - self.correction
         if dof <= 0:
+            hint = " (correction=0 gives the population variance)" if n else ""
             raise ValueError(f"the variance with correction={self.correction} needs more than "
                              f"{self.correction} element(s) along axis {self.axis}, got {n} "
-                             f"(tensor of shape {x.shape})")
+                             f"(tensor of shape {x.shape}); PyTorch returns nan with a warning "
+                             f"here, nerve raises{hint}")
         x = as_float(x)
         self.dev = dev = x - np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
         total = np.sum(dev * dev, axis=axes, keepdims=self.keepdims, dtype=x.dtype)

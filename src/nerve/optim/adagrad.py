@@ -48,6 +48,7 @@ class Adagrad(Optimizer):
 
     update_fn = staticmethod(adagrad_update)
     elementwise = True
+    denominator_state = ("sum",)
 
     def __init__(self, params: ParamsT, lr: float = 0.01, eps: float = 1e-10,
                  weight_decay: float = 0.0, *, lr_decay: float = 0.0,

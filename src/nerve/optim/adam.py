@@ -81,6 +81,7 @@ class Adam(Optimizer):
 
     update_fn = staticmethod(adam_update)
     elementwise = True
+    denominator_state = ("exp_avg_sq", "max_exp_avg_sq")
 
     def __init__(self, params: ParamsT, lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -89,6 +90,10 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, amsgrad=amsgrad)
         super().__init__(params, defaults)
+
+    def _denominator_scale(self, group: dict[str, Any]) -> float:
+        """√(1 − β₂), the smallest bias correction √(1 − β₂ᵗ) that divides √v (t = 1)."""
+        return math.sqrt(1.0 - group["betas"][1])
 
     def _check_hyperparameters(self, options: dict[str, Any]) -> dict[str, Any]:
         name = self._name

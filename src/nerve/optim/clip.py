@@ -50,10 +50,17 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     place by ``max_norm / (total + 1e-6)``. Returns ``total`` (before clipping) as a
     0-d tensor of the gradients' dtype, as PyTorch: ``total.item()`` and ``float(total)``
     give the number (0 when no parameter has a gradient).
-    A nan or inf total raises :class:`NonFiniteNormError` (a ValueError and PyTorch's
-    RuntimeError) if ``error_if_nonfinite``, else it is returned and the gradients are
-    left as they are (PyTorch would scale them by max_norm / inf = 0, or turn them all
-    into nan). ``foreach`` (None, True or False, PyTorch's choice of kernel) is accepted
+    The norm is computed in float64 without overflow or underflow: where ``|g|ᵖ`` would
+    overflow (a large ``p``, or float64 gradients above about 1e154) or underflow, it is
+    ``s·(Σ (|g|/s)ᵖ)^(1/p)`` with ``s = max |g|``, so finite gradients are always clipped
+    (PyTorch overflows to inf there and zeroes them); a total beyond the gradients'
+    dtype comes back as inf. A gradient with nan or inf makes the total nan or inf: that
+    raises :class:`NonFiniteNormError` (a ValueError and PyTorch's RuntimeError) if
+    ``error_if_nonfinite``, else it is returned and the gradients are left as they are
+    (PyTorch would scale them by max_norm / inf = 0, or turn them all into nan). A
+    total beyond float64 from finite gradients (only above about 1e308) raises the
+    same with ``error_if_nonfinite``, else it is returned as inf and the gradients are
+    clipped. ``foreach`` (None, True or False, PyTorch's choice of kernel) is accepted
     and changes nothing here.
     """
     owner = "clip_grad_norm_"
@@ -73,24 +80,94 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     dtype = np.result_type(*grads)
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    else:
+        return _clip(grads, total, max_norm, norm_type, error_if_nonfinite, dtype)
+    with np.errstate(over="ignore"):  # |g|ᵖ may overflow: caught below, no raw warning
         norms = [float(np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type))
                  for g in grads]
-        total = math.fsum(n ** norm_type for n in norms) ** (1.0 / norm_type)
+    try:
+        powered = math.fsum(n ** norm_type for n in norms)  # Σ ||g_i||ᵖ
+    except OverflowError:
+        powered = math.inf
+    if not _TINY <= powered < math.inf:
+        # |g|ᵖ overflowed (a large p, huge gradients), underflowed, or a gradient is nan
+        # or inf: recompute as s·(Σ (|g|/s)ᵖ)^(1/p), s = max|g|, unless s is nan or inf
+        scale = float(np.max([np.max(np.abs(g)) if g.size else 0.0 for g in grads]))
+        if scale == 0.0:
+            return _clip(grads, 0.0, max_norm, norm_type, error_if_nonfinite, dtype)
+        if math.isfinite(scale):
+            root = _scaled_root(grads, scale, norm_type)
+            return _clip(grads, scale * root, max_norm, norm_type, error_if_nonfinite, dtype,
+                         scale, root)
+    return _clip(grads, powered ** (1.0 / norm_type), max_norm, norm_type,
+                 error_if_nonfinite, dtype)
+
+
+#: The smallest normal float64: a sum of powers below it lost digits to underflow.
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _scaled_root(grads: list[np.ndarray], scale: float, p: float) -> float:
+    """(Σ (|g|/s)ᵖ)^(1/p) over every gradient entry, s = ``scale`` = max|g| > 0: each power
+    is at most 1, so nothing overflows, and the result lies in [1, count^(1/p)]."""
+    parts = []
+    for g in grads:
+        if g.size:
+            x = np.abs(g.ravel().astype(np.float64))
+            x /= scale
+            if p == 2.0:
+                parts.append(float(np.dot(x, x)))
+            else:
+                with np.errstate(under="ignore"):
+                    np.power(x, p, out=x)
+                parts.append(float(x.sum()))
+    return math.fsum(parts) ** (1.0 / p)
+
+
+def _clip(grads: list[np.ndarray], total: float, max_norm: float, norm_type: float,
+          error_if_nonfinite: bool, dtype: np.dtype, scale: float | None = None,
+          root: float = 1.0) -> Tensor:
+    """Multiply the gradients by c = ``max_norm / (total + 1e-6)`` where c < 1, and return
+    ``total`` as a 0-d tensor of ``dtype`` (inf where it exceeds that dtype's range).
+    ``total = scale·root`` when ``scale`` (max|g|) is given: finite gradients are then
+    clipped by c = ``max_norm / (scale·root)`` even where that product exceeds float64."""
+    owner = "clip_grad_norm_"
     if not math.isfinite(total):
         if error_if_nonfinite:
+            if scale is not None:
+                cause = (f"every gradient is finite (the largest |g| is {scale:g}), but "
+                         "their norm exceeds the largest float64")
+            else:
+                cause = "the gradients contain nan or inf"
             raise NonFiniteNormError(
-                f"{owner}: the total gradient norm (of order {norm_type}) is {total}; the "
-                "gradients contain nan or inf (try a smaller learning rate or check the "
-                "loss), so they cannot be clipped"
+                f"{owner}: the total gradient norm (of order {norm_type}) is {total}; "
+                f"{cause} (try a smaller learning rate or check the loss), so they cannot "
+                "be clipped"
             )
-        # nothing sensible to rescale by; the gradients are left as they are
-        return Tensor(np.asarray(total, dtype=dtype), dtype=dtype)
-    coef = max_norm / (total + 1e-6)
+        if scale is None:
+            # nothing sensible to rescale by; the gradients are left as they are
+            return _total(total, dtype)
+        denom, numer = scale, max_norm / root
+    else:
+        denom, numer = total + 1e-6, max_norm
+    coef = numer / denom
     if coef < 1.0:
         for g in grads:
-            g *= coef
-    return Tensor(np.asarray(total, dtype=dtype), dtype=dtype)
+            if coef >= np.finfo(g.dtype).tiny:  # the common case
+                g *= coef
+            elif g.size:
+                # c would be 0 or subnormal in g's dtype (digits lost): g·c = (g/s)·(c·s),
+                # s = max|g| <= denom, both factors normal
+                s = float(np.max(np.abs(g)))
+                if s > 0.0:
+                    g /= s
+                    g *= numer * (s / denom)
+    return _total(total, dtype)
+
+
+def _total(total: float, dtype: np.dtype) -> Tensor:
+    """``total`` as a 0-d tensor of ``dtype`` (a float64 norm beyond float32's range: inf)."""
+    with np.errstate(over="ignore"):
+        return Tensor(np.asarray(total, dtype=dtype), dtype=dtype)
 
 
 def clip_grad_value_(params: Any, clip_value: float) -> None:

@@ -332,7 +332,14 @@ class Optimizer:
     #: Every this many steps, optimizer state that decayed into the subnormal range (the
     #: momentum of a dead unit: 0.9ᵏ·v, stuck at the smallest subnormal in float32) is
     #: set to 0. Subnormal arithmetic is some 30× slower, and those entries never leave it.
+    #: Buffers that divide the step (:attr:`denominator_state`) are flushed only where that
+    #: cannot change a step beyond rounding (see :meth:`_may_flush_denominators`).
     FLUSH_EVERY = 64
+    #: The state buffers s whose root divides the step, d = √s/c + eps (Adam's
+    #: ``exp_avg_sq``, RMSProp's ``square_avg``, ...): a subclass names them. Setting such
+    #: an entry to 0 is not harmless as for a momentum: with eps = 0 it changes the step
+    #: from m/√s to m/0.
+    denominator_state: tuple[str, ...] = ()
     _steps_taken = 0  # steps since the optimizer was built (saved in state_dict)
     #: The rates :meth:`load_state_dict` restored (or set by hand since), which the
     #: schedulers' load_state_dict keeps (None: never loaded; emptied by the first
@@ -341,20 +348,65 @@ class Optimizer:
     _loaded_lrs: list | None = None
     _built_lrs: list | None = None
 
+    def _denominator_scale(self, group: Mapping[str, Any]) -> float:
+        """The smallest factor c in d = √s/c + eps over all steps (1 without a bias
+        correction; Adam overrides it)."""
+        return 1.0
+
+    def _may_flush_denominators(self, group: Mapping[str, Any], dtype: np.dtype) -> bool:
+        """Whether the :attr:`denominator_state` entries below ``finfo.tiny`` may be set to 0.
+
+        Zeroing s < tiny moves d = √s/c + eps by at most √tiny/c, a relative change of at
+        most √tiny/(c·eps); it is allowed when that is below the dtype's machine epsilon,
+        √tiny < c·eps·finfo.eps (true for eps = 1e-8 in float32 and float64; never for
+        eps = 0 or a tiny eps, whose steps do depend on subnormal s).
+        """
+        finfo = np.finfo(dtype)
+        eps = float(group.get("eps", 0.0))
+        return math.sqrt(float(finfo.tiny)) < (self._denominator_scale(group) * eps
+                                               * float(finfo.eps))
+
     def _after_step(self) -> None:
         """Count a step; every FLUSH_EVERY steps, flush subnormal state entries to 0."""
         self._steps_taken += 1
         if self._steps_taken % self.FLUSH_EVERY == 0:
-            flat = self._flat
-            # the flat arrays at once, then the per-parameter ones that are not their views
-            arrays = [v for v in flat.state.values() if isinstance(v, np.ndarray)] \
-                if flat is not None else []
-            flat_ids = {id(a) for a in arrays}
-            arrays += [v for st in self.state.values() for v in st.values()
-                       if isinstance(v, np.ndarray) and v.dtype.kind == "f"
-                       and id(v.base) not in flat_ids]
-            for a in arrays:
-                a[np.abs(a) < np.finfo(a.dtype).tiny] = 0
+            self._flush_subnormal_state()
+
+    def _flush_subnormal_state(self) -> None:
+        """Set the state entries below ``finfo.tiny`` in magnitude to 0, except in the
+        :attr:`denominator_state` buffers of a group where :meth:`_may_flush_denominators`
+        says no."""
+        denominators = self.denominator_state
+        keep: dict[tuple[int, np.dtype], bool] = {}  # (group id, dtype) -> denominators kept
+
+        def kept(group: Mapping[str, Any], dtype: np.dtype) -> bool:
+            key = (id(group), dtype)
+            if key not in keep:
+                keep[key] = not self._may_flush_denominators(group, dtype)
+            return keep[key]
+
+        flat = self._flat
+        arrays = []
+        # the flat arrays at once, then the per-parameter ones that are not their views
+        if flat is not None:
+            group = self.param_groups[0]
+            arrays = [v for k, v in flat.state.items() if isinstance(v, np.ndarray)
+                      and v.dtype.kind == "f"
+                      and not (k in denominators and kept(group, v.dtype))]
+        flat_ids = {id(v) for v in flat.state.values() if isinstance(v, np.ndarray)} \
+            if flat is not None else set()
+        state = self.state
+        for index, _, group in self._indexed_params():
+            st = _dict_get(state, index)
+            if not st:
+                continue
+            for k, v in st.items():
+                if isinstance(v, np.ndarray) and v.dtype.kind == "f" \
+                        and id(v.base) not in flat_ids \
+                        and not (k in denominators and kept(group, v.dtype)):
+                    arrays.append(v)
+        for a in arrays:
+            a[np.abs(a) < np.finfo(a.dtype).tiny] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; return ``closure()`` if given.

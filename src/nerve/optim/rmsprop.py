@@ -3,7 +3,7 @@
 With ``g = grad + weight_decay * w``::
 
     s <- alpha * s + (1 - alpha) * g**2             (s starts at 0)
-    d  = sqrt(s) + eps          (centered: sqrt(s - a**2) + eps, a <- alpha*a + (1-alpha)*g)
+    d  = sqrt(s) + eps          (centered: sqrt(max(s - a**2, 0)) + eps, a <- alpha*a + (1-alpha)*g)
     plain:     w <- w - lr * g / d
     momentum:  b <- momentum * b + g / d;  w <- w - lr * b
 """
@@ -50,6 +50,9 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, state: dict[str, Any], l
         grad_avg *= alpha
         grad_avg += (1.0 - alpha) * grad
         denom = square_avg - grad_avg * grad_avg
+        # s − a² ≥ 0 in exact arithmetic (Cauchy–Schwarz) but may round to a tiny negative
+        # number (a constant gradient gives s − a² = αᵗ(1 − αᵗ)g²): clamp it, no √ of it
+        np.maximum(denom, 0, out=denom)
         np.sqrt(denom, out=denom)
     else:
         denom = np.sqrt(square_avg)
@@ -73,6 +76,7 @@ class RMSProp(Optimizer):
 
     update_fn = staticmethod(rmsprop_update)
     elementwise = True
+    denominator_state = ("square_avg",)
 
     def __init__(self, params: ParamsT, lr: float = 0.01, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
