@@ -18,7 +18,15 @@ def require(module: str, extra: str, purpose: str = "") -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         what = f" for {purpose}" if purpose else ""
+        top = module.split('.')[0]
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == top:
+            raise MissingExtraError(
+                f"{top} is needed{what} but is not installed; "
+                f"install it with: pip install 'nerve[{extra}]'"
+            ) from exc
+        # installed but broken (built for another NumPy, a missing dependency of its own)
         raise MissingExtraError(
-            f"{module.split('.')[0]} is needed{what} but is not installed; "
-            f"install it with: pip install 'nerve[{extra}]'"
+            f"{top} is needed{what} but is installed and fails to import "
+            f"({type(exc).__name__}: {exc}); upgrade it with: "
+            f"pip install --upgrade '{top}' (or 'nerve[{extra}]')"
         ) from exc

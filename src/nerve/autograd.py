@@ -485,7 +485,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 grads[key] = pg
                 push(heap, (-parent._seq, parent))
             else:
-                grads[key] = prev + pg  # out of place: pg may be shared with a sibling
+                pg = prev + pg  # out of place: pg may be shared with a sibling
+                grads[key] = pg if type(pg) is _ndarray else np.asarray(pg)  # 0-d: a scalar
         if not heap:
             if big:
                 _release_intermediates(root)
@@ -525,4 +526,5 @@ def _store_grad(node, g: np.ndarray, handed_out: dict) -> None:
             # bits as grad + g), so .grad stays that view and the step copies nothing
             np.add(grad, g, out=grad)
         else:
-            node.grad = grad + g  # out of place: an array the user holds is never changed
+            grad = grad + g  # out of place: an array the user holds is never changed
+            node.grad = grad if type(grad) is _ndarray else np.asarray(grad)  # 0-d: a scalar

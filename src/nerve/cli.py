@@ -181,9 +181,8 @@ def _load_config(path: str) -> dict[str, Any]:
         raise CLIError(f"config file {path!r} does not exist")
     try:
         import tomllib
-    except ImportError:  # Python 3.10
-        raise CLIError("--config needs Python 3.11+ (tomllib); pass the options as flags") \
-            from None
+    except ImportError:  # Python 3.10: the same parser, as the tomli package
+        import tomli as tomllib
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)

@@ -86,7 +86,7 @@ def as_array(data: Any, dtype=None) -> np.ndarray:
         if kind == "f" and arr.dtype != _default_dtype:
             return arr.astype(_default_dtype)
         if kind in "iu" and arr.dtype != int64:
-            if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(int64).max:
+            if arr.dtype == np.uint64 and arr.size and int(arr.max()) > np.iinfo(int64).max:
                 raise ValueError(f"integer data up to {arr.max()} does not fit in int64, "
                                  "nerve's integer dtype (at most 2**63 - 1); convert it to "
                                  "float first if approximate values will do")
@@ -139,8 +139,8 @@ def _check_fits(arr: np.ndarray, dtype: np.dtype) -> None:
     low, high = arr.min(), arr.max()
     if arr.dtype.kind == "f":  # floats truncate; int64's max + 1 is 2**63 as a float, exactly
         bad = np.trunc(low) < info.min or np.trunc(high) >= float(info.max) + 1
-    else:
-        bad = low < info.min or high > info.max
+    else:  # exact Python ints: NumPy 1.24 compares uint64 with int64 as float64
+        bad = int(low) < info.min or int(high) > info.max
     if bad:
         raise OverflowError(f"values from {low.item()!r} to {high.item()!r} do not fit in "
                             f"{dtype}, whose range is {info.min} to {info.max} (NumPy's "

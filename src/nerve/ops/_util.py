@@ -41,6 +41,21 @@ def as_float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(default_float())
 
 
+#: NumPy before 2.0 promotes by value: a 0-d float32 array with a Python number gives
+#: float64 (NEP 50 made NumPy 2 keep float32).
+LEGACY_PROMOTION = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def keep_float(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``out`` in the float dtype of ``like`` where NumPy 1 upcast a 0-d result to float64
+    (a 0-d float32 ``x`` in ``np.maximum(x, 0)``, ``x ** 3``, ``1 - t``); on NumPy 2 (and
+    for any result NumPy did not upcast) ``out`` itself."""
+    if LEGACY_PROMOTION and out.dtype != like.dtype and like.dtype.kind == "f" \
+            and out.dtype.kind == "f" and out.ndim == 0:
+        return out.astype(like.dtype)
+    return out
+
+
 # Per float dtype: Python number -> that number as a read-only 0-d array of the dtype.
 _constants: dict = {np.dtype(np.float32): {}, np.dtype(np.float64): {}}
 

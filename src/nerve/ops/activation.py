@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import as_float, constant, zero
+from ._util import as_float, constant, keep_float, zero
 from .loss import max_along
 
 
@@ -47,7 +47,7 @@ class ELU(Function):
         self.mask = x > 0
         alpha = np.asarray(self.alpha, dtype=x.dtype)
         self.low = low = np.minimum(x, 0)  # keeps exp from overflowing
-        return np.where(self.mask, x, alpha * np.expm1(low))
+        return keep_float(np.where(self.mask, x, alpha * np.expm1(low)), x)
 
     def backward(self, g):
         alpha = np.asarray(self.alpha, dtype=g.dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import as_float, constant, default_float, unbroadcast
+from ._util import as_float, constant, default_float, keep_float, unbroadcast
 
 
 def _int_scalar(x, c, divide: bool = False):
@@ -195,7 +195,7 @@ class PowScalar(Unary):
         if type(p) is not int and x.dtype.kind != "f" and isinstance(p, (float, np.floating)):
             x = x.astype(default_float())  # int ** 0.5: the default float dtype (as PyTorch)
         self.x = x
-        return x ** p
+        return keep_float(x ** p, x)
 
     def backward(self, g):
         p = self.p
@@ -338,7 +338,7 @@ class Clip(Unary):
 
     def forward(self, x):
         self.x = x
-        return np.clip(x, self.lo, self.hi)
+        return keep_float(np.clip(x, self.lo, self.hi), x)
 
     def backward(self, g):
         x, inside = self.x, True

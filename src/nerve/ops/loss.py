@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ._util import constant
+from ._util import constant, keep_float
 
 
 def _reduce(per_item: np.ndarray, reduction: str) -> np.ndarray:
@@ -281,7 +281,7 @@ class BCEWithLogits(Function):
         self.x = x
         loss = np.maximum(x, 0) - x * self.target
         loss += np.log1p(np.exp(-np.abs(x)))
-        return _reduce(loss, self.reduction)
+        return keep_float(_reduce(loss, self.reduction), x)
 
     def backward(self, g):
         x = self.x
@@ -310,7 +310,7 @@ class BCEWithLogitsPosWeight(Function):
         softplus = np.log1p(np.exp(-np.abs(x)))
         softplus += np.maximum(-x, 0)
         loss = (1 - t) * x + log_weight * softplus
-        return _reduce(loss, self.reduction)
+        return keep_float(_reduce(loss, self.reduction), x)
 
     def backward(self, g):
         x = self.x
@@ -340,7 +340,7 @@ class BCE(Function):
             log_q = np.maximum(np.log1p(-p), floor)
         t = self.target
         loss = -(t * log_p + (1 - t) * log_q)
-        return _reduce(loss, self.reduction)
+        return keep_float(_reduce(loss, self.reduction), p)
 
     def backward(self, g):
         p = self.p
