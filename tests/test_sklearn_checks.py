@@ -2,12 +2,14 @@
 
 For speed the checks run on small networks (32 hidden units, learning rate 0.01,
 at most 60 epochs) rather than the defaults (100 units, 0.001, 200 epochs); the
-defaults pass the same checks, only ~4x slower. The float32 estimators (nerve's
-default dtype) may fail one check, about float32 itself (see
-``_float32_expected_failures``); the float64 variants, which also switch on the
-less common options (hinge loss, Maxout, batch norm, dropout, elastic net, RMSProp,
-two hidden layers), must pass every check. A fixed random_state makes every
-check deterministic.
+defaults pass the same checks (tests/test_audit13_contract.py runs
+``check_estimator(MLPClassifier())`` and ``MLPRegressor()`` as they are). With the
+default ``dtype="auto"`` the network computes in X's dtype, as scikit-learn's MLP,
+and must pass every check. An estimator fixed to ``dtype="float32"`` may fail two
+checks, about float32 itself, whatever X is (see ``_float32_expected_failures``); the
+float64 variants, which also switch on the less common options (hinge loss, Maxout,
+batch norm, dropout, elastic net, RMSProp, two hidden layers), must pass every check.
+A fixed random_state makes every check deterministic.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ FAST = dict(hidden_layer_sizes=(32,), max_iter=60, learning_rate_init=0.01, rand
 ESTIMATORS = [
     MLPClassifier(**FAST),
     MLPRegressor(**FAST),
+    MLPClassifier(**FAST, dtype="float32"),
     MLPClassifier(**FAST, dtype="float64", loss="hinge", activation="maxout",
                   batch_norm=True, dropout=0.1),
     MLPRegressor(**{**FAST, "hidden_layer_sizes": (32, 16)}, dtype="float64",
@@ -36,8 +39,10 @@ SAMPLE_WEIGHT_CHECK = "check_sample_weight_equivalence_on_dense_data"
 
 
 def _float32_expected_failures(estimator) -> dict[str, str]:
-    """Checks that fail only because the network computes in float32, or (sample weights
-    against repeated rows) because dropout and batch norm treat every row on its own;
+    """Checks that fail only because the network is fixed to compute in float32
+    (``dtype="float32"`` given explicitly; the default "auto" computes float64 X in
+    float64 and passes them), or (sample weights against repeated rows) because dropout
+    and batch norm treat every row on its own;
     test_sample_weights_equal_repeated_rows_in_float64 runs that check where neither holds."""
     failures = {}
     if estimator.dropout or estimator.batch_norm:

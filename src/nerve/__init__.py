@@ -15,10 +15,12 @@ from .autograd import (
 )
 from .functional import (
     abs, arange, argmax, argmin, cat, chunk, clamp, clip, concatenate, elu, exp, eye, flatten,
-    from_numpy, full, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min,
-    minimum, ones, ones_like, permute, rand, randn, relu, reshape, sigmoid, softmax, split, sqrt,
-    squeeze, stack, std, step, sum, tanh, transpose, unsqueeze, var, where, zeros, zeros_like,
+    from_numpy, full, identity, leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum,
+    maxout, mean, min, minimum, ones, ones_like, permute, rand, randn, relu, reshape, sigmoid,
+    softmax, split, sqrt, squeeze, stack, std, step, sum, tanh, transpose, unsqueeze, var, where,
+    zeros, zeros_like,
 )
+from .nn.activation import prelu
 from .export_onnx import export_onnx
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .graph import draw_graph
@@ -56,7 +58,7 @@ __all__ = [
     "mean", "min", "minimum", "ones", "ones_like", "rand", "randn", "relu", "reshape",
     "sigmoid", "softmax", "sqrt", "stack", "std", "step", "sum", "tanh", "transpose", "var",
     "where", "zeros", "zeros_like", "chunk", "clamp", "flatten", "logsumexp", "permute",
-    "split", "squeeze", "unsqueeze",
+    "split", "squeeze", "unsqueeze", "identity", "maxout", "prelu",
     "gradcheck", "numerical_gradient", "GradcheckError", "draw_graph",
     "manual_seed", "get_rng", "get_rng_state", "set_rng_state", "using_generator",
     # training, files, speed, export

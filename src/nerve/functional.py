@@ -187,6 +187,39 @@ def step(x):
     return _t(x).step()
 
 
+def identity(x):
+    """x (the "linear" activation, ``nn.Identity``);  derivative 1. A tensor comes back
+    as it is; anything else as a constant tensor."""
+    return _t(x)
+
+
+def maxout(z, pieces: int):
+    """yⱼ = maxₖ z[..., k·out + j] for k = 0..pieces−1: the max over ``pieces`` groups of
+    the last axis, (..., pieces·out) → (..., out);  derivative 1 for the winning piece,
+    0 for the others, tied pieces sharing it evenly.
+
+    ``z`` holds the pieces' pre-activations side by side as ``nn.Maxout`` lays them out
+    (piece k in columns k·out … k·out + out − 1), so ``nn.Maxout(...)(x)`` equals
+    ``maxout(linear(x, layer.weight, layer.bias), layer.pieces)``.
+    """
+    z = _t(z)
+    if isinstance(pieces, (bool, np.bool_)) or not isinstance(pieces, (int, np.integer)) \
+            or pieces < 1:
+        raise ValueError(f"maxout: pieces must be a positive int (the number of affine "
+                         f"pieces per output), got {pieces!r}")
+    if z.ndim == 0 or z.shape[-1] % pieces:
+        raise ValueError(f"maxout: z must have pieces·out entries on its last axis (piece k "
+                         f"in columns k·out … k·out + out − 1, as nn.Maxout lays them out), "
+                         f"got shape {z.shape} with pieces={pieces}")
+    return _maxout(z, int(pieces))
+
+
+def _maxout(z: Tensor, pieces: int) -> Tensor:
+    """:func:`maxout` without the argument checks (``nn.Maxout``'s forward)."""
+    shape = z.shape
+    return z.reshape(*shape[:-1], pieces, shape[-1] // pieces).max(axis=-2)
+
+
 def matmul(a, b):
     a, b = _pair(a, b)
     return a @ b

@@ -128,6 +128,20 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
+def _failure_message(failures: list, atol: float, rtol: float) -> str:
+    """The GradcheckError text: the worst element over every input (largest excess over
+    the tolerance) in full, then the other failing inputs, one short clause each."""
+    failures = sorted(failures, key=lambda f: -f[0])
+    _, rel, i, k, a, n, shape = failures[0]
+    text = (f"gradient of input {i} (shape {shape}) is wrong at index {k}: analytic {a:.8g} "
+            f"vs numerical {n:.8g} (relative error {rel:.2e}; atol={atol}, rtol={rtol})")
+    if len(failures) > 1:
+        others = "; ".join(f"input {i} at index {k} (relative error {rel:.2e})"
+                           for _, rel, i, k, *_ in failures[1:])
+        text += f". Also wrong: {others}"
+    return text
+
+
 def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3, seed: int = 0) -> bool:
     """Compare the analytic gradient of ``fn(*inputs)`` with central differences in float64.
@@ -135,8 +149,10 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
     The scalar checked is Σ fn(*inputs) ⊙ R with a fixed random R (a random upstream
     gradient, so transposed or mis-summed gradients cannot cancel out). Inputs are
     tensors or arrays; float ones are copied to float64 and checked, others passed
-    as they are. Returns True, or raises :class:`GradcheckError` naming the worst
-    element, its index and both values.
+    as they are. An element fails when |analytic − numerical| > atol + rtol·|numerical|.
+    Returns True, or raises :class:`GradcheckError` naming the worst element over all
+    inputs (the largest excess over that tolerance), its input, index and both values,
+    and listing the other inputs that fail too.
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be callable, got {reprlib.repr(fn)}")
@@ -177,6 +193,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
         with no_grad():
             return float((fn(*args).data * upstream).sum())
 
+    failures = []  # (excess over tolerance, relative error, input, index, a, n, shape)
     for i in checked:
         t = args[i]
         analytic = np.zeros_like(t.data) if t.grad is None else t.grad
@@ -192,10 +209,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
         err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if err.size and err.max() > 0:
             k = np.unravel_index(int(np.argmax(err)), err.shape)
-            a, n = analytic[k], numeric[k]
+            a, n = float(analytic[k]), float(numeric[k])
             rel = abs(a - n) / max(abs(a), abs(n), 1e-12)
-            raise GradcheckError(
-                f"gradient of input {i} (shape {t.shape}) is wrong at index {tuple(map(int, k))}: "
-                f"analytic {a:.8g} vs numerical {n:.8g} (relative error {rel:.2e}; "
-                f"atol={atol}, rtol={rtol})")
+            failures.append((float(err[k]), rel, i, tuple(map(int, k)), a, n, t.shape))
+    if failures:
+        raise GradcheckError(_failure_message(failures, atol, rtol))
     return True

@@ -4,7 +4,9 @@ One namespace for the differentiable functions a model's ``forward`` calls: the
 activations and ``linear`` of :mod:`nerve.functional`, ``dropout``, ``prelu`` and
 ``batch_norm`` of the layers' modules and the losses of :mod:`nerve.losses`, under
 PyTorch's names (``F.relu``, ``F.dropout(x, p, training=self.training)``,
-``F.cross_entropy``, ``F.mse_loss``...). ``relu``, ``leaky_relu``, ``elu`` and ``linear``
+``F.cross_entropy``, ``F.mse_loss``...), and every activation of ``nn.ACTIVATIONS`` plus
+``identity`` and ``maxout(z, pieces)`` (the max over the pieces of a pre-activation laid
+out as ``nn.Maxout``'s). ``relu``, ``leaky_relu``, ``elu`` and ``linear``
 are thin wrappers with PyTorch's signatures (``negative_slope=``, ``inplace=``, inputs of
 any shape (..., in)) around :mod:`nerve.functional`; the others are the same function as
 in their home module. The losses take PyTorch's options that nerve has (``weight=``,
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as _F
-from ..functional import log_softmax, sigmoid, softmax, step, tanh
+from ..functional import identity, log_softmax, maxout, sigmoid, softmax, step, tanh
 from ..losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge, huber_loss,
     l1_loss, nll_loss, smooth_l1_loss,
@@ -43,7 +45,7 @@ from .dropout import dropout
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax", "log_softmax", "step", "linear",
-    "dropout", "prelu", "batch_norm",
+    "identity", "maxout", "dropout", "prelu", "batch_norm",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "hinge",
 ]

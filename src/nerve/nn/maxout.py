@@ -51,8 +51,7 @@ class Maxout(Module):
                              f"pieces={self.pieces}): expected input of shape "
                              f"(N, {self.in_features}), got shape {x.shape}")
         z = F.linear(x, self.weight, self.bias)                 # (N, pieces·out)
-        z = z.reshape(x.shape[0], self.pieces, self.out_features)
-        return z.max(axis=1)                                    # (N, out)
+        return F._maxout(z, self.pieces)                        # (N, out): F.maxout
 
     def derivative(self, x):
         """dy/dx on arrays (uses the current weights): the Jacobian of each example, shape

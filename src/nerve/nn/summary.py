@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .container import ModuleList
+from .linear import Linear
 from .module import Module, Summary
 
 
@@ -37,12 +38,18 @@ def _label(m: Module) -> str:
     return short() if callable(short) else f"{type(m).__name__}({m.extra_repr()})"
 
 
-def network_name(n_layers: int) -> str:
-    """'2-layer neural network (1 hidden layer)' for 2 layers with weights, etc."""
+def network_name(n_layers: int, linear: bool = True) -> str:
+    """'2-layer neural network (1 hidden layer)' for 2 layers with weights, etc.
+
+    One layer is "(no hidden layer: a linear model)" when ``linear`` says that layer is
+    affine (a ``Linear``), else just "(no hidden layer)": a single ``Maxout`` layer is
+    piecewise linear, not linear.
+    """
     if n_layers == 0:
         return "no layers with weights (0-layer network)"
     if n_layers == 1:
-        return "1-layer neural network (no hidden layer: a linear model)"
+        return "1-layer neural network (no hidden layer" + (": a linear model)" if linear
+                                                            else ")")
     hidden = n_layers - 1
     return f"{n_layers}-layer neural network ({hidden} hidden layer{'s' if hidden > 1 else ''})"
 
@@ -137,10 +144,12 @@ def summarize(model: Module, input_shape=None) -> Summary:
         return "  ".join(c.ljust(w) if i != 2 else c.rjust(w)
                          for i, (c, w) in enumerate(zip(r, widths))).rstrip()
 
-    n_layers = sum(1 for _, m in leaves if m.counts_as_layer)
+    weighted = [m for _, m in leaves if m.counts_as_layer]
+    n_layers = len(weighted)
+    linear = n_layers == 1 and isinstance(weighted[0], Linear)
     total = model.num_parameters()
     trainable = model.num_parameters(trainable_only=True)
-    text = [f"{type(model).__name__}: {network_name(n_layers)}",
+    text = [f"{type(model).__name__}: {network_name(n_layers, linear)}",
             "Input: " + (_fmt_shape((None,) + shape) if shape and any(shapes) else
                          "? (pass summary(input_shape=...) to see the output shapes)"), line,
             fmt(rows[0]),

@@ -69,7 +69,8 @@ class BaseMLP(BaseEstimator):
         return list(cbs)
 
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
-        X = validate_data(self, X, reset=reset, dtype=(np.float32, np.float64))
+        """X validated and cast to the dtype the network was fitted in."""
+        X = validate_data(self, X, reset=reset, dtype=C.accepted_dtypes(self._dtype))
         return X.astype(self._dtype, copy=False)
 
     def _check_sample_weight(self, sample_weight: Any, n: int) -> np.ndarray | None:
@@ -109,6 +110,9 @@ class BaseMLP(BaseEstimator):
         2 counts a row twice), and the validation score with early stopping is weighted.
         ``n_iter_`` counts this call's epochs (reset per call, as scikit-learn); with
         ``warm_start`` ``loss_curve_`` goes on growing. The network is left in eval mode.
+        With ``dtype="auto"`` (the default) the network computes in float32 for float32 X
+        and in float64 for any other X, as scikit-learn's MLP; a warm start keeps the
+        dtype of the first fit, and predict casts X to it.
         """
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
@@ -121,10 +125,13 @@ class BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True; set "
                              "early_stopping=False to train incrementally, or use fit")
         first = not hasattr(self, "network_") or not (h["warm_start"] or incremental)
-        if first:
-            self._dtype = h["dtype"]
-        X, y = validate_data(self, X, y, reset=first, dtype=(np.float32, np.float64),
+        # the compute dtype: decided by the first fit (for "auto" by X's dtype, as
+        # scikit-learn's MLP), then kept by warm starts, partial_fit and predict
+        dtype = h["dtype"] if first else self._dtype
+        X, y = validate_data(self, X, y, reset=first, dtype=C.accepted_dtypes(dtype),
                              **self._y_check_params())
+        if first:
+            self._dtype = C.fit_dtype(dtype, X)
         X = X.astype(self._dtype, copy=False)
         y = self._targets(y, first, classes)
         sample_weight = self._check_sample_weight(sample_weight, X.shape[0])

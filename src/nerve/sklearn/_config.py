@@ -23,6 +23,8 @@ _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
 SCHEDULES = ("constant", "step", "exponential", "cosine")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 DTYPES = {"float32": np.float32, "float64": np.float64}
+#: ``dtype="auto"``: the network computes in X's dtype at the first fit (scikit-learn's rule).
+AUTO_DTYPE = "auto"
 #: Other accepted names of a loss (scikit-learn's), mapped to the name nerve trains with.
 LOSS_ALIASES = {"log_loss": "cross_entropy"}
 
@@ -102,9 +104,32 @@ def per_layer(name: str, value: Any, n_hidden: int) -> list[Any]:
     return value
 
 
-def model_dtype(value: Any) -> type:
-    key = np.dtype(value).name if not isinstance(value, str) and value is not None else value
-    return DTYPES[check_choice("dtype", key, tuple(DTYPES))]
+def model_dtype(value: Any) -> type | None:
+    """The ``dtype`` hyperparameter checked: np.float32 or np.float64, or None for "auto"
+    (decided by X at the first fit, see :func:`fit_dtype`)."""
+    key = value
+    if not isinstance(value, str) and value is not None:
+        try:
+            key = np.dtype(value).name
+        except (TypeError, ValueError):
+            pass  # not a dtype at all: check_choice names it
+    key = check_choice("dtype", key, (AUTO_DTYPE, *DTYPES))
+    return None if key == AUTO_DTYPE else DTYPES[key]
+
+
+def accepted_dtypes(dtype: type | None) -> tuple[type, type]:
+    """The ``dtype=`` for scikit-learn's ``validate_data``: float32 and float64 are kept as
+    they are, anything else (integers, lists, float16) becomes the first of the pair: the
+    model's dtype, or float64 when it is not decided yet ("auto", as scikit-learn's MLP)."""
+    return (np.float32, np.float64) if dtype is np.float32 else (np.float64, np.float32)
+
+
+def fit_dtype(dtype: type | None, X: np.ndarray) -> type:
+    """The dtype a first fit computes in: the one asked for, or for "auto" (None) X's own
+    after :func:`accepted_dtypes`: float32 for float32 X, float64 otherwise."""
+    if dtype is not None:
+        return dtype
+    return np.float32 if X.dtype == np.float32 else np.float64
 
 
 def build_network(est: Any, n_in: int, n_out: int, dtype: type) -> nn.Sequential:

@@ -37,7 +37,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
                  n_iter_no_change: int = 10, dropout: Any = 0.0, batch_norm: bool = False,
                  init: str = "xavier_uniform", callbacks: Any = None,
-                 dtype: str = "float32") -> None:
+                 dtype: str = "auto") -> None:
         self._store_params(locals())
 
     def __sklearn_tags__(self):
