@@ -665,7 +665,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         X, y = {"train": (data.X_train, data.y_train), "val": (data.X_val, data.y_val),
                 "test": (data.X_test, data.y_test)}[split]
         where = f"{name} ({split} split)"
-    kind = _output_kind(model)
+    from .train.outputs import output_kind
+    kind = output_kind(model)
     if args.loss is not None:
         _check_loss_fits(args.loss, kind)
         result = evaluate(model, X, y, loss=args.loss)
@@ -691,7 +692,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if scores.ndim != 2:
         raise ValueError(f"the model's output has shape {scores.shape}; predict expects one "
                          "row of scores per sample, shape (N, classes)")
-    result = _labels_or_proba(scores, _output_kind(model), args.proba)
+    from .train.outputs import labels_or_proba, output_kind
+    result = labels_or_proba(scores, output_kind(model), args.proba)
     if args.out is None:
         fmt = "%.6f" if args.proba else "%d"
         np.savetxt(sys.stdout, result, fmt=fmt, delimiter=",")
@@ -709,53 +711,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {args.out!r} must end in .npy or .csv")
     print(f"wrote {len(result)} {'probability rows' if args.proba else 'labels'} to {args.out}")
     return 0
-
-
-def _output_kind(model: Any) -> str:
-    """What a model's outputs are, from its last layer (trailing Identity and Dropout,
-    the identity at inference, skipped): ``"sigmoid"`` (probabilities σ(z) of each
-    column being 1), ``"softmax"`` (class probabilities), ``"log_softmax"``
-    (log-probabilities), ``"logits"`` (raw scores) or ``"unknown"`` (a module of the
-    user's, whose forward says what it returns)."""
-    from . import nn
-    skip = (nn.Identity, nn.Dropout)
-    layer = model
-    while type(layer) is nn.Sequential:
-        layers = [m for m in layer if type(m) not in skip]
-        if not layers:
-            return "logits"
-        layer = layers[-1]
-    kinds = {nn.Sigmoid: "sigmoid", nn.Softmax: "softmax", nn.LogSoftmax: "log_softmax"}
-    kind = kinds.get(type(layer))
-    if kind is not None:
-        # over the class axis only: a Softmax over the batch (axis 0) is no distribution
-        # over classes, and its scores are taken as they are
-        return kind if kind == "sigmoid" or layer.axis in (1, -1) else "logits"
-    return "logits" if type(layer).__module__.startswith("nerve.") else "unknown"
-
-
-def _labels_or_proba(scores: np.ndarray, kind: str, proba: bool) -> np.ndarray:
-    """Labels (or, with ``proba``, probabilities) from a model's outputs (N, k) of
-    ``kind`` (see ``_output_kind``). Logits: argmax, or with one column logit > 0;
-    probabilities softmax(z), or σ(z) for one column. A final Sigmoid: p > 0.5 per column
-    (one column: a binary label; several: multi-label rows of 0/1), probabilities as they
-    are. A final Softmax: argmax, probabilities as they are; LogSoftmax: argmax, e^y."""
-    if kind == "sigmoid":
-        if proba:
-            return scores
-        labels = (scores > 0.5).astype(np.int64)
-        return labels[:, 0] if scores.shape[1] == 1 else labels
-    if kind == "softmax":
-        return scores if proba else scores.argmax(axis=1)
-    if kind == "log_softmax":
-        return np.exp(scores) if proba else scores.argmax(axis=1)
-    if proba:
-        if scores.shape[1] == 1:
-            return 1.0 / (1.0 + np.exp(-scores))
-        from .ops.loss import softmax_rows
-        return softmax_rows(scores)
-    return (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 \
-        else scores.argmax(axis=1)
 
 
 #: The losses that take raw scores (logits), and those that take log-probabilities.
@@ -823,6 +778,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     elif args.data_root is not None or args.download:
         raise CLIError(f"demo {args.name!r} takes no --data-root or --download")
     run_demo(args.name, **kwargs)
+    if args.out is None:  # the figures are written only on request: say how
+        print(f"(no figures written: 'nerve demo {args.name} --out DIR' writes this "
+              "lesson's figures into DIR)")
     return 0
 
 
@@ -918,7 +876,8 @@ def build_parser() -> argparse.ArgumentParser:
                            f"{k}: {v[1]}" for k, v in DEMOS.items()) + ".")
     d.add_argument("name", nargs="?", choices=tuple(DEMOS), metavar="NAME",
                    help=f"one of {', '.join(DEMOS)} (none: list them)")
-    d.add_argument("--out", type=_folder, help="folder for the demo's figures")
+    d.add_argument("--out", type=_folder, help="folder for the demo's figures (without "
+                   "it, none are written)")
     d.add_argument("--data-root", "--root", dest="data_root",
                    help="dataset folder, for the demos that need one (cifar10)")
     d.add_argument("--download", action="store_true",

@@ -402,12 +402,15 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
     """Plot 2-D points coloured by label over the regions a classifier assigns.
 
     ``model`` is a Perceptron, a Gate, a KernelPerceptron or any function
-    mapping (N, 2) inputs to (N,) labels (such as :func:`xor_network`). For a
-    linear unit the line w1*x1 + w2*x2 + b = 0 is drawn (label "decision
-    boundary"); for others the contour where the prediction changes. Needs
-    matplotlib (``pip install 'nerve[plot]'``). Returns the matplotlib Axes.
+    mapping (N, 2) inputs to (N,) labels (such as :func:`xor_network`, or a
+    classifier's ``predict``). For a linear unit the line w1*x1 + w2*x2 + b = 0 is
+    drawn (label "decision boundary"); for others the contour where the prediction
+    changes. Every class is drawn, its region and its points, whatever the labels
+    (0/1, several classes, −1/+1, strings). Needs matplotlib
+    (``pip install 'nerve[plot]'``). Returns the matplotlib Axes.
     """
     plt = require("matplotlib.pyplot", "plot", "plotting decision boundaries")
+    from nerve.plot import _class_indices
     X = _as_inputs(X, 2, "plot_decision_boundary")
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
@@ -431,9 +434,21 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
-    regions = np.asarray(predict(grid)).reshape(g1.shape)
-    ax.contourf(g1, g2, regions, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"],
-                alpha=0.35)
+    labels = np.asarray(predict(grid))
+    if labels.shape not in ((len(grid),), (len(grid), 1)):
+        raise ValueError(f"plot_decision_boundary: the model labelled {len(grid)} points "
+                         f"with an array of shape {labels.shape}; expected one label per "
+                         f"point, shape ({len(grid)},)")
+    y_index, region_index, classes = _class_indices(y, labels)
+    k = len(classes)
+    regions = region_index.reshape(g1.shape)
+    if k <= 2:  # the perceptron's two classes: light/dark blue and orange
+        fills, dots = ["#9ecae1", "#fdae6b"][:k], ["#3182bd", "#e6550d"][:k]
+    else:
+        cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
+        dots = [cmap(i % cmap.N) for i in range(k)]
+        fills = dots
+    ax.contourf(g1, g2, regions, levels=np.arange(k + 1) - 0.5, colors=fills, alpha=0.35)
 
     linear = isinstance(model, _ThresholdUnit) and model.weights.shape == (model.n_inputs,)
     if linear:
@@ -444,12 +459,13 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
         elif w[0] != 0:
             ax.plot([-b / w[0]] * 2, [lo[1], hi[1]], "k-", label="decision boundary")
     elif regions.min() != regions.max():
-        ax.contour(g1, g2, regions, levels=[0.5], colors="k")
+        ax.contour(g1, g2, regions, levels=np.arange(k - 1) + 0.5, colors="k",
+                   linewidths=1)
         ax.plot([], [], "k-", label="decision boundary")  # a legend entry for the contour
 
-    for label, colour in ((0, "#3182bd"), (1, "#e6550d")):
-        mask = y == label
-        ax.scatter(X[mask, 0], X[mask, 1], c=colour, edgecolors="k", label=f"y = {label}",
+    for index, (name, colour) in enumerate(zip(classes, dots)):
+        mask = y_index == index
+        ax.scatter(X[mask, 0], X[mask, 1], color=colour, edgecolors="k", label=f"y = {name}",
                    zorder=3)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])

@@ -19,7 +19,7 @@ from ._extras import require
 
 __all__ = [
     "plot_activations", "plot_history", "plot_decision_boundary", "plot_confusion_matrix",
-    "plot_weights", "save_figure", "ACTIVATION_NAMES",
+    "plot_weights", "save_figure", "ACTIVATION_NAMES", "PLOT_PARAMS",
 ]
 
 #: The elementwise activations drawn by :func:`plot_activations` by default.
@@ -62,13 +62,56 @@ def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> None:
 
 
 # ----------------------------------------------------------------------------- activations
+#: Parameters :func:`plot_activations` draws with unless told otherwise: leaky ReLU's
+#: α = 0.1 (the layer's default 0.01 is too flat to see next to ReLU).
+PLOT_PARAMS = {"leaky_relu": {"alpha": 0.1}}
+
+_SYMBOLS = {"alpha": "α"}
+
+
+def _activation_params(names: Sequence[str], params: Any) -> dict[str, dict[str, Any]]:
+    """Each name's keyword parameters: the function's own defaults, then PLOT_PARAMS, then
+    the caller's ``params`` ({name: {parameter: value}}), checked against the signature."""
+    import inspect
+    from .nn import derivatives as D
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise TypeError("plot_activations: params must be a dict {name: {parameter: value}}, "
+                        f"e.g. {{'leaky_relu': {{'alpha': 0.01}}}}; got {type(params).__name__}")
+    stray = [k for k in params if k not in names]
+    if stray:
+        raise ValueError(f"plot_activations: params names {stray}, which is not drawn; "
+                         f"the drawn activations are {list(names)}")
+    chosen: dict[str, dict[str, Any]] = {}
+    for name in names:
+        signature = inspect.signature(D.FUNCTIONS[name]).parameters
+        own = {k: v.default for k, v in signature.items() if k not in ("x", "axis")}
+        given = params.get(name, {})
+        if not isinstance(given, dict):
+            raise TypeError(f"plot_activations: params[{name!r}] must be a dict of "
+                            f"parameters, e.g. {{'alpha': 0.01}}; got {given!r}")
+        unknown = [k for k in given if k not in own]
+        if unknown:
+            takes = ", ".join(own) or "no parameters"
+            raise ValueError(f"plot_activations: {name} has no parameter {unknown[0]!r}; it "
+                             f"takes {takes}")
+        chosen[name] = {**own, **PLOT_PARAMS.get(name, {}), **given}
+    return chosen
+
+
 def plot_activations(names: Sequence[str] | None = None, x: np.ndarray | None = None,
-                     path: str | os.PathLike | None = None) -> Any:
+                     path: str | os.PathLike | None = None,
+                     params: dict[str, dict[str, Any]] | None = None) -> Any:
     """Each activation f(x) (left) beside its derivative f'(x) (right), one row per name.
 
-    ``names`` default to :data:`ACTIVATION_NAMES`; functions and derivatives are
-    those of :mod:`nerve.nn.derivatives` (leaky ReLU drawn with alpha = 0.1 so the
-    slope shows). ``x`` defaults to 401 points on [-5, 5].
+    ``names`` default to :data:`ACTIVATION_NAMES` (any elementwise name of
+    :mod:`nerve.nn.derivatives`, e.g. also ``"prelu"``); functions and derivatives are
+    those of that module. ``params`` sets their parameters, e.g.
+    ``{"leaky_relu": {"alpha": 0.01}, "prelu": {"a": 0.25}}``; unset ones keep the
+    function's default, except leaky ReLU, drawn with α = 0.1 (:data:`PLOT_PARAMS`) so
+    that the slope shows. Every parameter used is written on its row. ``x`` defaults
+    to 401 points on [-5, 5].
     """
     path = _out_path(path)
     from .nn import derivatives as D
@@ -76,15 +119,24 @@ def plot_activations(names: Sequence[str] | None = None, x: np.ndarray | None = 
     unknown = [n for n in names if n not in D.FUNCTIONS or n == "softmax"]
     if unknown or not names:
         valid = ", ".join(n for n in D.FUNCTIONS if n != "softmax")
-        raise ValueError(f"unknown activation(s) {unknown or names}; valid names: {valid}")
+        vector = [n for n in unknown if n in ("softmax", "maxout")]
+        why = (f" ({' and '.join(vector)} map a vector to a vector, not a number to a "
+               "number, so they have no f(x) curve; see nerve.nn.derivatives."
+               "softmax_jacobian and maxout_prime)") if vector else ""
+        raise ValueError(f"unknown activation(s) {unknown or names}; valid names: "
+                         f"{valid}{why}")
+    chosen = _activation_params(names, params)
     x = np.linspace(-5.0, 5.0, 401) if x is None else np.asarray(x, dtype=np.float64)
     if x.ndim != 1 or x.size < 2:
         raise ValueError(f"x must be a 1-D array of at least 2 points, got shape {x.shape}")
     fig = _figure(7.0, 1.9 * len(names))
     axes = fig.subplots(len(names), 2, squeeze=False, sharex=True)
     for row, name in enumerate(names):
-        kwargs = {"alpha": 0.1} if name == "leaky_relu" else {}
+        kwargs = chosen[name]
         f, df = D.FUNCTIONS[name](x, **kwargs), D.DERIVATIVES[name](x, **kwargs)
+        note = ", ".join(f"{_SYMBOLS.get(k, k)} = {np.format_float_positional(v, trim='-')}"
+                         if np.ndim(v) == 0 else f"{_SYMBOLS.get(k, k)} = {np.asarray(v)}"
+                         for k, v in kwargs.items())
         for ax, values, label, color in ((axes[row, 0], f, f"{name}(x)", "C0"),
                                          (axes[row, 1], df, f"{name}'(x)", "C3")):
             ax.axhline(0, color="0.8", lw=0.8)
@@ -92,6 +144,10 @@ def plot_activations(names: Sequence[str] | None = None, x: np.ndarray | None = 
             ax.plot(x, values, color=color, lw=2)
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
+            if note:
+                ax.text(0.03, 0.92, note, transform=ax.transAxes, va="top", ha="left",
+                        fontsize=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white",
+                                          "ec": "0.7", "alpha": 0.9})
     axes[0, 0].set_title("activation f(x)")
     axes[0, 1].set_title("derivative f'(x)")
     axes[-1, 0].set_xlabel("x")
@@ -116,6 +172,7 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
     the contents of a history.json file."""
     path = _out_path(path)
     h = _history_dict(history)
+    ticker = require("matplotlib.ticker", "plot", "plotting")
     has_acc = "accuracy" in h or "val_accuracy" in h
     fig = _figure(10.0 if has_acc else 5.5, 3.8)
     axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
@@ -126,6 +183,7 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
                 epochs = np.arange(1, len(h[key]) + 1)
                 ax.plot(epochs, h[key], style, marker="o" if len(epochs) < 30 else None,
                         ms=3, label=label)
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # whole epochs
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric)
@@ -135,17 +193,102 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
 
 
 # ----------------------------------------------------------------------------- 2-D data
+_ESTIMATOR_METHODS = ("predict", "decision_function", "predict_proba")
+
+
+def _is_estimator(model: Any) -> bool:
+    """A fitted classifier object (scikit-learn's protocol) rather than a nerve module."""
+    from .nn import Module
+    return not isinstance(model, Module) and any(
+        callable(getattr(model, name, None)) for name in _ESTIMATOR_METHODS)
+
+
+def _module_labels(model: Any, grid: np.ndarray) -> np.ndarray:
+    """The class a nerve module gives each row, read from its last layer as ``nerve
+    predict`` reads it: Sigmoid p > 0.5 (several columns: the most probable), Softmax,
+    LogSoftmax and logits argmax (one column of logits: z > 0)."""
+    from .train.outputs import labels_or_proba, output_kind
+    from .train import predict
+    scores = predict(model, grid)
+    if scores.ndim != 2:
+        raise ValueError(f"the model's output has shape {scores.shape}; "
+                         "plot_decision_boundary expects one row of class scores per "
+                         "point, shape (N, classes)")
+    labels = labels_or_proba(scores, output_kind(model), proba=False)
+    return scores.argmax(axis=1) if labels.ndim == 2 else labels  # multi-label sigmoid
+
+
+def _estimator_labels(model: Any, grid: np.ndarray) -> np.ndarray:
+    """The class an estimator gives each row: its own ``predict``, else the argmax of
+    ``decision_function`` or ``predict_proba`` (one column / 1-D scores: score > 0 or
+    p > 0.5 is the second class), mapped through ``classes_`` when it has them."""
+    if callable(getattr(model, "predict", None)):
+        return np.asarray(model.predict(grid))
+    method = "decision_function" if callable(getattr(model, "decision_function", None)) \
+        else "predict_proba"
+    scores = np.asarray(getattr(model, method)(grid), dtype=np.float64)
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        scores = scores[:, 0]
+    cut = 0.0 if method == "decision_function" else 0.5
+    index = (scores > cut).astype(np.int64) if scores.ndim == 1 else scores.argmax(axis=1)
+    classes = getattr(model, "classes_", None)
+    return np.asarray(classes)[index] if classes is not None else index
+
+
+def _is_index(labels: np.ndarray) -> bool:
+    """Labels that are already colour indices: whole numbers >= 0."""
+    if labels.dtype.kind == "b":
+        return True
+    if labels.dtype.kind in "iu":
+        return labels.size == 0 or labels.min() >= 0
+    if labels.dtype.kind == "f":
+        return bool(np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))
+                    and (labels.size == 0 or labels.min() >= 0))
+    return False
+
+
+def _class_indices(y: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """Labels ``y`` and predicted ``regions`` as colour indices 0..k-1, with the k labels.
+
+    Whole numbers >= 0 are their own index (class 3 is always the 4th colour); any
+    other labels (strings, −1/+1) are numbered in sorted order of all labels seen.
+    """
+    y, regions = np.asarray(y).ravel(), np.asarray(regions).ravel()
+    if _is_index(y) and _is_index(regions):
+        yi, ri = y.astype(np.int64), regions.astype(np.int64)
+        k = int(max(yi.max(initial=0), ri.max(initial=0))) + 1
+        return yi, ri, list(range(k))
+    try:
+        classes = np.unique(np.concatenate([y, regions]))
+    except TypeError:  # labels of mixed kinds (numbers and strings) do not sort
+        raise ValueError(f"the labels y ({y.dtype}) and the model's predictions "
+                         f"({regions.dtype}) are of different kinds; give y in the "
+                         "model's classes") from None
+    return (np.searchsorted(classes, y), np.searchsorted(classes, regions),
+            classes.tolist())
+
+
 def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
                            path: str | os.PathLike | None = None, resolution: int = 200,
                            title: str | None = None) -> Any:
     """The regions a 2-D classifier assigns to each class, with the data (X (N, 2), y (N,)).
 
-    The model scores a ``resolution`` × ``resolution`` grid covering the data with a
-    margin; each grid point is coloured by its highest-scoring class (with one
-    output column: logit > 0).
+    The model labels a ``resolution`` × ``resolution`` grid covering the data with a
+    margin, and each grid point is coloured by its class. ``model`` is
+
+    * a nerve module (e.g. ``nn.Sequential``), read by its last layer as ``nerve
+      predict`` reads it: Sigmoid → p > 0.5 (several columns: the most probable);
+      Softmax, LogSoftmax or raw scores → argmax (one column of logits: z > 0);
+    * or a fitted classifier with ``predict``, ``decision_function`` or
+      ``predict_proba`` (as scikit-learn's ``DecisionBoundaryDisplay.from_estimator``):
+      nerve's ``SoftmaxClassifier``/``SVMClassifier``, ``nerve.sklearn`` and
+      scikit-learn estimators, perceptrons. Its own ``predict`` gives the regions;
+      without one, the argmax of the scores (1-D scores: s > 0, or p > 0.5).
+
+    Labels that are whole numbers >= 0 pick colour number label; other labels (strings,
+    −1/+1) are numbered in sorted order and named in a legend.
     """
     path = _out_path(path)
-    from .train import predict
     X = np.asarray(X)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -155,22 +298,39 @@ def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
         raise ValueError(f"y must have shape ({len(X)},), got {y.shape}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    estimator = _is_estimator(model)
+    if not estimator and not callable(model):
+        raise TypeError("model must be a nerve module (e.g. nn.Sequential) or a fitted "
+                        "classifier with predict, decision_function or predict_proba "
+                        "(e.g. nerve.linear.SoftmaxClassifier, a scikit-learn estimator); "
+                        f"got {type(model).__name__}")
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-3)
     gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
     gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
     xx, yy = np.meshgrid(gx, gy)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
-    scores = predict(model, grid)
-    regions = (scores[:, 0] > 0).astype(int) if scores.shape[1] == 1 else scores.argmax(axis=1)
-    k = int(max(regions.max(), y.max())) + 1
+    labels = _estimator_labels(model, grid) if estimator else _module_labels(model, grid)
+    if labels.shape not in ((len(grid),), (len(grid), 1)):
+        raise ValueError(f"the model labelled {len(grid)} grid points with an array of shape "
+                         f"{labels.shape}; expected one label per point, shape "
+                         f"({len(grid)},)")
+    y_index, regions, classes = _class_indices(y, labels)
+    k = len(classes)
     fig = _figure(5.5, 5.0)
     ax = fig.subplots()
     cmap = "tab10" if k <= 10 else "tab20"
+    top = (10 if k <= 10 else 20) - 0.5
     ax.contourf(xx, yy, regions.reshape(xx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap,
-                vmin=-0.5, vmax=(10 if k <= 10 else 20) - 0.5, alpha=0.35)
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=(10 if k <= 10 else 20) - 0.5,
-               s=14, edgecolors="k", linewidths=0.4)
+                vmin=-0.5, vmax=top, alpha=0.35)
+    points = ax.scatter(X[:, 0], X[:, 1], c=y_index, cmap=cmap, vmin=-0.5, vmax=top,
+                        s=14, edgecolors="k", linewidths=0.4)
+    if classes != list(range(k)) and k <= 20:  # labels that are not colour numbers
+        colours = points.cmap(points.norm(np.arange(k)))
+        for colour, name in zip(colours, classes):
+            ax.scatter([], [], color=colour, edgecolors="k", linewidths=0.4, s=14,
+                       label=str(name))
+        ax.legend(title="class", loc="best", fontsize=8)
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     ax.set_xlabel("x1")
@@ -260,6 +420,7 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
     if W.ndim != 2 or W.shape[1] != int(np.prod(shape)):
         raise ValueError(f"weights of shape {W.shape} cannot be drawn as {shape} images: "
                          f"each row must have {int(np.prod(shape))} values")
+    total = len(W)
     W = W[:max_units]
     n = len(W)
     cols = math.ceil(math.sqrt(n))
@@ -277,5 +438,6 @@ def plot_weights(model_or_weights: Any, image_shape: tuple[int, ...] = (8, 8),
     ax = fig.subplots()
     ax.imshow(mosaic, cmap=None if channels else "gray", interpolation="nearest")
     ax.axis("off")
-    ax.set_title(f"first-layer weights: {n} units as {'x'.join(map(str, shape))} images")
+    units = f"{n} units" if n == total else f"first {n} of {total} units"
+    ax.set_title(f"first-layer weights: {units} as {'x'.join(map(str, shape))} images")
     return _finish(fig, path)

@@ -40,6 +40,8 @@ DEMOS: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {
     "capacity": (_lazy("capacity"), "hidden units x regularization strength on the spiral"),
     "optimization": (_lazy("optimization"), "random search vs numerical vs analytic "
                      "gradient descent"),
+    "optimizers": (_lazy("optimizers"), "SGD, momentum, Nesterov, Adagrad, RMSprop and "
+                   "Adam on 2-D loss surfaces (a ravine, Rosenbrock)"),
     "cifar10": (_lazy("cifar10"), "the CIFAR-10 pipeline: random search, softmax, SVM, "
                 "2-layer nets on pixels and features (needs --data-root)"),
 }

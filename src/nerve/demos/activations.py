@@ -35,5 +35,8 @@ def activations(out: str | os.PathLike | None = None, stream: TextIO | None = No
     stream.write("\nNotes: sigmoid' peaks at 0.25 and vanishes for large |x| (saturation); "
                  "relu'(0) = 0 by convention;\nstep' = 0 everywhere, so a step network "
                  "cannot learn by gradient descent.\n")
+    if out is not None:
+        stream.write("The figure draws leaky ReLU with α = 0.1 (written on it), so that its "
+                     "slope shows.\n")
     save_figure(out, "activations.png", lambda path: plot_activations(path=path), stream)
     return results

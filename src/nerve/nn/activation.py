@@ -234,7 +234,8 @@ class Softmax(Module):
             return _input(self, x).softmax(self.axis)
 
     def derivative(self, x):
-        """The Jacobian's diagonal yᵢ(1 − yᵢ)."""
+        """The Jacobian's diagonal yᵢ(1 − yᵢ); the full Jacobian diag(y) − y yᵀ is
+        :func:`nerve.nn.derivatives.softmax_jacobian`."""
         return D.softmax_prime(x, self.axis)
 
     def get_config(self) -> dict[str, Any]:

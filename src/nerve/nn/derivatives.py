@@ -4,6 +4,8 @@ Each ``f`` has a twin ``f_prime`` giving df/dx elementwise, with the same
 subgradient choices as the layers' backward passes: relu′(0) = 0,
 leaky_relu′(0) = α, prelu′(0) = a, step′ = 0 everywhere; maxout′ is the one-hot of
 the winning piece (tied pieces share it evenly, as the layer's backward).
+softmax′ is the diagonal sᵢ(1 − sᵢ); :func:`softmax_jacobian` gives the whole
+diag(s) − s sᵀ per row.
 Every function refuses non-numeric data (None, objects, strings, complex numbers) and
 a slope that is not a finite real number, with the same errors as the layers.
 
@@ -214,9 +216,31 @@ def softmax(x, axis: int = -1):
 
 def softmax_prime(x, axis: int = -1):
     """The diagonal of the softmax Jacobian, ∂yᵢ/∂xᵢ = yᵢ(1 − yᵢ)
-    (the full Jacobian is diag(y) − y yᵀ; the layer's backward uses it all)."""
+    (the full Jacobian is diag(y) − y yᵀ, :func:`softmax_jacobian`; the layer's backward
+    uses it all)."""
     y = softmax(x, axis)
     return y * (1 - y)
+
+
+def softmax_jacobian(z):
+    """The full softmax Jacobian of each row of z (..., C): J[..., i, j] = ∂sᵢ/∂zⱼ =
+    sᵢ(δᵢⱼ − sⱼ), i.e. J = diag(s) − s sᵀ with s = softmax(z) over the last axis;
+    shape (..., C, C), e.g. (N, C, C) for a batch. Backprop through softmax is
+    dL/dz = Jᵀ g = s ⊙ (g − g·s) for the upstream g = dL/ds (J is symmetric).
+
+    >>> softmax_jacobian(np.array([0.0, 0.0]))
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    z = _arr(z, "softmax_jacobian")
+    if z.ndim == 0:
+        raise ValueError("softmax_jacobian: z must have at least one axis (the classes, "
+                         "last), e.g. shape (C,) or (N, C); got a single number")
+    s = softmax(z, -1)
+    jac = -s[..., :, None] * s[..., None, :]
+    diag = np.arange(s.shape[-1])
+    jac[..., diag, diag] += s
+    return jac
 
 
 def maxout(z, axis: int = -1):
