@@ -182,7 +182,12 @@ def _load_config(path: str) -> dict[str, Any]:
     try:
         import tomllib
     except ImportError:  # Python 3.10: the same parser, as the tomli package
-        import tomli as tomllib
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise CLIError("--config needs a TOML reader: Python 3.11+ has one (tomllib); on "
+                           "Python 3.10 install it with: pip install 'nerve[toml]' (or pass "
+                           "the options as flags)") from None
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)

@@ -200,11 +200,14 @@ def maxout(z, pieces: int):
 
     ``z`` holds the pieces' pre-activations side by side as ``nn.Maxout`` lays them out
     (piece k in columns k·out … k·out + out − 1), so ``nn.Maxout(...)(x)`` equals
-    ``maxout(linear(x, layer.weight, layer.bias), layer.pieces)``.
+    ``maxout(linear(x, layer.weight, layer.bias), layer.pieces)``. (The NumPy
+    ``nn.derivatives.maxout(z, axis)`` takes the pieces along ``axis`` instead.)
     """
     z = _t(z)
-    if isinstance(pieces, (bool, np.bool_)) or not isinstance(pieces, (int, np.integer)) \
-            or pieces < 1:
+    if isinstance(pieces, (bool, np.bool_)) or not isinstance(pieces, (int, np.integer)):
+        raise TypeError(f"maxout: pieces must be a positive int (the number of affine "
+                        f"pieces per output), got {type(pieces).__name__} {pieces!r}")
+    if pieces < 1:
         raise ValueError(f"maxout: pieces must be a positive int (the number of affine "
                          f"pieces per output), got {pieces!r}")
     if z.ndim == 0 or z.shape[-1] % pieces:

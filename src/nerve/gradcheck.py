@@ -129,15 +129,15 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 
 
 def _failure_message(failures: list, atol: float, rtol: float) -> str:
-    """The GradcheckError text: the worst element over every input (largest excess over
-    the tolerance) in full, then the other failing inputs, one short clause each."""
+    """The GradcheckError text: the worst element over every input (the failing element
+    of largest relative error) in full, then the other failing inputs, one clause each."""
     failures = sorted(failures, key=lambda f: -f[0])
-    _, rel, i, k, a, n, shape = failures[0]
+    rel, i, k, a, n, shape = failures[0]
     text = (f"gradient of input {i} (shape {shape}) is wrong at index {k}: analytic {a:.8g} "
             f"vs numerical {n:.8g} (relative error {rel:.2e}; atol={atol}, rtol={rtol})")
     if len(failures) > 1:
         others = "; ".join(f"input {i} at index {k} (relative error {rel:.2e})"
-                           for _, rel, i, k, *_ in failures[1:])
+                           for rel, i, k, *_ in failures[1:])
         text += f". Also wrong: {others}"
     return text
 
@@ -151,8 +151,8 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
     tensors or arrays; float ones are copied to float64 and checked, others passed
     as they are. An element fails when |analytic − numerical| > atol + rtol·|numerical|.
     Returns True, or raises :class:`GradcheckError` naming the worst element over all
-    inputs (the largest excess over that tolerance), its input, index and both values,
-    and listing the other inputs that fail too.
+    inputs (the failing element of largest relative error |a − n| / max(|a|, |n|)), its
+    input, index and both values, and listing the other inputs that fail too.
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be callable, got {reprlib.repr(fn)}")
@@ -193,7 +193,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
         with no_grad():
             return float((fn(*args).data * upstream).sum())
 
-    failures = []  # (excess over tolerance, relative error, input, index, a, n, shape)
+    failures = []  # (relative error, input, index, a, n, shape)
     for i in checked:
         t = args[i]
         analytic = np.zeros_like(t.data) if t.grad is None else t.grad
@@ -206,12 +206,14 @@ def gradcheck(fn: Callable[..., Tensor], *inputs, eps: float = 1e-6, atol: float
                 f"{tuple(map(int, k))}: analytic {analytic[k]:.8g} vs numerical "
                 f"{numeric[k]:.8g}; check fn at these inputs (a log or sqrt of a negative "
                 "number, a division by zero) or move the inputs into its domain")
-        err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
-        if err.size and err.max() > 0:
-            k = np.unravel_index(int(np.argmax(err)), err.shape)
-            a, n = float(analytic[k]), float(numeric[k])
-            rel = abs(a - n) / max(abs(a), abs(n), 1e-12)
-            failures.append((float(err[k]), rel, i, tuple(map(int, k)), a, n, t.shape))
+        diff = np.abs(analytic - numeric)
+        failing = diff > atol + rtol * np.abs(numeric)
+        if failing.any():  # the worst: the failing element of largest relative error
+            rel = np.where(failing, diff / np.maximum(np.maximum(np.abs(analytic),
+                                                                 np.abs(numeric)), 1e-12), -1.0)
+            k = np.unravel_index(int(np.argmax(rel)), rel.shape)
+            failures.append((float(rel[k]), i, tuple(map(int, k)), float(analytic[k]),
+                             float(numeric[k]), t.shape))
     if failures:
         raise GradcheckError(_failure_message(failures, atol, rtol))
     return True

@@ -58,9 +58,9 @@ def clip_grad_norm_(params: Any, max_norm: float, norm_type: float = 2.0,
     raises :class:`NonFiniteNormError` (a ValueError and PyTorch's RuntimeError) if
     ``error_if_nonfinite``, else it is returned and the gradients are left as they are
     (PyTorch would scale them by max_norm / inf = 0, or turn them all into nan). A
-    total beyond float64 from finite gradients (only above about 1e308) raises the
-    same with ``error_if_nonfinite``, else it is returned as inf and the gradients are
-    clipped. ``foreach`` (None, True or False, PyTorch's choice of kernel) is accepted
+    total beyond the gradients' dtype (float32: about 3.4e38; float64: about 1e308) raises
+    the same with ``error_if_nonfinite``, as PyTorch, else it is returned as inf and the
+    gradients are clipped. ``foreach`` (None, True or False, PyTorch's choice of kernel) is accepted
     and changes nothing here.
     """
     owner = "clip_grad_norm_"
@@ -131,6 +131,13 @@ def _clip(grads: list[np.ndarray], total: float, max_norm: float, norm_type: flo
     ``total = scale·root`` when ``scale`` (max|g|) is given: finite gradients are then
     clipped by c = ``max_norm / (scale·root)`` even where that product exceeds float64."""
     owner = "clip_grad_norm_"
+    if error_if_nonfinite and math.isfinite(total) and total > float(np.finfo(dtype).max):
+        # returned as a 0-d tensor of the gradients' dtype, the total would be inf
+        raise NonFiniteNormError(
+            f"{owner}: the total gradient norm (of order {norm_type}) is {total:g}, beyond "
+            f"the largest {np.dtype(dtype).name} ({float(np.finfo(dtype).max):g}), so as a "
+            f"{np.dtype(dtype).name} it is inf (try a smaller learning rate or check the "
+            "loss); the gradients were not clipped")
     if not math.isfinite(total):
         if error_if_nonfinite:
             if scale is not None:

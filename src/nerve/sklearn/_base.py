@@ -110,8 +110,8 @@ class BaseMLP(BaseEstimator):
         2 counts a row twice), and the validation score with early stopping is weighted.
         ``n_iter_`` counts this call's epochs (reset per call, as scikit-learn); with
         ``warm_start`` ``loss_curve_`` goes on growing. The network is left in eval mode.
-        With ``dtype="auto"`` (the default) the network computes in float32 for float32 X
-        and in float64 for any other X, as scikit-learn's MLP; a warm start keeps the
+        With ``dtype="auto"`` (the default) the network computes in float64 for float64
+        X, as scikit-learn's MLP, and in float32 for any other X; a warm start keeps the
         dtype of the first fit, and predict casts X to it.
         """
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)

@@ -23,7 +23,7 @@ _SKLEARN_ACTIVATIONS = {"logistic": "sigmoid"}
 SCHEDULES = ("constant", "step", "exponential", "cosine")
 PENALTIES = ("l2", "l1", "elasticnet", None)
 DTYPES = {"float32": np.float32, "float64": np.float64}
-#: ``dtype="auto"``: the network computes in X's dtype at the first fit (scikit-learn's rule).
+#: ``dtype="auto"``: float64 X trains in float64 (scikit-learn's rule), any other in float32.
 AUTO_DTYPE = "auto"
 #: Other accepted names of a loss (scikit-learn's), mapped to the name nerve trains with.
 LOSS_ALIASES = {"log_loss": "cross_entropy"}
@@ -120,13 +120,15 @@ def model_dtype(value: Any) -> type | None:
 def accepted_dtypes(dtype: type | None) -> tuple[type, type]:
     """The ``dtype=`` for scikit-learn's ``validate_data``: float32 and float64 are kept as
     they are, anything else (integers, lists, float16) becomes the first of the pair: the
-    model's dtype, or float64 when it is not decided yet ("auto", as scikit-learn's MLP)."""
-    return (np.float32, np.float64) if dtype is np.float32 else (np.float64, np.float32)
+    model's dtype, or float32 (nerve's default) when it is not decided yet ("auto")."""
+    return (np.float64, np.float32) if dtype is np.float64 else (np.float32, np.float64)
 
 
 def fit_dtype(dtype: type | None, X: np.ndarray) -> type:
     """The dtype a first fit computes in: the one asked for, or for "auto" (None) X's own
-    after :func:`accepted_dtypes`: float32 for float32 X, float64 otherwise."""
+    after :func:`accepted_dtypes`: float64 for float64 X (as scikit-learn's MLP, whose
+    checks compare to 1e-7), float32 for anything else (float32, integer, bool, float16
+    X, lists of numbers)."""
     if dtype is not None:
         return dtype
     return np.float32 if X.dtype == np.float32 else np.float64
