@@ -26,20 +26,29 @@ from ._checks import as_array
 __all__ = ["TensorDataset", "Subset", "random_split", "dataset_arrays"]
 
 
+_TENSOR_TYPE: Any = None  # nerve.tensor.Tensor, imported on first use (no import cycle)
+
+
+def tensor_type() -> type:
+    """The nerve Tensor class (imported once, then looked up: batches ask per part)."""
+    global _TENSOR_TYPE
+    if _TENSOR_TYPE is None:
+        from nerve.tensor import Tensor
+
+        _TENSOR_TYPE = Tensor
+    return _TENSOR_TYPE
+
+
 def is_tensor(value: Any) -> bool:
     """Whether ``value`` is a nerve Tensor (as opposed to an array or a list)."""
-    from nerve.tensor import Tensor
-
-    return isinstance(value, Tensor)
+    return isinstance(value, _TENSOR_TYPE or tensor_type())
 
 
 def as_tensor(array: np.ndarray):
     """``array`` as a constant nerve Tensor of the same dtype (int labels stay int),
     sharing its memory as ``nv.tensor`` does with a constant: an in-place change of the
     tensor copies the data first, so the array is never written through."""
-    from nerve.tensor import Tensor
-
-    return Tensor._wrap(array)
+    return (_TENSOR_TYPE or tensor_type())._wrap(array)
 
 
 class TensorDataset:
@@ -56,7 +65,7 @@ class TensorDataset:
         ``DataLoader(X, y)``): no copy; ``tensors`` says which to give back as Tensors."""
         self = cls.__new__(cls)
         self.arrays = tuple(arrays)
-        self._as_tensor = tuple(bool(t) for t in tensors)
+        self._as_tensor = tuple(map(bool, tensors))
         return self
 
     def __init__(self, *arrays: Any) -> None:
@@ -229,12 +238,19 @@ def collate_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, .
                         f"dataset[{n - 1}] (a map-style dataset); reading them failed with "
                         f"{type(exc).__name__}: {exc}") from None
     first = items[0]
+    # The layout is decided once, from the types of all items (one C-level pass), so the
+    # usual items (tuples of arrays and numbers) need no check per item.
+    kinds = set(map(type, items))
     if isinstance(first, Mapping):  # {"x": ..., "y": ...}: batched key by key
         keys = tuple(first)
         if not keys:
             raise ValueError(f"the items of the dataset {name} are empty dicts")
-        wanted = set(keys)
-        if any(not isinstance(item, Mapping) or set(item) != wanted for item in items):
+        if kinds == {dict}:
+            same = all(map(first.keys().__eq__, map(dict.keys, items)))
+        else:
+            wanted = set(keys)
+            same = all(isinstance(item, Mapping) and set(item) == wanted for item in items)
+        if not same:
             raise ValueError(f"every item of the dataset {name} must be a dict with the keys "
                              f"{list(keys)}, as item 0 is")
         columns = [[item[key] for item in items] for key in keys]
@@ -243,31 +259,61 @@ def collate_dataset(dataset: Any) -> tuple[tuple[np.ndarray, ...], tuple[bool, .
     # A tuple or list item is (x, y, ...), one array per position (PyTorch's collate).
     if not isinstance(first, (tuple, list)):
         return (*_stack_columns([items], [first], name, ["item"]), None)
-    if any(not isinstance(item, (tuple, list)) or len(item) != len(first) for item in items):
+    if not all(issubclass(kind, (tuple, list)) for kind in kinds) or \
+            set(map(len, items)) != {len(first)}:
         raise ValueError(f"every item of the dataset {name} must hold {len(first)} values, "
                          "as item 0 does")
     if not first:
         raise ValueError(f"the items of the dataset {name} are empty {type(first).__name__}s")
-    columns = [[item[k] for item in items] for k in range(len(first))]
+    columns = list(zip(*items))  # one tuple of values per position
     return (*_stack_columns(columns, list(first), name,
                             [f"position {k}" for k in range(len(first))]), "tuple")
 
 
-def _stack_columns(columns: list[list[Any]], firsts: list[Any], name: str, where: list[str]
-                   ) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]]:
+def _stack_columns(columns: list[Sequence[Any]], firsts: list[Any], name: str,
+                   where: list[str]) -> tuple[tuple[np.ndarray, ...], tuple[bool, ...]]:
     """Each column of item values stacked into one array (nerve Tensors unwrapped), and
     which columns were Tensors; with tensors in an item, its numbers become tensors too
     (as PyTorch's collate)."""
+    Tensor = tensor_type()
     try:
-        arrays = tuple(np.stack([_item_array(v, name, w) for v in column])
+        arrays = tuple(_stack_column(column, name, w, Tensor)
                        for column, w in zip(columns, where))
     except ValueError as exc:
         raise ValueError(f"the items of the dataset {name} do not stack into arrays (every "
                          f"example needs the same shape): {exc}") from None
-    flags = tuple(is_tensor(v) for v in firsts)
+    flags = tuple(isinstance(v, Tensor) for v in firsts)
     if any(flags):
         flags = tuple(f or a.dtype.kind in "biuf" for f, a in zip(flags, arrays))
     return arrays, flags
+
+
+#: Value types stacked as they are, with no check per value: np.stack of the column gives
+#: what np.stack of each value's np.asarray would (numbers of one type: np.asarray of it).
+_NUMBER_TYPES = frozenset({float, bool, np.float16, np.float32, np.float64, np.longdouble,
+                           np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                           np.uint32, np.uint64, np.bool_, np.complex64, np.complex128})
+
+
+def _stack_column(column: Sequence[Any], name: str, where: str, tensor_type: type
+                  ) -> np.ndarray:
+    """One column of item values (position k of every item) as one array: a column of
+    plain ndarrays, of nerve Tensors or of numbers of one type is stacked at once (the
+    usual ``(x, int(label))`` items); any other column value by value (:func:`_item_array`)."""
+    kinds = set(map(type, column))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is np.ndarray:
+            return np.stack(column)
+        if kind is tensor_type:
+            return np.stack([v.data for v in column])
+        if kind in _NUMBER_TYPES:
+            return np.asarray(column)
+        if kind is int:  # Python ints: int64 unless one is too large for it
+            stacked = np.asarray(column)
+            if stacked.dtype == np.asarray(0).dtype:
+                return stacked
+    return np.stack([_item_array(v, name, where) for v in column])
 
 
 def _item_array(value: Any, name: str, where: str) -> np.ndarray:

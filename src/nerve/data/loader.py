@@ -9,7 +9,7 @@ import numpy as np
 from nerve.random import get_rng
 
 from ._checks import as_array, check_bool, check_int
-from .dataset import TensorDataset, as_tensor, collate_dataset, is_tensor, tensor_positions
+from .dataset import TensorDataset, collate_dataset, is_tensor, tensor_positions, tensor_type
 
 __all__ = ["DataLoader"]
 
@@ -67,8 +67,11 @@ class DataLoader:
                  drop_last: bool = False, *, dataset=None, num_workers: int = 0,
                  pin_memory: bool = False, collate_fn=None, sampler=None,
                  batch_sampler=None, **worker_options) -> None:
-        _check_torch_options(num_workers, pin_memory, collate_fn, sampler, batch_sampler,
-                             worker_options)
+        if worker_options or not (num_workers.__class__ is int and num_workers == 0 and
+                                  pin_memory is False and collate_fn is None and
+                                  sampler is None and batch_sampler is None):
+            _check_torch_options(num_workers, pin_memory, collate_fn, sampler, batch_sampler,
+                                 worker_options)
         if dataset is not None:  # PyTorch's keyword: DataLoader(dataset=ds, batch_size=...)
             if X is not None:
                 raise TypeError("DataLoader: pass the data once, as X (and y) or as dataset=")
@@ -104,7 +107,7 @@ class DataLoader:
                 if len(y) != len(X):
                     raise ValueError(f"X and y must hold the same number of samples: "
                                      f"X has {len(X)}, y has {len(y)}")
-            self._take((X,) if y is None else (X, y), tensors, None if y is None else "tuple")
+            self._hold((X,) if y is None else (X, y), tensors, None if y is None else "tuple")
             self.dataset = TensorDataset._of_arrays(self._parts, self._tensors)
         if len(self.X) == 0:
             raise ValueError("DataLoader needs at least one sample, X is empty")
@@ -119,7 +122,7 @@ class DataLoader:
         """Hold a dataset's arrays (checked), which to give as Tensors, and the layout of a
         batch: None (one array alone), "tuple", or a dict's keys."""
         numeric = not isinstance(layout, tuple)  # the inputs X come first, but not in a dict
-        parts = tuple(as_array(_part_name(layout, k, len(arrays)), a, numeric=numeric and k == 0)
+        parts = tuple(_checked(a, layout, k, len(arrays), numeric and k == 0)
                       for k, a in enumerate(arrays))
         n = len(parts[0])
         for k, part in enumerate(parts[1:], start=1):
@@ -127,8 +130,12 @@ class DataLoader:
                 raise ValueError(f"DataLoader: every array needs the same number of samples: "
                                  f"{_part_name(layout, 0, len(parts))} has {n}, "
                                  f"{_part_name(layout, k, len(parts))} has {len(part)}")
+        self._hold(parts, tensors, layout)
+
+    def _hold(self, parts: tuple[np.ndarray, ...], tensors: tuple[bool, ...], layout) -> None:
+        """Hold arrays already checked (see :meth:`_take`)."""
         self._parts = parts
-        self._tensors = tuple(bool(t) for t in tensors)
+        self._tensors = tuple(map(bool, tensors))
         self._layout = layout
         self.X = parts[0]  # the first part (the inputs), as before
         self.y = parts[1] if len(parts) > 1 else None
@@ -181,11 +188,16 @@ class DataLoader:
                 for start, stop in bounds:
                     yield X[start:stop] if order is None else take_rows(X, order[start:stop])
                 return
+        # A tensor part gets memory of its own: a copy of the slice, or the gathered rows
+        # (take makes them fresh), wrapped as a constant Tensor.
+        wrap, columns = tensor_type()._wrap, tuple(zip(sources, tensors))
         for start, stop in bounds:
-            index = slice(start, stop) if order is None else order[start:stop]
-            batch = [s[index] if order is None else take_rows(s, index) for s in sources]
-            batch = [as_tensor(_fresh(part, whole)) if t else part
-                     for part, whole, t in zip(batch, parts, tensors)]
+            if order is None:
+                batch = [wrap(s[start:stop].copy()) if t else s[start:stop] for s, t in columns]
+            else:
+                index = order[start:stop]
+                batch = [wrap(take_rows(s, index)) if t else take_rows(s, index)
+                         for s, t in columns]
             if layout is None:
                 yield batch[0]
             elif layout == "tuple":
@@ -256,9 +268,12 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
-def _fresh(batch: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """``batch`` in memory of its own: a copy when it may be a view of ``source``."""
-    return batch.copy() if np.may_share_memory(batch, source) else batch
+def _checked(array, layout, k: int, count: int, numeric: bool) -> np.ndarray:
+    """Part k of ``count`` as a checked array (:func:`as_array`, numbers only where
+    ``numeric``); a plain ndarray with a sample axis passes with no further work."""
+    if type(array) is np.ndarray and array.ndim and (not numeric or array.dtype.kind in "biuf"):
+        return array
+    return as_array(_part_name(layout, k, count), array, numeric=numeric)
 
 
 def take_rows(X: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -33,16 +33,35 @@ def _num_test(test_size: object, n: int, name: str = "test_size") -> int:
     return n_test
 
 
+def _allocate(counts: np.ndarray, n_pick: int, total: int, rng: np.random.Generator,
+              room: np.ndarray | None = None) -> np.ndarray:
+    """How many of each class to pick, adding up to ``n_pick``: class k gets its share
+    s_k = n_pick · counts_k / total rounded by largest remainder (floor(s_k), then one more
+    for the largest fractional parts, ties broken at random, not by class order), and no
+    more than ``room_k`` (the members still free) when ``room`` is given."""
+    share = n_pick * counts / total
+    take = np.floor(share).astype(np.int64)
+    if room is not None:
+        take = np.minimum(take, room)
+    remainder = n_pick - int(take.sum())
+    if remainder:
+        keys = share - take + rng.uniform(0.0, 1e-9, size=len(counts))
+        if room is None:
+            take[np.argsort(-keys)[:remainder]] += 1
+        while room is not None and remainder > 0:  # each round: one more per free class
+            free = np.flatnonzero(take < room)
+            if not free.size:  # cannot happen: the room adds up to at least n_pick
+                raise ValueError(f"cannot pick {n_pick} examples from {int(room.sum())}")
+            best = free[np.argsort(-keys[free])[:remainder]]
+            take[best] += 1
+            remainder -= len(best)
+    return take
+
+
 def _stratified_test_index(y: np.ndarray, n_test: int, rng: np.random.Generator) -> np.ndarray:
     """Pick n_test indices so every class gets its share (largest-remainder rounding)."""
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    share = n_test * counts / len(y)
-    take = np.floor(share).astype(np.int64)
-    remainder = n_test - int(take.sum())
-    if remainder:
-        # ties between equal fractional parts are broken at random, not by class order
-        keys = share - take + rng.uniform(0.0, 1e-9, size=len(classes))
-        take[np.argsort(-keys)[:remainder]] += 1
+    take = _allocate(counts, n_test, len(y), rng)
     picked = []
     for c in range(len(classes)):  # loop over classes, not examples
         members = np.flatnonzero(inverse == c)
@@ -50,14 +69,26 @@ def _stratified_test_index(y: np.ndarray, n_test: int, rng: np.random.Generator)
     return np.concatenate(picked)
 
 
-def _stratified_split(labels: np.ndarray, n_test: int,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``(train, test)`` indices, each in random order, the test part keeping every
-    class's share of ``labels``."""
+def _stratified_split(labels: np.ndarray, n_test: int, rng: np.random.Generator,
+                      n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` indices, each in random order, each part keeping every class's
+    share of ``labels``: the test part is drawn first; the train part is the rest, or,
+    with ``n_train`` (both sizes given), n_train of the rest drawn class by class, class k
+    getting its share n_train · counts_k / N of the whole (as scikit-learn's
+    StratifiedShuffleSplit), not the first rows of the shuffled rest."""
     test = rng.permutation(_stratified_test_index(labels, n_test, rng))
     is_test = np.zeros(len(labels), dtype=bool)
     is_test[test] = True
-    return rng.permutation(np.flatnonzero(~is_test)), test
+    if n_train is None:
+        return rng.permutation(np.flatnonzero(~is_test)), test
+    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    room = counts - np.bincount(inverse[test], minlength=len(classes))
+    take = _allocate(counts, n_train, len(labels), rng, room)
+    picked = []
+    for c in range(len(classes)):  # loop over classes, not examples
+        members = np.flatnonzero((inverse == c) & ~is_test)
+        picked.append(rng.choice(members, size=take[c], replace=False))
+    return rng.permutation(np.concatenate(picked)), test
 
 
 def _check_strata(y: np.ndarray) -> tuple[np.ndarray, int]:
@@ -73,8 +104,12 @@ def _check_strata(y: np.ndarray) -> tuple[np.ndarray, int]:
                         "strings of one type, got dtype object")
     try:
         if rows:
-            classes, inverse, counts = np.unique(y.reshape(len(y), -1), axis=0,
-                                                 return_inverse=True, return_counts=True)
+            # Rows sorted by their last column first, so the one-hot row e_k (1 in column k)
+            # is class k, as the integer label k is: y and np.eye(C)[y] split alike.
+            flipped = y.reshape(len(y), -1)[:, ::-1]
+            classes, inverse, counts = np.unique(flipped, axis=0, return_inverse=True,
+                                                 return_counts=True)
+            classes = classes[:, ::-1]
         else:
             classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     except TypeError:  # object labels of types that do not sort together (1 and "a")
@@ -101,11 +136,13 @@ def train_test_split(*arrays, test_size: float | int | None = None,
     (train, test) pairs in order; ``test_size`` a fraction (the test part gets
     ceil(test_size · N) examples) or a count, ``train_size`` the complement, 0.25 when
     neither is given; ``shuffle=False`` takes the last examples as the test part.
-    ``stratify`` keeps each class's share in both parts: the labels to stratify by (an
-    array, as scikit-learn's; 2-D one-hot or multi-label rows are stratified row by row), or
+    ``stratify`` keeps each class's share in both parts (class k gets about
+    size · N_k / N of each, also in the train part when both sizes are given): the labels
+    to stratify by (an array, as scikit-learn's; 2-D one-hot or multi-label rows are
+    stratified row by row, one-hot rows giving the same split as their integer labels), or
     True for the second array (y); each class needs at least 2 members, and each part at
-    least one example per class. ``seed`` (or scikit-learn's ``random_state``) seeds the shuffle,
-    drawn from :func:`nerve.random.get_rng`.
+    least one example per class. ``seed`` (or scikit-learn's ``random_state``) seeds the
+    shuffle, drawn from :func:`nerve.random.get_rng`.
 
     >>> X, y = np.arange(20).reshape(10, 2), np.arange(10) % 2
     >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=0)
@@ -175,13 +212,13 @@ def train_test_split(*arrays, test_size: float | int | None = None,
                                  f"{n_classes} examples")
     rng = get_rng(seed)
     if labels is not None:
-        train, test = _stratified_split(labels, n_test, rng)
+        train, test = _stratified_split(labels, n_test, rng, n_train)
     elif shuffle:
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
     else:
         train, test = np.arange(n - n_test), np.arange(n - n_test, n)
-    if n_train is not None:
+    if n_train is not None and labels is None:
         train = train[:n_train]
     out = []
     for a in parts:
