@@ -410,7 +410,7 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
     (``pip install 'nerve[plot]'``). Returns the matplotlib Axes.
     """
     plt = require("matplotlib.pyplot", "plot", "plotting decision boundaries")
-    from nerve.plot import _class_indices
+    from nerve.plot import _class_indices, _one_per_point
     X = _as_inputs(X, 2, "plot_decision_boundary")
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
@@ -434,11 +434,7 @@ def plot_decision_boundary(model: Classifier, X: Any, y: Any, ax: Any = None, *,
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
-    labels = np.asarray(predict(grid))
-    if labels.shape not in ((len(grid),), (len(grid), 1)):
-        raise ValueError(f"plot_decision_boundary: the model labelled {len(grid)} points "
-                         f"with an array of shape {labels.shape}; expected one label per "
-                         f"point, shape ({len(grid)},)")
+    labels = _one_per_point(predict(grid), len(grid), "plot_decision_boundary: ")
     y_index, region_index, classes = _class_indices(y, labels)
     k = len(classes)
     regions = region_index.reshape(g1.shape)

@@ -247,6 +247,15 @@ def _is_index(labels: np.ndarray) -> bool:
     return False
 
 
+def _one_per_point(labels: Any, n: int, who: str = "") -> np.ndarray:
+    """The model's labels of the ``n`` grid points, checked: one per point."""
+    labels = np.asarray(labels)
+    if labels.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{who}the model labelled {n} grid points with an array of shape "
+                         f"{labels.shape}; expected one label per point, shape ({n},)")
+    return labels
+
+
 def _class_indices(y: np.ndarray, regions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
     """Labels ``y`` and predicted ``regions`` as colour indices 0..k-1, with the k labels.
 
@@ -311,11 +320,7 @@ def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray,
     xx, yy = np.meshgrid(gx, gy)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
     labels = _estimator_labels(model, grid) if estimator else _module_labels(model, grid)
-    if labels.shape not in ((len(grid),), (len(grid), 1)):
-        raise ValueError(f"the model labelled {len(grid)} grid points with an array of shape "
-                         f"{labels.shape}; expected one label per point, shape "
-                         f"({len(grid)},)")
-    y_index, regions, classes = _class_indices(y, labels)
+    y_index, regions, classes = _class_indices(y, _one_per_point(labels, len(grid)))
     k = len(classes)
     fig = _figure(5.5, 5.0)
     ax = fig.subplots()
