@@ -224,13 +224,16 @@ def _estimator_labels(model: Any, grid: np.ndarray) -> np.ndarray:
     p > 0.5 is the second class), mapped through ``classes_`` when it has them."""
     if callable(getattr(model, "predict", None)):
         return np.asarray(model.predict(grid))
+    from .train.outputs import labels_or_proba
     method = "decision_function" if callable(getattr(model, "decision_function", None)) \
         else "predict_proba"
     scores = np.asarray(getattr(model, method)(grid), dtype=np.float64)
-    if scores.ndim == 2 and scores.shape[1] == 1:
-        scores = scores[:, 0]
-    cut = 0.0 if method == "decision_function" else 0.5
-    index = (scores > cut).astype(np.int64) if scores.ndim == 1 else scores.argmax(axis=1)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    # the CLI's rule: scores as logits; probabilities as a softmax's (one column: σ's)
+    kind = "logits" if method == "decision_function" else \
+        "sigmoid" if scores.shape[1] == 1 else "softmax"
+    index = labels_or_proba(scores, kind, proba=False)
     classes = getattr(model, "classes_", None)
     return np.asarray(classes)[index] if classes is not None else index
 
